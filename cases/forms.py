@@ -1,0 +1,195 @@
+"""Forms for responders' input. Validation of shape lives here; rules live in the services."""
+
+from django import forms
+from django.db.models import Q
+from django.utils import timezone
+
+from cases import access
+from cases.models import Case, Organization, Service, User
+
+
+def staff_users():
+    """Return active users who can be owners, members or assignees (one query when evaluated)."""
+    return (
+        User.objects.filter(is_active=True, organization__isnull=True)
+        .filter(_has_any_case_permission(("work_case", "manage_case", "read_all_cases", "approve_communication")))
+        .distinct()
+        .order_by("username")
+    )
+
+
+def _has_any_case_permission(codenames) -> Q:
+    return (
+        Q(is_superuser=True)
+        | Q(groups__permissions__codename__in=codenames, groups__permissions__content_type__app_label="cases")
+        | Q(user_permissions__codename__in=codenames, user_permissions__content_type__app_label="cases")
+    )
+
+
+class StaffChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj):
+        return obj.display_name
+
+
+class VersionedForm(forms.Form):
+    """Carries the case version the user saw, so a stale submission is caught."""
+
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+
+
+class CaseOpenForm(forms.Form):
+    title = forms.CharField(max_length=200, help_text="A short, specific description: what was seen, where.")
+    source = forms.ChoiceField(choices=Case.Source.choices)
+    detected_at = forms.DateTimeField(
+        required=False,
+        label="Detected at (UTC)",
+        help_text="Leave empty for now. Format: 2026-11-29 08:15",
+        widget=forms.DateTimeInput(attrs={"placeholder": "YYYY-MM-DD HH:MM"}),
+    )
+    severity = forms.ChoiceField(
+        choices=[("", "Not assessed yet")] + Case.Severity.choices, required=False,
+        help_text="Critical: customer data confirmed affected. High: likely customer impact. "
+        "Medium: limited impact. Low: no customer impact expected.",
+    )
+    owner = StaffChoiceField(queryset=User.objects.none(), required=False, empty_label="Nobody yet")
+    services = forms.ModelMultipleChoiceField(
+        queryset=Service.objects.all(), required=False, widget=forms.CheckboxSelectMultiple, label="Affected services"
+    )
+    internal_summary = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 5}), required=False, help_text="Internal only; customers never see it."
+    )
+    restricted = forms.BooleanField(
+        required=False, help_text="Only members see a restricted case, managers included unless added."
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["owner"].queryset = staff_users()
+
+    def clean_title(self):
+        title = self.cleaned_data["title"].strip()
+        if not title:
+            raise forms.ValidationError("Give the case a title.")
+        return title
+
+    def clean_detected_at(self):
+        value = self.cleaned_data.get("detected_at")
+        if value and value > timezone.now():
+            raise forms.ValidationError("Detection cannot be in the future.")
+        return value
+
+
+class CaseDetailsForm(VersionedForm):
+    title = forms.CharField(max_length=200)
+    source = forms.ChoiceField(choices=Case.Source.choices)
+    severity = forms.ChoiceField(choices=[("", "Not assessed yet")] + Case.Severity.choices, required=False)
+    classification = forms.ChoiceField(choices=[("", "Not classified yet")] + Case.Classification.choices, required=False)
+    breach_category = forms.ChoiceField(choices=Case.BreachCategory.choices)
+    scope = forms.ChoiceField(
+        choices=[("", "Not set")] + Case.Scope.choices, required=False, label="Shared-responsibility scope",
+        help_text="Provider: our side failed. Customer: their configuration or credentials. Shared: both.",
+    )
+    services = forms.ModelMultipleChoiceField(
+        queryset=Service.objects.all(), required=False, widget=forms.CheckboxSelectMultiple, label="Affected services"
+    )
+    internal_summary = forms.CharField(widget=forms.Textarea(attrs={"rows": 6}), required=False)
+    restricted = forms.BooleanField(required=False)
+
+    def clean_title(self):
+        title = self.cleaned_data["title"].strip()
+        if not title:
+            raise forms.ValidationError("Give the case a title.")
+        return title
+
+
+class TransitionForm(VersionedForm):
+    note = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False, max_length=10_000)
+    dismissal_reason = forms.ChoiceField(choices=[("", "Choose a reason")] + Case.DismissalReason.choices, required=False)
+    duplicate_of = forms.CharField(required=False, max_length=20, help_text="Reference of the original case, e.g. IRT-2026-0001")
+
+    def __init__(self, *args, user=None, **kwargs):
+        self.user = user
+        super().__init__(*args, **kwargs)
+
+    def clean_duplicate_of(self):
+        reference = self.cleaned_data.get("duplicate_of", "").strip().upper()
+        if not reference:
+            return None
+        case = access.visible_cases(self.user).filter(reference=reference).first() if self.user else None
+        if case is None:
+            raise forms.ValidationError(f"No case {reference} that you can see.")
+        return case
+
+
+class OwnerForm(VersionedForm):
+    owner = StaffChoiceField(queryset=User.objects.none(), required=False, empty_label="Nobody")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["owner"].queryset = staff_users()
+
+
+class MemberForm(forms.Form):
+    user = StaffChoiceField(queryset=User.objects.none(), label="Add member")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["user"].queryset = staff_users()
+
+
+class NoteForm(forms.Form):
+    text = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), max_length=20_000, label="Add a note")
+
+
+class TaskForm(forms.Form):
+    title = forms.CharField(max_length=200)
+    assignee = StaffChoiceField(queryset=User.objects.none(), required=False, empty_label="Unassigned")
+    due_at = forms.DateTimeField(required=False, label="Due (UTC)", widget=forms.DateTimeInput(attrs={"placeholder": "YYYY-MM-DD HH:MM"}))
+    mandatory = forms.BooleanField(required=False, help_text="Open mandatory tasks block closing.")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["assignee"].queryset = staff_users()
+
+
+class AffectedCustomerForm(forms.Form):
+    organization = forms.ModelChoiceField(queryset=Organization.objects.all())
+    data_lost = forms.BooleanField(required=False, label="Data lost")
+    data_altered = forms.BooleanField(required=False, label="Data altered")
+    data_disclosed = forms.BooleanField(required=False, label="Data disclosed")
+    impact_statement = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}), required=False, max_length=10_000,
+        help_text="Customer-visible. What happened to their data, in words they can act on.",
+    )
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), max_length=5_000)
+
+
+class DeclareBreachForm(VersionedForm):
+    note = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 4}), max_length=10_000,
+        label="What makes this a breach",
+        help_text="The evidence that customer data was lost, altered or disclosed.",
+    )
+    confirm = forms.BooleanField(label="I confirm: start the customer-notice clock now.")
+
+
+class DelayRequestForm(forms.Form):
+    new_due_at = forms.DateTimeField(label="New due time (UTC)", widget=forms.DateTimeInput(attrs={"placeholder": "YYYY-MM-DD HH:MM"}))
+    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), max_length=5_000)
+
+
+class ReviewForm(forms.Form):
+    what_happened = forms.CharField(widget=forms.Textarea(attrs={"rows": 5}), max_length=50_000, help_text="Impact window in UTC, who was affected.")
+    what_went_wrong = forms.CharField(widget=forms.Textarea(attrs={"rows": 5}), max_length=50_000, help_text="Root cause and contributing factors.")
+    how_we_responded = forms.CharField(widget=forms.Textarea(attrs={"rows": 5}), max_length=50_000, required=False)
+
+
+class CaseFilterForm(forms.Form):
+    q = forms.CharField(required=False, label="Search", max_length=200)
+    stage = forms.ChoiceField(choices=[("", "Any stage"), ("open", "All open")] + Case.Status.choices, required=False)
+    severity = forms.ChoiceField(choices=[("", "Any severity")] + Case.Severity.choices, required=False)
+    owner = forms.ChoiceField(choices=[("", "Anyone"), ("me", "Me"), ("none", "Nobody")], required=False)
+    breach = forms.ChoiceField(choices=[("", "Breach or not"), ("yes", "Breach declared"), ("no", "No breach")], required=False)

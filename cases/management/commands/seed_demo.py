@@ -1,0 +1,150 @@
+"""Load demo data: the personas, two customers and a case in every lifecycle stage.
+
+Idempotent: users and organisations are updated in place; each demo case is created (through
+the services, so its timeline is real) only if no case with its title exists yet.
+"""
+
+import os
+from datetime import timedelta
+
+from django.contrib.auth.models import Group
+from django.core.management.base import BaseCommand
+from django.db import transaction
+from django.utils import timezone
+
+from cases.models import Case, Organization, Service, User
+from cases.services import breach, lifecycle, review, tasks, timeline
+from cases.services import cases as case_services
+
+DEFAULT_PASSWORD = "irt-demo-password"
+
+SERVICES = ["Compute", "Object Storage", "Identity", "Managed Database", "Console", "Build Service"]
+
+ORGANIZATIONS = [
+    ("Contoso", "contoso", "security@contoso.example\nciso@contoso.example"),
+    ("Fabrikam", "fabrikam", "secops@fabrikam.example"),
+]
+
+STAFF = [
+    # username, first, last, team, is_superuser
+    ("admin", "Ada", "Admin", None, True),
+    ("manager", "Morgan", "Manager", "Incident managers", False),
+    ("responder", "Riley", "Responder", "Responders", False),
+    ("comms", "Casey", "Comms", "Communications", False),
+]
+
+CUSTOMERS = [("customer-contoso", "Connor", "Contoso", "contoso"), ("customer-fabrikam", "Fiona", "Fabrikam", "fabrikam")]
+
+
+class Command(BaseCommand):
+    help = "Create or refresh the demo users, organisations and cases (safe to run repeatedly)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--password", default=os.environ.get("IRT_DEMO_PASSWORD", DEFAULT_PASSWORD))
+
+    @transaction.atomic
+    def handle(self, *args, password, **options):
+        services = {name: Service.objects.get_or_create(name=name)[0] for name in SERVICES}
+        orgs = {}
+        for name, slug, contacts in ORGANIZATIONS:
+            orgs[slug], _ = Organization.objects.update_or_create(slug=slug, defaults={"name": name, "security_contacts": contacts})
+        users = {}
+        for username, first, last, team, superuser in STAFF:
+            user = self._user(username, first, last, password, is_superuser=superuser, is_staff=superuser)
+            if team:
+                user.groups.set([Group.objects.get(name=team)])
+            users[username] = user
+        for username, first, last, slug in CUSTOMERS:
+            users[username] = self._user(username, first, last, password, organization=orgs[slug])
+        created = self._cases(users, orgs, services)
+        self.stdout.write(self.style.SUCCESS(
+            f"Demo data ready: {len(users)} users, {len(orgs)} organisations, {created} new case(s). "
+            f"Password for every demo user: {password}"
+        ))
+
+    def _user(self, username, first, last, password, **fields) -> User:
+        user, _ = User.objects.get_or_create(username=username)
+        user.first_name, user.last_name = first, last
+        user.email = f"{username}@irt.example" if not fields.get("organization") else f"{username}@{fields['organization'].slug}.example"
+        for name, value in fields.items():
+            setattr(user, name, value)
+        user.is_active = True
+        user.set_password(password)
+        user.save()
+        return user
+
+    def _cases(self, users, orgs, services) -> int:
+        manager, responder, comms = users["manager"], users["responder"], users["comms"]
+        now = timezone.now()
+        created = 0
+
+        def new(title, **kwargs):
+            nonlocal created
+            if Case.objects.filter(title=title).exists():
+                return None
+            created += 1
+            return case_services.open_case(by=kwargs.pop("by", responder), title=title, **kwargs)
+
+        def advance(case, *steps):
+            for action, by, note in steps:
+                case = lifecycle.run_action(action_name=action, case=case, by=by, note=note)
+            return case
+
+        def triage(case, severity, scope, service_names):
+            return case_services.update_case_details(
+                case=case, by=manager, changes={"severity": severity, "scope": scope},
+                services=[services[name] for name in service_names],
+            )
+
+        new("Credential-stuffing alerts on the console sign-in", source=Case.Source.ALERT,
+            internal_summary="Spike of failed sign-ins from a residential proxy network.", detected_at=now - timedelta(minutes=40))
+
+        case = new("Unusual API key use from a new network", source=Case.Source.ALERT, owner=responder,
+                   internal_summary="An access key created last week is calling ListBuckets from an unfamiliar ASN.",
+                   detected_at=now - timedelta(hours=3))
+        if case:
+            advance(case, ("start_assessment", responder, ""))
+
+        case = new("Object storage listing exposed by a faulty policy rollout", source=Case.Source.CUSTOMER_REPORT,
+                   owner=manager, by=manager, detected_at=now - timedelta(hours=20),
+                   internal_summary="Policy engine 4.12 evaluated a deny as allow for cross-account list calls. Contoso buckets were listed and three objects read.")
+        if case:
+            case_services.add_member(case=case, by=manager, user=responder)
+            case = advance(case, ("start_assessment", manager, ""))
+            case = triage(case, Case.Severity.CRITICAL, Case.Scope.PROVIDER, ["Object Storage", "Identity"])
+            case = advance(case, ("start_diagnosis", manager, ""))
+            tasks.add_task(case=case, by=manager, title="Export access logs for the exposure window", assignee=responder, mandatory=True,
+                           due_at=now + timedelta(hours=4))
+            breach.add_affected_customer(case=case, by=manager, organization=orgs["contoso"], data_disclosed=True,
+                                         impact_statement="Three objects in bucket contoso-reports were read by an unknown party between 02:10 and 05:40 UTC.")
+            case = advance(case, ("stabilize", manager, "Rolled the policy engine back to 4.11; cross-account listing denied again."))
+            breach.declare_breach(case=case, by=manager, note="Access logs confirm reads of Contoso objects by an external principal.")
+
+        case = new("Malware beacon from a build agent", source=Case.Source.INTERNAL, owner=responder,
+                   detected_at=now - timedelta(days=2))
+        if case:
+            case = advance(case, ("start_assessment", responder, ""))
+            case = triage(case, Case.Severity.HIGH, Case.Scope.PROVIDER, ["Build Service"])
+            case = advance(case, ("start_diagnosis", responder, ""))
+            tasks.add_task(case=case, by=responder, title="Reimage the affected build agents", assignee=responder, mandatory=True)
+            timeline.add_note(case=case, by=responder, text="Beacon matches a known commodity loader; no lateral movement seen so far.")
+
+        case = new("Phishing campaign impersonating our support desk", source=Case.Source.RESEARCHER, owner=responder,
+                   detected_at=now - timedelta(days=9))
+        if case:
+            case = advance(case, ("start_assessment", responder, ""))
+            case = triage(case, Case.Severity.MEDIUM, Case.Scope.SHARED, ["Console"])
+            case = advance(case, ("start_diagnosis", responder, ""),
+                           ("stabilize", responder, "Look-alike domains taken down; warning banner published."))
+            review.save_review(case=case, by=responder, what_happened="Look-alike domains harvested console passwords for 6 hours.",
+                               what_went_wrong="Domain monitoring did not cover homoglyph variants.",
+                               how_we_responded="Takedown within 4 hours of the first report.")
+            review.approve_review(case=case, by=comms)
+            advance(case, ("close", manager, "Takedowns confirmed; monitoring extended to homoglyphs."))
+
+        case = new("Researcher report: SSRF in the metadata proxy", source=Case.Source.RESEARCHER,
+                   detected_at=now - timedelta(days=4))
+        if case:
+            lifecycle.dismiss_case(case=case, by=manager, reason=Case.DismissalReason.FALSE_POSITIVE,
+                                   note="The proxy rejects the crafted host header; the report tested a staging mock.")
+        return created

@@ -1,0 +1,25 @@
+"""Models of internal case work; one module per concern, re-exported here for Django."""
+
+from cases.models.accounts import Organization, User
+from cases.models.case import Case, CaseGroupObjectPermission, CaseUserObjectPermission, ReferenceCounter, Service
+from cases.models.customers import AffectedCustomer
+from cases.models.deadlines import Deadline, DeadlineDelay
+from cases.models.review import PostIncidentReview
+from cases.models.tasks import Task
+from cases.models.timeline import TimelineEvent
+
+__all__ = [
+    "AffectedCustomer",
+    "Case",
+    "CaseGroupObjectPermission",
+    "CaseUserObjectPermission",
+    "Deadline",
+    "DeadlineDelay",
+    "Organization",
+    "PostIncidentReview",
+    "ReferenceCounter",
+    "Service",
+    "Task",
+    "TimelineEvent",
+    "User",
+]

@@ -1,0 +1,69 @@
+"""Customer tenants and the user model shared by staff and customers."""
+
+from django.contrib.auth.models import AbstractUser
+from django.core.validators import validate_email
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.urls import reverse
+
+
+class Organization(models.Model):
+    """A customer tenant. Customer users belong to exactly one; staff belong to none."""
+
+    name = models.CharField(max_length=200, unique=True)
+    slug = models.SlugField(max_length=80, unique=True)
+    security_contacts = models.TextField(
+        blank=True,
+        help_text="Email addresses that receive security notices, one per line.",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self) -> None:
+        for address in self.security_contact_emails():
+            try:
+                validate_email(address)
+            except ValidationError:
+                raise ValidationError({"security_contacts": f"{address!r} is not an email address."}) from None
+
+    def security_contact_emails(self) -> list[str]:
+        return [line.strip() for line in self.security_contacts.splitlines() if line.strip()]
+
+
+class User(AbstractUser):
+    """A person who signs in. ``organization`` set means a customer user, never staff."""
+
+    organization = models.ForeignKey(
+        Organization,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="users",
+        help_text="Set for customer users only. Customer users see their organisation's incident pages.",
+    )
+
+    class Meta(AbstractUser.Meta):
+        swappable = "AUTH_USER_MODEL"
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(organization__isnull=True) | models.Q(is_staff=False, is_superuser=False),
+                name="customer_users_are_never_admins",
+                violation_error_message="A customer user cannot be an admin.",
+            )
+        ]
+
+    def get_absolute_url(self) -> str:
+        return reverse("admin:cases_user_change", args=[self.pk])
+
+    @property
+    def display_name(self) -> str:
+        return self.get_full_name() or self.username
+
+    @property
+    def is_customer(self) -> bool:
+        return self.organization_id is not None

@@ -1,0 +1,82 @@
+"""The append-only, hash-chained record of everything that happened to a case.
+
+Each event stores the hash of the previous event of its case and a hash over its own content,
+so a changed, removed or reordered row breaks the chain (``manage.py verify_timeline``). On
+PostgreSQL a trigger refuses UPDATE and DELETE (migration 0002).
+"""
+
+import hashlib
+import json
+
+from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import models
+
+
+def genesis_hash(reference: str) -> str:
+    return hashlib.sha256(f"IRT timeline {reference}".encode()).hexdigest()
+
+
+class TimelineEvent(models.Model):
+    class Kind(models.TextChoices):
+        OPENED = "opened", "Case opened"
+        TRANSITION = "transition", "Stage changed"
+        REFUSED = "refused", "Action refused"
+        NOTE = "note", "Note"
+        DETAILS_CHANGED = "details_changed", "Details changed"
+        OWNER_CHANGED = "owner_changed", "Owner changed"
+        MEMBER_ADDED = "member_added", "Member added"
+        MEMBER_REMOVED = "member_removed", "Member removed"
+        TASK_ADDED = "task_added", "Task added"
+        TASK_DONE = "task_done", "Task done"
+        TASK_REOPENED = "task_reopened", "Task reopened"
+        CUSTOMER_ADDED = "customer_added", "Affected customer added"
+        CUSTOMER_CHANGED = "customer_changed", "Affected customer changed"
+        CUSTOMER_REMOVED = "customer_removed", "Affected customer removed"
+        CUSTOMER_NOTIFIED = "customer_notified", "Customer notified"
+        BREACH_DECLARED = "breach_declared", "Breach declared"
+        DEADLINE_DELAY_REQUESTED = "delay_requested", "Deadline delay requested"
+        DEADLINE_DELAY_APPROVED = "delay_approved", "Deadline delay approved"
+        DEADLINE_MET = "deadline_met", "Deadline met"
+        REVIEW_SAVED = "review_saved", "Post-incident review saved"
+        REVIEW_APPROVED = "review_approved", "Post-incident review approved"
+
+    case = models.ForeignKey("cases.Case", on_delete=models.PROTECT, related_name="timeline")
+    sequence = models.PositiveIntegerField()
+    at = models.DateTimeField()
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    # The actor's username when the event was written; part of the hash, so renames don't break it.
+    actor_name = models.CharField(max_length=150, blank=True)
+    kind = models.CharField(max_length=30, choices=Kind.choices)
+    text = models.TextField()
+    data = models.JSONField(default=dict, blank=True, encoder=DjangoJSONEncoder)
+    previous_hash = models.CharField(max_length=64)
+    hash = models.CharField(max_length=64, unique=True)
+
+    class Meta:
+        ordering = ["case", "sequence"]
+        constraints = [
+            models.UniqueConstraint(fields=["case", "sequence"], name="timeline_sequence_unique_per_case")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.case_id}#{self.sequence} {self.kind}"
+
+    def compute_hash(self) -> str:
+        """Hash the event's content with the previous hash; the input is canonical JSON."""
+        content = {
+            "case": self.case_id,
+            "sequence": self.sequence,
+            "at": self.at.isoformat(timespec="microseconds"),
+            "actor": self.actor_id,
+            "actor_name": self.actor_name,
+            "kind": self.kind,
+            "text": self.text,
+            # Round-trip through JSON so what is hashed equals what the database returns.
+            "data": json.loads(json.dumps(self.data, cls=DjangoJSONEncoder)),
+            "previous_hash": self.previous_hash,
+        }
+        canonical = json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+        return hashlib.sha256(canonical.encode()).hexdigest()

@@ -1,0 +1,67 @@
+"""Reads for the staff pages, each a fixed number of queries whatever the data size."""
+
+from django.db.models import Count, Prefetch, Q, QuerySet
+from django.utils import timezone
+
+from cases import access
+from cases.models import AffectedCustomer, Case, Deadline, Task, TimelineEvent
+
+
+def case_list(user, *, filters: dict) -> QuerySet:
+    queryset = access.visible_cases(user).select_related("owner")
+    stage = filters.get("stage")
+    if stage == "open":
+        queryset = queryset.exclude(status__in=[Case.Status.CLOSED, Case.Status.DISMISSED])
+    elif stage:
+        queryset = queryset.filter(status=stage)
+    if filters.get("severity"):
+        queryset = queryset.filter(severity=filters["severity"])
+    owner = filters.get("owner")
+    if owner == "me":
+        queryset = queryset.filter(owner=user)
+    elif owner == "none":
+        queryset = queryset.filter(owner__isnull=True)
+    breach = filters.get("breach")
+    if breach == "yes":
+        queryset = queryset.filter(breach_declared_at__isnull=False)
+    elif breach == "no":
+        queryset = queryset.filter(breach_declared_at__isnull=True)
+    query = (filters.get("q") or "").strip()
+    if query:
+        queryset = queryset.filter(Q(reference__icontains=query) | Q(title__icontains=query))
+    return queryset.order_by("-detected_at", "-id")
+
+
+def dashboard(user) -> dict:
+    visible = access.visible_cases(user)
+    open_cases = visible.exclude(status__in=[Case.Status.CLOSED, Case.Status.DISMISSED])
+    per_stage = dict(visible.values_list("status").annotate(n=Count("id")).values_list("status", "n"))
+    now = timezone.now()
+    return {
+        "my_cases": list(open_cases.filter(owner=user).select_related("owner").order_by("-detected_at")[:20]),
+        "stages": [(status, label, per_stage.get(status, 0)) for status, label in Case.Status.choices],
+        "deadlines": list(
+            Deadline.objects.filter(case__in=visible, met_at__isnull=True).select_related("case").order_by("due_at")[:10]
+        ),
+        "recent": list(
+            TimelineEvent.objects.filter(case__in=visible).select_related("case").order_by("-at", "-id")[:15]
+        ),
+        "now": now,
+    }
+
+
+def case_detail(case: Case) -> Case:
+    """Return the case with everything its page shows, loaded in a bounded number of queries."""
+    return (
+        Case.objects.select_related("owner", "created_by", "duplicate_of", "review", "review__author", "review__approved_by")
+        .prefetch_related(
+            "affected_services",
+            Prefetch("tasks", queryset=Task.objects.select_related("assignee", "done_by")),
+            Prefetch(
+                "affected_customers", queryset=AffectedCustomer.objects.select_related("organization")
+            ),
+            Prefetch("deadlines", queryset=Deadline.objects.prefetch_related("delays__requested_by", "delays__approved_by")),
+            Prefetch("timeline", queryset=TimelineEvent.objects.select_related("actor").order_by("-sequence")),
+        )
+        .get(pk=case.pk)
+    )

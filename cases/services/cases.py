@@ -1,0 +1,177 @@
+"""Opening cases, editing their details, owners and members."""
+
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+from guardian.shortcuts import assign_perm, remove_perm
+
+from cases import access
+from cases.exceptions import ActionRefused, CaseChanged, NotAllowed
+from cases.models import Case, CaseUserObjectPermission, ReferenceCounter, TimelineEvent
+from cases.services.timeline import append_event, lock_case
+
+
+def next_reference(year: int) -> str:
+    """Return the next ``IRT-<year>-<number>``; the counter's row lock serialises concurrent callers."""
+    counter, _ = ReferenceCounter.objects.get_or_create(year=year)
+    ReferenceCounter.objects.filter(pk=counter.pk).update(last_number=F("last_number") + 1)
+    counter.refresh_from_db(fields=["last_number"])
+    return f"IRT-{year}-{counter.last_number:04d}"
+
+
+@transaction.atomic
+def open_case(
+    *,
+    by,
+    title: str,
+    source: str,
+    internal_summary: str = "",
+    severity: str = "",
+    detected_at=None,
+    owner=None,
+    services=(),
+    restricted: bool = False,
+) -> Case:
+    if not access.can_open_cases(by):
+        raise NotAllowed("Only responders and incident managers open cases.")
+    if owner is not None and not _can_own(owner):
+        raise ActionRefused(f"{owner.display_name} cannot own a case: owners are responders or incident managers.")
+    detected_at = detected_at or timezone.now()
+    case = Case.objects.create(
+        reference=next_reference(detected_at.year),
+        title=title.strip(),
+        source=source,
+        internal_summary=internal_summary,
+        severity=severity,
+        detected_at=detected_at,
+        owner=owner,
+        restricted=restricted,
+        created_by=by,
+    )
+    case.affected_services.set(services)
+    # The opener stays on the case so a restricted case never locks out the person who opened it.
+    assign_perm(access.MEMBER_PERMISSION, by, case)
+    if owner is not None and owner != by:
+        assign_perm(access.MEMBER_PERMISSION, owner, case)
+    append_event(
+        case=case,
+        actor=by,
+        kind=TimelineEvent.Kind.OPENED,
+        text=f"Opened from {case.get_source_display().lower()}: {case.title}",
+        data={"owner": owner.get_username() if owner else None, "severity": severity, "restricted": restricted},
+    )
+    return case
+
+
+def _can_own(user) -> bool:
+    return access.is_staff_user(user) and (user.has_perm("cases.work_case") or user.has_perm("cases.manage_case"))
+
+
+DETAIL_FIELDS = ("title", "internal_summary", "source", "severity", "classification", "breach_category", "scope", "restricted")
+
+
+@transaction.atomic
+def update_case_details(*, case: Case, by, changes: dict, services=None, expected_version: int | None = None) -> Case:
+    """Apply edits to descriptive fields; the timeline records each old and new value."""
+    locked = _lock_for_work(case, by, expected_version)
+    unknown = set(changes) - set(DETAIL_FIELDS)
+    if unknown:
+        raise ActionRefused(f"These fields cannot be edited here: {', '.join(sorted(unknown))}.")
+    if "restricted" in changes and changes["restricted"] != locked.restricted and not access.can_manage_case(locked, by):
+        raise NotAllowed("Only an incident manager can change whether a case is restricted.")
+    diff = {}
+    for name, value in changes.items():
+        old = getattr(locked, name)
+        if old != value:
+            diff[name] = {"from": old, "to": value}
+            setattr(locked, name, value)
+    if services is not None:
+        old_services = sorted(locked.affected_services.values_list("name", flat=True))
+        new_services = sorted(s.name for s in services)
+        if old_services != new_services:
+            locked.affected_services.set(services)
+            diff["affected_services"] = {"from": old_services, "to": new_services}
+    if not diff:
+        return locked
+    locked.version += 1
+    locked.save(update_fields=[*(name for name in diff if name != "affected_services"), "version", "updated_at"])
+    append_event(
+        case=locked,
+        actor=by,
+        kind=TimelineEvent.Kind.DETAILS_CHANGED,
+        text="Changed " + ", ".join(Case._meta.get_field(name).verbose_name if name != "affected_services" else "affected services" for name in diff) + ".",
+        data=diff,
+    )
+    return locked
+
+
+@transaction.atomic
+def assign_owner(*, case: Case, by, owner, expected_version: int | None = None) -> Case:
+    locked = _lock_for_work(case, by, expected_version)
+    if owner is not None and not _can_own(owner):
+        raise ActionRefused(f"{owner.display_name} cannot own a case: owners are responders or incident managers.")
+    if locked.owner_id == (owner.pk if owner else None):
+        return locked
+    previous = locked.owner
+    locked.owner = owner
+    locked.version += 1
+    locked.save(update_fields=["owner", "version", "updated_at"])
+    if owner is not None:
+        assign_perm(access.MEMBER_PERMISSION, owner, locked)
+    append_event(
+        case=locked,
+        actor=by,
+        kind=TimelineEvent.Kind.OWNER_CHANGED,
+        text=f"Owner: {previous.display_name if previous else 'nobody'} → {owner.display_name if owner else 'nobody'}.",
+        data={"from": previous.get_username() if previous else None, "to": owner.get_username() if owner else None},
+    )
+    return locked
+
+
+@transaction.atomic
+def add_member(*, case: Case, by, user) -> Case:
+    locked = _lock_for_work(case, by, None)
+    if not access.is_staff_user(user):
+        raise ActionRefused(f"{user.display_name} is not on the response team; only staff can be members.")
+    if user.pk in access.member_ids(locked):
+        raise ActionRefused(f"{user.display_name} is already a member.")
+    assign_perm(access.MEMBER_PERMISSION, user, locked)
+    append_event(
+        case=locked, actor=by, kind=TimelineEvent.Kind.MEMBER_ADDED,
+        text=f"Added {user.display_name} as a member.", data={"user": user.get_username()},
+    )
+    return locked
+
+
+@transaction.atomic
+def remove_member(*, case: Case, by, user) -> Case:
+    locked = _lock_for_work(case, by, None)
+    if user.pk == locked.owner_id:
+        raise ActionRefused("The owner cannot be removed; assign another owner first.")
+    if user.pk not in access.member_ids(locked):
+        raise ActionRefused(f"{user.display_name} is not a member.")
+    remove_perm(access.MEMBER_PERMISSION, user, locked)
+    append_event(
+        case=locked, actor=by, kind=TimelineEvent.Kind.MEMBER_REMOVED,
+        text=f"Removed {user.display_name} from the members.", data={"user": user.get_username()},
+    )
+    return locked
+
+
+def members_of(case: Case):
+    """Return the case's members with their user rows, in one query."""
+    return [
+        row.user
+        for row in CaseUserObjectPermission.objects.filter(
+            content_object=case, permission__codename=access.MEMBER_PERMISSION
+        ).select_related("user").order_by("user__username")
+    ]
+
+
+def _lock_for_work(case: Case, by, expected_version: int | None) -> Case:
+    locked = lock_case(case)
+    if not access.can_work_on_case(locked, by):
+        raise NotAllowed("You can read this case but not change it.")
+    if expected_version is not None and locked.version != expected_version:
+        raise CaseChanged(locked)
+    return locked

@@ -1,0 +1,65 @@
+"""Action items on a case."""
+
+from django.db import transaction
+from django.utils import timezone
+
+from cases import access
+from cases.exceptions import ActionRefused, NotAllowed
+from cases.models import Case, Task, TimelineEvent
+from cases.services.timeline import append_event, lock_case
+
+
+def _locked_for_work(case: Case, by) -> Case:
+    locked = lock_case(case)
+    if not access.can_work_on_case(locked, by):
+        raise NotAllowed("You can read this case but not change it.")
+    return locked
+
+
+@transaction.atomic
+def add_task(*, case: Case, by, title: str, assignee=None, due_at=None, mandatory: bool = False) -> Task:
+    locked = _locked_for_work(case, by)
+    title = title.strip()
+    if not title:
+        raise ActionRefused("Give the task a title.")
+    if assignee is not None and not access.is_staff_user(assignee):
+        raise ActionRefused("Tasks are assigned to members of the response team only.")
+    task = Task.objects.create(
+        case=locked, title=title, assignee=assignee, due_at=due_at, mandatory=mandatory, created_by=by
+    )
+    append_event(
+        case=locked,
+        actor=by,
+        kind=TimelineEvent.Kind.TASK_ADDED,
+        text=f"Task added{' (mandatory)' if mandatory else ''}: {title}",
+        data={"task": task.pk, "assignee": assignee.get_username() if assignee else None, "mandatory": mandatory},
+    )
+    return task
+
+
+@transaction.atomic
+def complete_task(*, task: Task, by) -> Task:
+    locked = _locked_for_work(task.case, by)
+    task = Task.objects.select_for_update().get(pk=task.pk, case=locked)
+    if task.is_done:
+        raise ActionRefused("This task is already done.")
+    task.done_at = timezone.now()
+    task.done_by = by
+    task.save(update_fields=["done_at", "done_by"])
+    append_event(case=locked, actor=by, kind=TimelineEvent.Kind.TASK_DONE, text=f"Task done: {task.title}", data={"task": task.pk})
+    return task
+
+
+@transaction.atomic
+def reopen_task(*, task: Task, by) -> Task:
+    locked = _locked_for_work(task.case, by)
+    task = Task.objects.select_for_update().get(pk=task.pk, case=locked)
+    if not task.is_done:
+        raise ActionRefused("This task is still open.")
+    task.done_at = None
+    task.done_by = None
+    task.save(update_fields=["done_at", "done_by"])
+    append_event(
+        case=locked, actor=by, kind=TimelineEvent.Kind.TASK_REOPENED, text=f"Task reopened: {task.title}", data={"task": task.pk}
+    )
+    return task

@@ -1,0 +1,62 @@
+"""Appending to the hash-chained timeline."""
+
+from django.db import transaction
+from django.utils import timezone
+
+from cases import access
+from cases.exceptions import ActionRefused, NotAllowed
+from cases.models import Case, TimelineEvent
+from cases.models.timeline import genesis_hash
+
+
+def append_event(*, case: Case, actor, kind: str, text: str, data: dict | None = None) -> TimelineEvent:
+    """Append one event. Call inside the transaction that made the change, with the case locked."""
+    last = case.timeline.order_by("-sequence").values("sequence", "hash").first()
+    event = TimelineEvent(
+        case=case,
+        sequence=(last["sequence"] + 1) if last else 1,
+        at=timezone.now(),
+        actor=actor,
+        actor_name=actor.get_username() if actor else "",
+        kind=kind,
+        text=text,
+        data=data or {},
+        previous_hash=last["hash"] if last else genesis_hash(case.reference),
+    )
+    event.hash = event.compute_hash()
+    event.save(force_insert=True)
+    Case.objects.filter(pk=case.pk).update(timeline_head=event.hash)
+    case.timeline_head = event.hash
+    return event
+
+
+def lock_case(case: Case) -> Case:
+    """Return a fresh copy of the case with its row locked until the transaction ends."""
+    return Case.objects.select_for_update().get(pk=case.pk)
+
+
+def record_refusal(*, case: Case, actor, action: str, reasons: list[str]) -> None:
+    """Record a refused attempt, after the refused change rolled back, if the actor may see the case."""
+    if actor is None or not access.can_view_case(actor, case):
+        return
+    with transaction.atomic():
+        locked = lock_case(case)
+        append_event(
+            case=locked,
+            actor=actor,
+            kind=TimelineEvent.Kind.REFUSED,
+            text=f"Refused: {action}. " + " ".join(reasons),
+            data={"action": action, "reasons": reasons},
+        )
+
+
+@transaction.atomic
+def add_note(*, case: Case, by, text: str) -> TimelineEvent:
+    if not access.can_work_on_case(case, by):
+        raise NotAllowed("You can read this case but not change it.")
+    text = text.strip()
+    if not text:
+        raise ActionRefused("Write something in the note.")
+    locked = lock_case(case)
+    return append_event(case=locked, actor=by, kind=TimelineEvent.Kind.NOTE, text=text)
+

@@ -1,0 +1,28 @@
+from django.urls import path
+
+from cases.views import actions, pages
+
+app_name = "cases"
+
+urlpatterns = [
+    path("", pages.dashboard, name="dashboard"),
+    path("cases/", pages.case_list, name="list"),
+    path("cases/new/", pages.case_new, name="new"),
+    path("cases/<str:reference>/", pages.case_detail, name="detail"),
+    path("cases/<str:reference>/edit/", pages.case_edit, name="edit"),
+    path("cases/<str:reference>/review/", pages.review_edit, name="review"),
+    path("cases/<str:reference>/review/approve/", actions.approve_review, name="review-approve"),
+    path("cases/<str:reference>/actions/<slug:action>/", actions.transition, name="transition"),
+    path("cases/<str:reference>/declare-breach/", actions.declare_breach, name="declare-breach"),
+    path("cases/<str:reference>/owner/", actions.set_owner, name="owner"),
+    path("cases/<str:reference>/members/", actions.add_member, name="member-add"),
+    path("cases/<str:reference>/members/<str:username>/remove/", actions.remove_member, name="member-remove"),
+    path("cases/<str:reference>/notes/", actions.add_note, name="note-add"),
+    path("cases/<str:reference>/tasks/", actions.add_task, name="task-add"),
+    path("cases/<str:reference>/tasks/<int:task_id>/toggle/", actions.toggle_task, name="task-toggle"),
+    path("cases/<str:reference>/customers/", actions.add_customer, name="customer-add"),
+    path("cases/<str:reference>/customers/<int:row_id>/remove/", actions.remove_customer, name="customer-remove"),
+    path("cases/<str:reference>/customers/<int:row_id>/notified/", actions.mark_notified, name="customer-notified"),
+    path("cases/<str:reference>/deadlines/<int:deadline_id>/delay/", actions.request_delay, name="delay-request"),
+    path("cases/<str:reference>/delays/<int:delay_id>/approve/", actions.approve_delay, name="delay-approve"),
+]

@@ -1,0 +1,210 @@
+"""POST-only endpoints that change a case. Each validates a form, calls one service, redirects."""
+
+from django.contrib import messages
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_http_methods, require_POST
+
+from cases import access
+from cases.forms import (
+    AffectedCustomerForm,
+    DeclareBreachForm,
+    DelayRequestForm,
+    MemberForm,
+    NoteForm,
+    OwnerForm,
+    ReasonForm,
+    TaskForm,
+    TransitionForm,
+)
+from cases.models import AffectedCustomer, Deadline, DeadlineDelay, Task, User
+from cases.services import breach, lifecycle, review, tasks, timeline
+from cases.services import cases as case_services
+from cases.views.helpers import form_errors_to_messages, run_service, staff_required
+
+
+@staff_required
+@require_POST
+def transition(request, reference, action):
+    case = access.get_case_for(request.user, reference)
+    if action not in lifecycle.ACTIONS:
+        messages.error(request, "There is no such action.")
+        return redirect(case)
+    form = TransitionForm(request.POST, user=request.user)
+    if not form.is_valid():
+        form_errors_to_messages(request, form)
+        return redirect(case)
+    data = form.cleaned_data
+    extra = {}
+    if action == "dismiss":
+        extra = {"reason": data["dismissal_reason"], "duplicate_of": data["duplicate_of"]}
+    label = lifecycle.ACTIONS[action].label
+    run_service(
+        request, case, lifecycle.run_action, success=f"{label}: done.",
+        action_name=action, case=case, by=request.user, note=data["note"], expected_version=data["version"], **extra,
+    )
+    return redirect(case)
+
+
+@staff_required
+@require_http_methods(["GET", "POST"])
+def declare_breach(request, reference):
+    case = access.get_case_for(request.user, reference, write=True)
+    form = DeclareBreachForm(request.POST or None, initial={"version": case.version})
+    if request.method == "POST" and form.is_valid():
+        if run_service(
+            request, case, breach.declare_breach, success="Breach declared. The customer-notice clock is running.",
+            case=case, by=request.user, note=form.cleaned_data["note"], expected_version=form.cleaned_data["version"],
+        ):
+            return redirect(case)
+        return redirect(case)
+    affected = case.affected_customers.select_related("organization")
+    return render(
+        request,
+        "cases/declare_breach.html",
+        {"case": case, "form": form, "affected": affected, "blockers": case.declare_breach_blockers(),
+         "can_manage": access.can_manage_case(case, request.user)},
+        status=400 if request.method == "POST" else 200,
+    )
+
+
+@staff_required
+@require_POST
+def set_owner(request, reference):
+    case = access.get_case_for(request.user, reference, write=True)
+    form = OwnerForm(request.POST)
+    if form.is_valid():
+        run_service(request, case, case_services.assign_owner, success="Owner updated.", case=case, by=request.user,
+                    owner=form.cleaned_data["owner"], expected_version=form.cleaned_data["version"])
+    else:
+        form_errors_to_messages(request, form)
+    return redirect(case)
+
+
+@staff_required
+@require_POST
+def add_member(request, reference):
+    case = access.get_case_for(request.user, reference, write=True)
+    form = MemberForm(request.POST)
+    if form.is_valid():
+        run_service(request, case, case_services.add_member, success="Member added.", case=case, by=request.user,
+                    user=form.cleaned_data["user"])
+    else:
+        form_errors_to_messages(request, form)
+    return redirect(case)
+
+
+@staff_required
+@require_POST
+def remove_member(request, reference, username):
+    case = access.get_case_for(request.user, reference, write=True)
+    user = get_object_or_404(User, username=username)
+    run_service(request, case, case_services.remove_member, success="Member removed.", case=case, by=request.user, user=user)
+    return redirect(case)
+
+
+@staff_required
+@require_POST
+def add_note(request, reference):
+    case = access.get_case_for(request.user, reference, write=True)
+    form = NoteForm(request.POST)
+    if form.is_valid():
+        run_service(request, case, timeline.add_note, success="Note added.", case=case, by=request.user, text=form.cleaned_data["text"])
+    else:
+        form_errors_to_messages(request, form)
+    return redirect(case)
+
+
+@staff_required
+@require_POST
+def add_task(request, reference):
+    case = access.get_case_for(request.user, reference, write=True)
+    form = TaskForm(request.POST)
+    if form.is_valid():
+        run_service(request, case, tasks.add_task, success="Task added.", case=case, by=request.user, **form.cleaned_data)
+    else:
+        form_errors_to_messages(request, form)
+    return redirect(case)
+
+
+@staff_required
+@require_POST
+def toggle_task(request, reference, task_id):
+    case = access.get_case_for(request.user, reference, write=True)
+    task = get_object_or_404(Task, pk=task_id, case=case)
+    if task.is_done:
+        run_service(request, case, tasks.reopen_task, success="Task reopened.", task=task, by=request.user)
+    else:
+        run_service(request, case, tasks.complete_task, success="Task done.", task=task, by=request.user)
+    return redirect(case)
+
+
+@staff_required
+@require_POST
+def add_customer(request, reference):
+    case = access.get_case_for(request.user, reference, write=True)
+    form = AffectedCustomerForm(request.POST)
+    if form.is_valid():
+        run_service(request, case, breach.add_affected_customer, success="Affected customer added.", case=case,
+                    by=request.user, **form.cleaned_data)
+    else:
+        form_errors_to_messages(request, form)
+    return redirect(case)
+
+
+@staff_required
+@require_POST
+def remove_customer(request, reference, row_id):
+    case = access.get_case_for(request.user, reference, write=True)
+    row = get_object_or_404(AffectedCustomer, pk=row_id, case=case)
+    form = ReasonForm(request.POST)
+    if form.is_valid():
+        run_service(request, case, breach.remove_affected_customer, success="Affected customer removed.", row=row,
+                    by=request.user, reason=form.cleaned_data["reason"])
+    else:
+        messages.error(request, "Say why this customer is no longer considered affected.")
+    return redirect(case)
+
+
+@staff_required
+@require_POST
+def mark_notified(request, reference, row_id):
+    case = access.get_case_for(request.user, reference, write=True)
+    row = get_object_or_404(AffectedCustomer, pk=row_id, case=case)
+    form = ReasonForm(request.POST)
+    if form.is_valid():
+        run_service(request, case, breach.record_customer_notified, success=f"{row.organization} recorded as notified.",
+                    row=row, by=request.user, how=form.cleaned_data["reason"])
+    else:
+        messages.error(request, "Say how the customer was notified (for example: phone call with their CISO).")
+    return redirect(case)
+
+
+@staff_required
+@require_POST
+def request_delay(request, reference, deadline_id):
+    case = access.get_case_for(request.user, reference, write=True)
+    deadline = get_object_or_404(Deadline, pk=deadline_id, case=case)
+    form = DelayRequestForm(request.POST)
+    if form.is_valid():
+        run_service(request, case, breach.request_deadline_delay, success="Delay requested; another manager must approve it.",
+                    deadline=deadline, by=request.user, **form.cleaned_data)
+    else:
+        form_errors_to_messages(request, form)
+    return redirect(case)
+
+
+@staff_required
+@require_POST
+def approve_delay(request, reference, delay_id):
+    case = access.get_case_for(request.user, reference, write=True)
+    delay = get_object_or_404(DeadlineDelay, pk=delay_id, deadline__case=case)
+    run_service(request, case, breach.approve_deadline_delay, success="Delay approved.", delay=delay, by=request.user)
+    return redirect(case)
+
+
+@staff_required
+@require_POST
+def approve_review(request, reference):
+    case = access.get_case_for(request.user, reference)
+    run_service(request, case, review.approve_review, success="Review approved.", case=case, by=request.user)
+    return redirect(case)

@@ -1,0 +1,176 @@
+"""Staff pages: dashboard, case list, new case, case detail and details edit."""
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods
+
+from cases import access, selectors
+from cases.models import Case
+from cases.forms import (
+    AffectedCustomerForm,
+    CaseDetailsForm,
+    CaseFilterForm,
+    CaseOpenForm,
+    DelayRequestForm,
+    MemberForm,
+    NoteForm,
+    OwnerForm,
+    ReviewForm,
+    TaskForm,
+    TransitionForm,
+)
+from cases.services import cases as case_services
+from cases.services.lifecycle import available_actions
+from cases.services.review import save_review
+from cases.views.helpers import run_service, staff_required
+
+PAGE_SIZE = 50
+
+
+@staff_required
+def dashboard(request):
+    return render(request, "cases/dashboard.html", selectors.dashboard(request.user))
+
+
+@staff_required
+def case_list(request):
+    form = CaseFilterForm(request.GET or None)
+    filters = form.cleaned_data if form.is_valid() else {}
+    page = Paginator(selectors.case_list(request.user, filters=filters), PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "cases/case_list.html",
+        {"form": form, "page": page, "query": query.urlencode(), "can_open": access.can_open_cases(request.user)},
+    )
+
+
+@staff_required
+@require_http_methods(["GET", "POST"])
+def case_new(request):
+    if not access.can_open_cases(request.user):
+        return render(request, "403.html", {"reason": "Only responders and incident managers open cases."}, status=403)
+    form = CaseOpenForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        case = run_service(
+            request,
+            None,
+            case_services.open_case,
+            success="",
+            by=request.user,
+            title=data["title"],
+            source=data["source"],
+            internal_summary=data["internal_summary"],
+            severity=data["severity"],
+            detected_at=data["detected_at"],
+            owner=data["owner"],
+            services=data["services"],
+            restricted=data["restricted"],
+        )
+        if case:
+            messages.success(request, f"{case.reference} opened.")
+            return redirect(case)
+    return render(request, "cases/case_new.html", {"form": form}, status=400 if form.errors else 200)
+
+
+@staff_required
+def case_detail(request, reference):
+    case = access.get_case_for(request.user, reference)
+    case = selectors.case_detail(case)
+    can_work = access.can_work_on_case(case, request.user)
+    members = case_services.members_of(case)
+    case._member_ids = {member.pk for member in members}
+    version = {"version": case.version}
+    context = {
+        "case": case,
+        "members": members,
+        "can_work": can_work,
+        "can_manage": access.can_manage_case(case, request.user),
+        "can_approve_review": access.can_manage_case(case, request.user) or access.can_approve_communication(request.user),
+        "actions": available_actions(case, request.user),
+        "breach_blockers": case.declare_breach_blockers() if case.is_open and not case.breach_declared_at else [],
+        "stages": _stage_bar(case),
+        "transition_form": TransitionForm(initial=version),
+        "owner_form": OwnerForm(initial={**version, "owner": case.owner_id}),
+        "member_form": MemberForm(),
+        "note_form": NoteForm(),
+        "task_form": TaskForm(),
+        "customer_form": AffectedCustomerForm(),
+        "delay_form": DelayRequestForm(),
+        "review": getattr(case, "review", None),
+    }
+    return render(request, "cases/case_detail.html", context)
+
+
+def _details_initial(case) -> dict:
+    return {
+        "version": case.version,
+        "title": case.title,
+        "source": case.source,
+        "severity": case.severity,
+        "classification": case.classification,
+        "breach_category": case.breach_category,
+        "scope": case.scope,
+        "services": list(case.affected_services.all()),
+        "internal_summary": case.internal_summary,
+        "restricted": case.restricted,
+    }
+
+
+@staff_required
+@require_http_methods(["GET", "POST"])
+def case_edit(request, reference):
+    case = access.get_case_for(request.user, reference, write=True)
+    form = CaseDetailsForm(request.POST or None, initial=_details_initial(case))
+    status = 200
+    if request.method == "POST":
+        status = 400
+        if form.is_valid():
+            data = dict(form.cleaned_data)
+            version = data.pop("version")
+            services = data.pop("services")
+            if run_service(
+                request, case, case_services.update_case_details, success="Details saved.",
+                case=case, by=request.user, changes=data, services=services, expected_version=version,
+            ):
+                return redirect(case)
+            # Refused or stale: show the case as it is now, so the user edits the current state.
+            case.refresh_from_db()
+            form = CaseDetailsForm(initial=_details_initial(case))
+            status = 409
+    context = {"case": case, "form": form, "can_manage": access.can_manage_case(case, request.user)}
+    return render(request, "cases/case_edit.html", context, status=status)
+
+
+@staff_required
+@require_http_methods(["GET", "POST"])
+def review_edit(request, reference):
+    case = access.get_case_for(request.user, reference, write=True)
+    review = getattr(case, "review", None)
+    initial = (
+        {"what_happened": review.what_happened, "what_went_wrong": review.what_went_wrong, "how_we_responded": review.how_we_responded}
+        if review
+        else {}
+    )
+    form = ReviewForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        if run_service(request, case, save_review, success="Review saved.", case=case, by=request.user, **form.cleaned_data):
+            return redirect(case)
+    return render(request, "cases/review_edit.html", {"case": case, "form": form, "review": review},
+                  status=400 if request.method == "POST" else 200)
+
+
+def _stage_bar(case):
+    """Return the main path's stages with whether each is done, current or ahead."""
+    path = ["detected", "assessing", "diagnosing", "stabilizing", "closed"]
+    if case.status == Case.Status.DISMISSED:
+        reached = path.index("assessing") if case.assessed_at or case.owner_id else 0
+    else:
+        reached = path.index(case.status)
+    return [
+        {"label": Case.Status(status).label, "state": "done" if i < reached else "current" if i == reached and case.status != "dismissed" else "ahead"}
+        for i, status in enumerate(path)
+    ]
