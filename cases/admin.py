@@ -130,9 +130,6 @@ class CaseAdmin(admin.ModelAdmin):
         except (PermissionDenied, ActionRefused, CaseChanged) as exc:
             self.message_user(request, str(exc), messages.ERROR)
 
-    def save_related(self, request, form, formsets, change):
-        """Inlines are read-only and services are set on the case page; nothing else to save."""
-
 
 @admin.register(Task)
 class TaskAdmin(admin.ModelAdmin):

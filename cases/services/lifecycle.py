@@ -95,8 +95,14 @@ def available_actions(case: Case, user) -> list[ActionState]:
     return states
 
 
+def role_permits(case: Case, user, action_name: str) -> bool:
+    """Ask the transition's ``permission`` alone (``has_transition_perm`` also runs the guards)."""
+    meta = getattr(case, action_name)._django_fsm
+    return meta.has_transition_perm(case, meta.field.get_state(case), user)
+
+
 def _permission_reasons(case: Case, user, action: LifecycleAction) -> list[str]:
-    if has_transition_perm(getattr(case, action.name), user):
+    if role_permits(case, user, action.name):
         return []
     if action.managers_only:
         return [f"Only an incident manager working on this case can {action.label.lower()}."]
@@ -122,6 +128,7 @@ def _transition(
     note: str = "",
     kwargs: dict | None = None,
     data: dict | None = None,
+    argument_blockers: Callable[[], list[str]] | None = None,
 ) -> Case:
     action = ACTIONS[action_name]
     note = (note or "").strip()
@@ -133,14 +140,17 @@ def _transition(
             method = getattr(locked, action_name)
             if not access.can_view_case(by, locked):
                 raise NotAllowed("You do not have access to this case.")
-            if not has_transition_perm(method, by):
-                if locked.status not in action.sources:
-                    raise ActionRefused(_refusal_reasons(locked, action))
+            if locked.status not in action.sources:
+                raise ActionRefused(_refusal_reasons(locked, action))
+            if not role_permits(locked, by, action_name):
                 raise NotAllowed(_permission_reasons(locked, by, action)[0])
-            if not can_proceed(method):
+            if not (can_proceed(method) and has_transition_perm(method, by)):
                 raise ActionRefused(_refusal_reasons(locked, action))
             if action_name in NOTE_REQUIRED and not note:
                 raise ActionRefused(NOTE_REQUIRED[action_name])
+            # Checked after the permission so an outsider learns nothing, and inside the try so it is recorded.
+            if argument_blockers and (reasons := argument_blockers()):
+                raise ActionRefused(reasons)
             before = locked.status
             method(**(kwargs or {}))
             locked.version += 1
@@ -187,12 +197,15 @@ def reopen_case(*, case: Case, by, note: str, expected_version: int | None = Non
 def dismiss_case(
     *, case: Case, by, reason: str, note: str, duplicate_of: Case | None = None, expected_version: int | None = None
 ) -> Case:
-    if reason not in Case.DismissalReason.values:
-        raise ActionRefused("Choose why the case is dismissed.")
-    if reason == Case.DismissalReason.DUPLICATE and duplicate_of is None:
-        raise ActionRefused("Name the case this one duplicates.")
-    if duplicate_of is not None and duplicate_of.pk == case.pk:
-        raise ActionRefused("A case cannot duplicate itself.")
+    def argument_blockers() -> list[str]:
+        if reason not in Case.DismissalReason.values:
+            return ["Choose why the case is dismissed."]
+        if reason == Case.DismissalReason.DUPLICATE and duplicate_of is None:
+            return ["Name the case this one duplicates."]
+        if duplicate_of is not None and duplicate_of.pk == case.pk:
+            return ["A case cannot duplicate itself."]
+        return []
+
     return _transition(
         case=case,
         by=by,
@@ -201,6 +214,7 @@ def dismiss_case(
         note=note,
         kwargs={"reason": reason, "duplicate_of": duplicate_of if reason == Case.DismissalReason.DUPLICATE else None},
         data={"reason": reason, "duplicate_of": duplicate_of.reference if duplicate_of else None},
+        argument_blockers=argument_blockers,
     )
 
 

@@ -39,7 +39,7 @@ def transition(request, reference, action):
         extra = {"reason": data["dismissal_reason"], "duplicate_of": data["duplicate_of"]}
     label = lifecycle.ACTIONS[action].label
     run_service(
-        request, case, lifecycle.run_action, success=f"{label}: done.",
+        request, lifecycle.run_action, success=f"{label}: done.",
         action_name=action, case=case, by=request.user, note=data["note"], expected_version=data["version"], **extra,
     )
     return redirect(case)
@@ -52,7 +52,7 @@ def declare_breach(request, reference):
     form = DeclareBreachForm(request.POST or None, initial={"version": case.version})
     if request.method == "POST" and form.is_valid():
         if run_service(
-            request, case, breach.declare_breach, success="Breach declared. The customer-notice clock is running.",
+            request, breach.declare_breach, success="Breach declared. The customer-notice clock is running.",
             case=case, by=request.user, note=form.cleaned_data["note"], expected_version=form.cleaned_data["version"],
         ):
             return redirect(case)
@@ -73,7 +73,7 @@ def set_owner(request, reference):
     case = access.get_case_for(request.user, reference, write=True)
     form = OwnerForm(request.POST)
     if form.is_valid():
-        run_service(request, case, case_services.assign_owner, success="Owner updated.", case=case, by=request.user,
+        run_service(request, case_services.assign_owner, success="Owner updated.", case=case, by=request.user,
                     owner=form.cleaned_data["owner"], expected_version=form.cleaned_data["version"])
     else:
         form_errors_to_messages(request, form)
@@ -86,7 +86,7 @@ def add_member(request, reference):
     case = access.get_case_for(request.user, reference, write=True)
     form = MemberForm(request.POST)
     if form.is_valid():
-        run_service(request, case, case_services.add_member, success="Member added.", case=case, by=request.user,
+        run_service(request, case_services.add_member, success="Member added.", case=case, by=request.user,
                     user=form.cleaned_data["user"])
     else:
         form_errors_to_messages(request, form)
@@ -98,7 +98,7 @@ def add_member(request, reference):
 def remove_member(request, reference, username):
     case = access.get_case_for(request.user, reference, write=True)
     user = get_object_or_404(User, username=username)
-    run_service(request, case, case_services.remove_member, success="Member removed.", case=case, by=request.user, user=user)
+    run_service(request, case_services.remove_member, success="Member removed.", case=case, by=request.user, user=user)
     return redirect(case)
 
 
@@ -108,7 +108,7 @@ def add_note(request, reference):
     case = access.get_case_for(request.user, reference, write=True)
     form = NoteForm(request.POST)
     if form.is_valid():
-        run_service(request, case, timeline.add_note, success="Note added.", case=case, by=request.user, text=form.cleaned_data["text"])
+        run_service(request, timeline.add_note, success="Note added.", case=case, by=request.user, text=form.cleaned_data["text"])
     else:
         form_errors_to_messages(request, form)
     return redirect(case)
@@ -120,7 +120,7 @@ def add_task(request, reference):
     case = access.get_case_for(request.user, reference, write=True)
     form = TaskForm(request.POST)
     if form.is_valid():
-        run_service(request, case, tasks.add_task, success="Task added.", case=case, by=request.user, **form.cleaned_data)
+        run_service(request, tasks.add_task, success="Task added.", case=case, by=request.user, **form.cleaned_data)
     else:
         form_errors_to_messages(request, form)
     return redirect(case)
@@ -132,9 +132,9 @@ def toggle_task(request, reference, task_id):
     case = access.get_case_for(request.user, reference, write=True)
     task = get_object_or_404(Task, pk=task_id, case=case)
     if task.is_done:
-        run_service(request, case, tasks.reopen_task, success="Task reopened.", task=task, by=request.user)
+        run_service(request, tasks.reopen_task, success="Task reopened.", task=task, by=request.user)
     else:
-        run_service(request, case, tasks.complete_task, success="Task done.", task=task, by=request.user)
+        run_service(request, tasks.complete_task, success="Task done.", task=task, by=request.user)
     return redirect(case)
 
 
@@ -144,7 +144,7 @@ def add_customer(request, reference):
     case = access.get_case_for(request.user, reference, write=True)
     form = AffectedCustomerForm(request.POST)
     if form.is_valid():
-        run_service(request, case, breach.add_affected_customer, success="Affected customer added.", case=case,
+        run_service(request, breach.add_affected_customer, success="Affected customer added.", case=case,
                     by=request.user, **form.cleaned_data)
     else:
         form_errors_to_messages(request, form)
@@ -158,7 +158,7 @@ def remove_customer(request, reference, row_id):
     row = get_object_or_404(AffectedCustomer, pk=row_id, case=case)
     form = ReasonForm(request.POST)
     if form.is_valid():
-        run_service(request, case, breach.remove_affected_customer, success="Affected customer removed.", row=row,
+        run_service(request, breach.remove_affected_customer, success="Affected customer removed.", row=row,
                     by=request.user, reason=form.cleaned_data["reason"])
     else:
         messages.error(request, "Say why this customer is no longer considered affected.")
@@ -172,7 +172,7 @@ def mark_notified(request, reference, row_id):
     row = get_object_or_404(AffectedCustomer, pk=row_id, case=case)
     form = ReasonForm(request.POST)
     if form.is_valid():
-        run_service(request, case, breach.record_customer_notified, success=f"{row.organization} recorded as notified.",
+        run_service(request, breach.record_customer_notified, success=f"{row.organization} recorded as notified.",
                     row=row, by=request.user, how=form.cleaned_data["reason"])
     else:
         messages.error(request, "Say how the customer was notified (for example: phone call with their CISO).")
@@ -186,7 +186,7 @@ def request_delay(request, reference, deadline_id):
     deadline = get_object_or_404(Deadline, pk=deadline_id, case=case)
     form = DelayRequestForm(request.POST)
     if form.is_valid():
-        run_service(request, case, breach.request_deadline_delay, success="Delay requested; another manager must approve it.",
+        run_service(request, breach.request_deadline_delay, success="Delay requested; another manager must approve it.",
                     deadline=deadline, by=request.user, **form.cleaned_data)
     else:
         form_errors_to_messages(request, form)
@@ -198,7 +198,7 @@ def request_delay(request, reference, deadline_id):
 def approve_delay(request, reference, delay_id):
     case = access.get_case_for(request.user, reference, write=True)
     delay = get_object_or_404(DeadlineDelay, pk=delay_id, deadline__case=case)
-    run_service(request, case, breach.approve_deadline_delay, success="Delay approved.", delay=delay, by=request.user)
+    run_service(request, breach.approve_deadline_delay, success="Delay approved.", delay=delay, by=request.user)
     return redirect(case)
 
 
@@ -206,5 +206,5 @@ def approve_delay(request, reference, delay_id):
 @require_POST
 def approve_review(request, reference):
     case = access.get_case_for(request.user, reference)
-    run_service(request, case, review.approve_review, success="Review approved.", case=case, by=request.user)
+    run_service(request, review.approve_review, success="Review approved.", case=case, by=request.user)
     return redirect(case)

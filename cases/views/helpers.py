@@ -27,7 +27,7 @@ def staff_required(view):
     return wrapper
 
 
-def run_service(request, case, func, *, success: str, **kwargs):
+def run_service(request, func, *, success: str, **kwargs):
     """Call a service and turn its refusals into messages; return the result or None."""
     try:
         result = func(**kwargs)

@@ -1,6 +1,7 @@
 """Staff pages: dashboard, case list, new case, case detail and details edit."""
 
 from django.contrib import messages
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
@@ -51,13 +52,12 @@ def case_list(request):
 @require_http_methods(["GET", "POST"])
 def case_new(request):
     if not access.can_open_cases(request.user):
-        return render(request, "403.html", {"reason": "Only responders and incident managers open cases."}, status=403)
+        raise PermissionDenied("Only responders and incident managers open cases.")
     form = CaseOpenForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         case = run_service(
             request,
-            None,
             case_services.open_case,
             success="",
             by=request.user,
@@ -133,7 +133,7 @@ def case_edit(request, reference):
             version = data.pop("version")
             services = data.pop("services")
             if run_service(
-                request, case, case_services.update_case_details, success="Details saved.",
+                request, case_services.update_case_details, success="Details saved.",
                 case=case, by=request.user, changes=data, services=services, expected_version=version,
             ):
                 return redirect(case)
@@ -157,7 +157,7 @@ def review_edit(request, reference):
     )
     form = ReviewForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
-        if run_service(request, case, save_review, success="Review saved.", case=case, by=request.user, **form.cleaned_data):
+        if run_service(request, save_review, success="Review saved.", case=case, by=request.user, **form.cleaned_data):
             return redirect(case)
     return render(request, "cases/review_edit.html", {"case": case, "form": form, "review": review},
                   status=400 if request.method == "POST" else 200)

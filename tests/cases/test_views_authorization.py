@@ -1,0 +1,199 @@
+"""Every URL × role: who gets the page, who is turned away, and how.
+
+The matrix is data. ``test_every_url_is_in_the_matrix`` walks Django's URL resolver and fails
+when a URL exists that the matrix does not cover, so a new view cannot ship untested.
+"""
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from cases.models import Case, TimelineEvent
+from cases.services import cases as case_services
+from tests.factories import AffectedCustomerFactory, CommsFactory, TaskFactory, case_in_stage
+
+ROLES = [
+    "anonymous",
+    "customer_other",
+    "customer_affected",
+    "nonmember_responder",
+    "member_responder",
+    "comms",
+    "manager",
+    "admin",
+]
+
+LOGIN = "login"  # redirect to the sign-in page
+PORTAL = "portal"  # customers are sent to their portal
+DASHBOARD = "dashboard"  # staff are sent to the dashboard
+DONE = "done"  # a change redirects back to the case
+
+STAFF_PAGE = {"anonymous": LOGIN, "customer_other": PORTAL, "customer_affected": PORTAL, "nonmember_responder": 200,
+              "member_responder": 200, "comms": 200, "manager": 200, "admin": 200}
+CASE_PAGE = {**STAFF_PAGE, "nonmember_responder": 404}
+CASE_WRITE_PAGE = {**CASE_PAGE, "comms": 403}
+CASE_CHANGE = {**CASE_WRITE_PAGE, "member_responder": DONE, "manager": DONE, "admin": DONE}
+OPEN_CASE_PAGE = {**STAFF_PAGE, "comms": 403}
+PUBLIC = {role: 200 for role in ROLES}
+
+# url name → (method, kwargs, expectations, POST data factory name)
+MATRIX = {
+    "cases:dashboard": ("get", {}, STAFF_PAGE),
+    "cases:list": ("get", {}, STAFF_PAGE),
+    "cases:new": ("get", {}, OPEN_CASE_PAGE),
+    "cases:detail": ("get", {"reference": "CASE"}, CASE_PAGE),
+    "cases:edit": ("get", {"reference": "CASE"}, CASE_WRITE_PAGE),
+    "cases:review": ("get", {"reference": "CASE"}, CASE_WRITE_PAGE),
+    "cases:declare-breach": ("get", {"reference": "CASE"}, CASE_WRITE_PAGE),
+    "cases:review-approve": ("post", {"reference": "CASE"}, {**CASE_PAGE, "comms": DONE, "member_responder": 403, "manager": DONE, "admin": DONE}),
+    "cases:transition": ("post", {"reference": "CASE", "action": "stabilize"}, {**CASE_CHANGE, "comms": 403}),
+    "cases:owner": ("post", {"reference": "CASE"}, CASE_CHANGE),
+    "cases:member-add": ("post", {"reference": "CASE"}, CASE_CHANGE),
+    "cases:member-remove": ("post", {"reference": "CASE", "username": "bystander"}, CASE_CHANGE),
+    "cases:note-add": ("post", {"reference": "CASE"}, CASE_CHANGE),
+    "cases:task-add": ("post", {"reference": "CASE"}, CASE_CHANGE),
+    "cases:task-toggle": ("post", {"reference": "CASE", "task_id": "TASK"}, CASE_CHANGE),
+    "cases:customer-add": ("post", {"reference": "CASE"}, CASE_CHANGE),
+    "cases:customer-remove": ("post", {"reference": "CASE", "row_id": "ROW"}, CASE_CHANGE),
+    "cases:customer-notified": ("post", {"reference": "CASE", "row_id": "ROW"}, CASE_CHANGE),
+    "cases:delay-request": ("post", {"reference": "CASE", "deadline_id": "DEADLINE"}, CASE_CHANGE),
+    "cases:delay-approve": ("post", {"reference": "CASE", "delay_id": "DELAY"}, {**CASE_CHANGE, "member_responder": 403}),
+    "portal:index": ("get", {}, {"anonymous": LOGIN, "customer_other": 200, "customer_affected": 200,
+                                 **{role: DASHBOARD for role in ROLES[3:]}}),
+    "healthz": ("get", {}, PUBLIC),
+    "login": ("get", {}, {**PUBLIC, **{role: "redirect" for role in ROLES[1:]}}),
+    "logout": ("post", {}, {role: LOGIN for role in ROLES}),
+}
+
+# Django admin is covered by tests/test_admin.py; these are its own views, not ours.
+NOT_OURS = {"admin"}
+
+
+@pytest.fixture
+def world(manager, responder, other_responder, comms, admin, contoso, fabrikam, contoso_user, fabrikam_user):
+    """A diagnosing case owned by the manager, with the responder as member and Contoso affected."""
+    from datetime import timedelta
+
+    from cases.models import Deadline, DeadlineDelay
+    from django.utils import timezone
+
+    case = case_in_stage(Case.Status.DIAGNOSING, manager=manager)
+    case_services.add_member(case=case, by=manager, user=responder)
+    bystander = CommsFactory(username="bystander")
+    case_services.add_member(case=case, by=manager, user=bystander)
+    task = TaskFactory(case=case, by=manager)
+    row = AffectedCustomerFactory(case=case, by=manager, organization=contoso)
+    deadline = Deadline.objects.create(case=case, kind=Deadline.Kind.GDPR_ART33, started_at=timezone.now(),
+                                       due_at=timezone.now() + timedelta(hours=72))
+    delay = DeadlineDelay.objects.create(deadline=deadline, new_due_at=deadline.due_at + timedelta(hours=2),
+                                         reason="Regulator asked for the full report.", requested_by=second_manager_user())
+    case.refresh_from_db()
+    users = {
+        "anonymous": None,
+        "customer_other": fabrikam_user,
+        "customer_affected": contoso_user,
+        "nonmember_responder": other_responder,
+        "member_responder": responder,
+        "comms": comms,
+        "manager": manager,
+        "admin": admin,
+    }
+    ids = {"CASE": case.reference, "TASK": task.pk, "ROW": row.pk, "DEADLINE": deadline.pk, "DELAY": delay.pk}
+    return {"case": case, "users": users, "ids": ids, "contoso": contoso}
+
+
+def second_manager_user():
+    from tests.factories import ManagerFactory
+
+    return ManagerFactory(username="delay-requester")
+
+
+def post_data(url_name, world):
+    case = world["case"]
+    data = {
+        "cases:transition": {"version": case.version, "note": "Contained by revoking the key."},
+        "cases:owner": {"version": case.version, "owner": ""},
+        "cases:member-add": {"user": world["users"]["comms"].pk},
+        "cases:note-add": {"text": "Checked the load balancer logs."},
+        "cases:task-add": {"title": "Rotate the signing key"},
+        "cases:customer-add": {"organization": world["users"]["customer_other"].organization.pk, "data_lost": "on"},
+        "cases:customer-remove": {"reason": "Their bucket was not in the affected region."},
+        "cases:customer-notified": {"reason": "Phone call with their CISO."},
+        "cases:delay-request": {"new_due_at": "2099-01-01 00:00", "reason": "Waiting for the regulator."},
+    }
+    return data.get(url_name, {})
+
+
+def resolve_kwargs(kwargs, ids):
+    return {key: ids.get(value, value) if isinstance(value, str) else value for key, value in kwargs.items()}
+
+
+def check(response, expected, *, case_url):
+    if expected == LOGIN:
+        assert response.status_code == 302 and reverse("login") in response["Location"], response
+    elif expected == PORTAL:
+        assert response.status_code == 302 and response["Location"] == reverse("portal:index")
+    elif expected == DASHBOARD:
+        assert response.status_code == 302 and response["Location"] == reverse("cases:dashboard")
+    elif expected == DONE:
+        assert response.status_code == 302 and response["Location"] == case_url, (response.status_code, response.get("Location"))
+    elif expected == "redirect":
+        assert response.status_code == 302
+    else:
+        assert response.status_code == expected, (response.status_code, response.get("Location"))
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("url_name", sorted(MATRIX))
+def test_url_answers_each_role_as_the_matrix_says(client, world, url_name, role):
+    method, kwargs, expectations = MATRIX[url_name]
+    user = world["users"][role]
+    if user is not None:
+        client.force_login(user)
+    url = reverse(url_name, kwargs=resolve_kwargs(kwargs, world["ids"]))
+    events_before = TimelineEvent.objects.filter(case=world["case"]).exclude(kind=TimelineEvent.Kind.REFUSED).count()
+    if method == "get":
+        response = client.get(url)
+    else:
+        response = client.post(url, post_data(url_name, world))
+    check(response, expectations[role], case_url=world["case"].get_absolute_url())
+    if expectations[role] in (LOGIN, PORTAL, 403, 404) and url_name.startswith("cases:"):
+        events_after = TimelineEvent.objects.filter(case=world["case"]).exclude(kind=TimelineEvent.Kind.REFUSED).count()
+        assert events_after == events_before, "a refused request changed the case"
+
+
+@pytest.mark.parametrize("url_name", sorted(name for name, spec in MATRIX.items() if spec[0] == "post"))
+def test_post_only_urls_refuse_get(client, world, url_name):
+    client.force_login(world["users"]["manager"])
+    _, kwargs, _ = MATRIX[url_name]
+    response = client.get(reverse(url_name, kwargs=resolve_kwargs(kwargs, world["ids"])))
+    assert response.status_code == 405
+
+
+def _url_names(resolver: URLResolver, namespace: str = "") -> set[str]:
+    names = set()
+    for pattern in resolver.url_patterns:
+        if isinstance(pattern, URLResolver):
+            child = f"{namespace}{pattern.namespace}:" if pattern.namespace else namespace
+            if pattern.namespace in NOT_OURS:
+                continue
+            names |= _url_names(pattern, child)
+        elif isinstance(pattern, URLPattern) and pattern.name:
+            names.add(f"{namespace}{pattern.name}")
+    return names
+
+
+def test_every_url_is_in_the_matrix():
+    missing = _url_names(get_resolver()) - set(MATRIX)
+    assert not missing, f"URLs without authorization expectations: {sorted(missing)}"
+
+
+def test_unnamed_urls_do_not_exist():
+    def unnamed(resolver):
+        for pattern in resolver.url_patterns:
+            if isinstance(pattern, URLResolver):
+                if pattern.namespace not in NOT_OURS:
+                    yield from unnamed(pattern)
+            elif not pattern.name and "static" not in str(pattern.pattern):
+                yield str(pattern.pattern)
+
+    assert list(unnamed(get_resolver())) == []

@@ -1,0 +1,124 @@
+"""Browser journeys: Debian's Chromium driven by Playwright against pytest-django's live server.
+
+The tests skip, with the reason, only when the Chromium binary is missing (``/usr/bin/chromium``
+or the path in ``IRT_CHROMIUM``). Screenshots of the key pages land in
+``test-artifacts/screenshots/`` (git-ignored), named after the journey and the step.
+"""
+
+import os
+from io import StringIO
+from pathlib import Path
+
+import pytest
+from django.core.management import call_command
+
+# Playwright's sync API runs an event loop in the main thread, so Django sees every ORM call
+# from the test (fixtures, assertions) as made from async code and refuses it without this.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+CHROMIUM = Path(os.environ.get("IRT_CHROMIUM") or "/usr/bin/chromium")
+PASSWORD = "e2e-demo-password-7f3a"
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
+E2E_DIR = Path(__file__).resolve().parent
+
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def pytest_collection_modifyitems(config, items):
+    """Mark the browser journeys ``e2e``; skip them, saying why, when Chromium is absent."""
+    skip = pytest.mark.skip(reason=f"Chromium not found at {CHROMIUM} (install it or set IRT_CHROMIUM)")
+    for item in items:
+        if E2E_DIR not in Path(str(item.path)).parents:
+            continue
+        item.add_marker(pytest.mark.e2e)
+        if not CHROMIUM.exists():
+            item.add_marker(skip)
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    """Launch the system Chromium: Playwright's own browser downloads are never used here."""
+    return {
+        **browser_type_launch_args,
+        "executable_path": str(CHROMIUM),
+        "args": CHROMIUM_ARGS,
+        "timeout": 30_000,
+    }
+
+
+@pytest.fixture(scope="session")
+def browser_context_args(browser_context_args):
+    return {**browser_context_args, "viewport": {"width": 1280, "height": 900}, "locale": "en-GB", "timezone_id": "UTC"}
+
+
+@pytest.fixture
+def page(page):
+    """Fail fast: a missing element is a failure in seconds, not after Playwright's 30 s default."""
+    page.set_default_timeout(8_000)
+    page.set_default_navigation_timeout(15_000)
+    return page
+
+
+@pytest.fixture
+def demo_data(transactional_db, django_db_serialized_rollback, live_server):
+    """Load the demo data through ``seed_demo``, as a fresh install does.
+
+    The live server runs in another thread, so the data must be committed (``transactional_db``).
+    Flushing between tests would also drop the teams the roles migration creates;
+    ``django_db_serialized_rollback`` restores them before each test.
+    """
+    call_command("seed_demo", password=PASSWORD, stdout=StringIO())
+    return PASSWORD
+
+
+@pytest.fixture
+def screenshot():
+    """Return ``screenshot(page, name)``: save the whole page as ``test-artifacts/screenshots/<name>.png``."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+
+    def take(page, name: str) -> Path:
+        path = SCREENSHOTS / f"{name}.png"
+        page.screenshot(path=str(path), full_page=True)
+        return path
+
+    return take
+
+
+@pytest.fixture
+def site(live_server):
+    """Return the live server's base URL, without a trailing slash."""
+    return live_server.url.rstrip("/")
+
+
+@pytest.fixture
+def sign_in(site):
+    """Return ``sign_in(page, username, password)``: use the login form the way a person does."""
+
+    def sign_in(page, username: str, password: str = PASSWORD) -> None:
+        page.goto(f"{site}/accounts/login/")
+        page.get_by_label("Username").fill(username)
+        page.get_by_label("Password").fill(password)
+        page.get_by_role("button", name="Sign in").click()
+        page.wait_for_load_state("domcontentloaded")
+
+    return sign_in
+
+
+@pytest.fixture
+def sign_out():
+    """Return ``sign_out(page)``: press the Sign out button in the top bar."""
+
+    def sign_out(page) -> None:
+        page.get_by_role("button", name="Sign out").click()
+        page.wait_for_load_state("domcontentloaded")
+
+    return sign_out
