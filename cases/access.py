@@ -125,3 +125,51 @@ def get_case_for(user, reference: str, *, write: bool = False, queryset: QuerySe
     if write and not can_work_on_case(case, user):
         raise PermissionDenied("You can read this case but not change it.")
     return case
+
+
+# -- customers ---------------------------------------------------------------------------
+
+INCIDENT_PERMISSION = "view_incident"
+
+
+def organization_group(organization):
+    """Return the organisation's access group, creating it on first use."""
+    from django.contrib.auth.models import Group
+
+    if organization.access_group_id is None:
+        group, _ = Group.objects.get_or_create(name=f"Customer organisation: {organization.slug}")
+        organization.access_group = group
+        organization.save(update_fields=["access_group"])
+    return organization.access_group
+
+
+def grant_incident_access(case, organization) -> None:
+    from guardian.shortcuts import assign_perm
+
+    assign_perm(INCIDENT_PERMISSION, organization_group(organization), case)
+
+
+def revoke_incident_access(case, organization) -> None:
+    from guardian.shortcuts import remove_perm
+
+    remove_perm(INCIDENT_PERMISSION, organization_group(organization), case)
+
+
+def customer_incidents(user) -> QuerySet:
+    """Return the cases whose incident page the customer's organisation may read (published only)."""
+    from cases.models import Case, CaseGroupObjectPermission
+
+    if not is_customer(user) or not user.is_active:
+        return Case.objects.none()
+    granted = CaseGroupObjectPermission.objects.filter(
+        group__organization=user.organization_id, permission__codename=INCIDENT_PERMISSION
+    ).values("content_object_id")
+    return Case.objects.filter(pk__in=granted, updates__published_at__isnull=False).distinct()
+
+
+def get_incident_for(user, reference: str):
+    """Return the case for a customer's incident page; 404 whenever they may not read it."""
+    case = customer_incidents(user).filter(reference=reference).first()
+    if case is None:
+        raise Http404("No such incident.")
+    return case

@@ -186,3 +186,23 @@ class TimelineEventAdmin(TaskAdmin):
     list_filter = ["kind"]
     search_fields = ["case__reference", "text", "actor_name"]
     list_select_related = ["case"]
+
+
+# -- Evidence: read-only here; bytes and custody change only through cases.services.evidence. --
+from cases.models import Evidence, EvidenceAccess  # noqa: E402
+
+
+@admin.register(Evidence)
+class EvidenceAdmin(TaskAdmin):
+    list_display = ["__str__", "case", "size", "sha256", "uploaded_by", "uploaded_at", "integrity_ok", "superseded_at"]
+    list_filter = ["integrity_ok", ("superseded_at", admin.EmptyFieldListFilter)]
+    search_fields = ["case__reference", "original_name", "sha256"]
+    list_select_related = ["case", "uploaded_by"]
+
+
+@admin.register(EvidenceAccess)
+class EvidenceAccessAdmin(TaskAdmin):
+    list_display = ["evidence", "action", "at", "actor_name", "sha256"]
+    list_filter = ["action"]
+    search_fields = ["evidence__case__reference", "actor_name", "sha256"]
+    list_select_related = ["evidence"]

@@ -4,13 +4,14 @@ from cases import access
 
 
 def roles(request):
-    """Expose the viewer's role so the base template picks the staff or customer navigation."""
+    """Expose the viewer's role lazily, so pages that never ask do not touch the session."""
     user = getattr(request, "user", None)
     if user is None:
         return {}
     return {
-        "viewer_role": access.role_label(user),
-        "viewer_is_staff": access.is_staff_user(user),
-        "viewer_is_customer": access.is_customer(user),
+        # Templates call these only when they use them (public pages do not, and stay cacheable).
+        "viewer_role": lambda: access.role_label(user),
+        "viewer_is_staff": lambda: access.is_staff_user(user),
+        "viewer_is_customer": lambda: access.is_customer(user),
         "notify_hours": settings.IRT_NOTIFY_WITHIN_HOURS,
     }

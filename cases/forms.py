@@ -193,3 +193,50 @@ class CaseFilterForm(forms.Form):
     severity = forms.ChoiceField(choices=[("", "Any severity")] + Case.Severity.choices, required=False)
     owner = forms.ChoiceField(choices=[("", "Anyone"), ("me", "Me"), ("none", "Nobody")], required=False)
     breach = forms.ChoiceField(choices=[("", "Breach or not"), ("yes", "Breach declared"), ("no", "No breach")], required=False)
+
+
+class IncidentUpdateForm(forms.ModelForm):
+    """Customer-visible text only. Markdown is allowed in the long fields."""
+
+    class Meta:
+        from cases.models import IncidentUpdate
+
+        model = IncidentUpdate
+        fields = ["status", "public_title", "what_happened", "what_we_know", "what_we_are_doing", "what_you_should_do", "affected_services"]
+        widgets = {name: forms.Textarea(attrs={"rows": 4}) for name in ["what_happened", "what_we_know", "what_we_are_doing", "what_you_should_do"]}
+        help_texts = {
+            "public_title": "Customers see this. No internal names, no other customers.",
+            "what_happened": "Markdown allowed. Customer-visible.",
+        }
+
+
+class PublishedReviewForm(forms.ModelForm):
+    class Meta:
+        from cases.models import PublishedReview
+
+        model = PublishedReview
+        fields = [
+            "title", "audience", "impact_started_at", "impact_ended_at", "who_was_affected", "what_happened",
+            "what_went_wrong", "how_we_responded", "how_customers_can_reduce_impact",
+        ]
+        widgets = {
+            **{name: forms.Textarea(attrs={"rows": 4}) for name in
+               ["who_was_affected", "what_happened", "what_went_wrong", "how_we_responded", "how_customers_can_reduce_impact"]},
+            "impact_started_at": forms.DateTimeInput(attrs={"placeholder": "YYYY-MM-DD HH:MM"}),
+            "impact_ended_at": forms.DateTimeInput(attrs={"placeholder": "YYYY-MM-DD HH:MM"}),
+        }
+        help_texts = {
+            "audience": "Public reviews appear on /lessons/ for anyone; otherwise only affected organisations see it.",
+            "who_was_affected": "Describe the affected population without naming customers.",
+        }
+
+
+class RepairItemForm(forms.Form):
+    title = forms.CharField(max_length=300, label="Repair item", help_text="Customer-visible.")
+    estimated_completion = forms.DateField(required=False, widget=forms.DateInput(attrs={"placeholder": "YYYY-MM-DD"}))
+
+
+class RepairStatusForm(forms.Form):
+    from cases.models import RepairItem as _RepairItem
+
+    status = forms.ChoiceField(choices=_RepairItem.Status.choices)

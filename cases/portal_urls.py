@@ -6,4 +6,6 @@ app_name = "portal"
 
 urlpatterns = [
     path("", portal.index, name="index"),
+    path("incidents/<str:reference>/", portal.incident, name="incident"),
+    path("incidents/<str:reference>/acknowledge/", portal.acknowledge_incident, name="acknowledge"),
 ]

@@ -4,7 +4,7 @@ from django.db.models import Count, Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from cases import access
-from cases.models import AffectedCustomer, Case, Deadline, Task, TimelineEvent
+from cases.models import AffectedCustomer, Case, Deadline, IncidentUpdate, Task, TimelineEvent
 
 
 def case_list(user, *, filters: dict) -> QuerySet:
@@ -47,13 +47,17 @@ def dashboard(user) -> dict:
             TimelineEvent.objects.filter(case__in=visible).select_related("case").order_by("-at", "-id")[:15]
         ),
         "now": now,
+        "awaiting_approval": awaiting_approval(user),
     }
 
 
 def case_detail(case: Case) -> Case:
     """Return the case with everything its page shows, loaded in a bounded number of queries."""
     return (
-        Case.objects.select_related("owner", "created_by", "duplicate_of", "review", "review__author", "review__approved_by")
+        Case.objects.select_related(
+            "owner", "created_by", "duplicate_of", "review", "review__author", "review__approved_by",
+            "published_review", "published_review__author",
+        )
         .prefetch_related(
             "affected_services",
             Prefetch("tasks", queryset=Task.objects.select_related("assignee", "done_by")),
@@ -61,7 +65,22 @@ def case_detail(case: Case) -> Case:
                 "affected_customers", queryset=AffectedCustomer.objects.select_related("organization")
             ),
             Prefetch("deadlines", queryset=Deadline.objects.prefetch_related("delays__requested_by", "delays__approved_by")),
+            Prefetch("updates", queryset=IncidentUpdate.objects.select_related("author", "approved_by").order_by("-created_at", "-id")),
+            "repair_items",
             Prefetch("timeline", queryset=TimelineEvent.objects.select_related("actor").order_by("-sequence")),
         )
         .get(pk=case.pk)
+    )
+
+
+def awaiting_approval(user) -> list:
+    """Return drafts of customer-visible text that this user may approve (not their own)."""
+    if not (access.can_approve_communication(user) or access.is_manager(user)):
+        return []
+    visible = access.visible_cases(user)
+    return list(
+        IncidentUpdate.objects.filter(case__in=visible, published_at__isnull=True)
+        .exclude(author=user)
+        .select_related("case", "author")
+        .order_by("created_at")[:20]
     )

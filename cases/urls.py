@@ -1,6 +1,6 @@
 from django.urls import path
 
-from cases.views import actions, pages
+from cases.views import actions, communications, pages
 
 app_name = "cases"
 
@@ -25,4 +25,10 @@ urlpatterns = [
     path("cases/<str:reference>/customers/<int:row_id>/notified/", actions.mark_notified, name="customer-notified"),
     path("cases/<str:reference>/deadlines/<int:deadline_id>/delay/", actions.request_delay, name="delay-request"),
     path("cases/<str:reference>/delays/<int:delay_id>/approve/", actions.approve_delay, name="delay-approve"),
+    path("cases/<str:reference>/updates/new/", communications.update_new, name="update-new"),
+    path("cases/<str:reference>/updates/<int:update_id>/approve/", communications.update_approve, name="update-approve"),
+    path("cases/<str:reference>/customer-review/", communications.public_review_edit, name="public-review"),
+    path("cases/<str:reference>/customer-review/approve/", communications.public_review_approve, name="public-review-approve"),
+    path("cases/<str:reference>/repairs/", communications.repair_add, name="repair-add"),
+    path("cases/<str:reference>/repairs/<int:item_id>/status/", communications.repair_status, name="repair-status"),
 ]

@@ -174,3 +174,20 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "INFO"}},
 }
+
+# Evidence (RFC 3227, NIST SP 800-86): write-once files in a storage of their own, outside
+# STATIC_ROOT and MEDIA_ROOT, never reachable by URL; the views stream them after a custody record.
+IRT_EVIDENCE_DIR = Path(env_str("IRT_EVIDENCE_DIR", str(BASE_DIR / "var" / "evidence")))
+IRT_EVIDENCE_MAX_BYTES = env_int("IRT_EVIDENCE_MAX_BYTES", 4 * 1024**3, minimum=0)
+IRT_EVIDENCE_STORAGE = env_str("IRT_EVIDENCE_STORAGE", "django.core.files.storage.FileSystemStorage")
+STORAGES["evidence"] = {
+    "BACKEND": IRT_EVIDENCE_STORAGE,
+    "OPTIONS": {
+        "location": IRT_EVIDENCE_DIR,
+        # Read-only once written: a changed item must take an explicit chmod first.
+        "file_permissions_mode": 0o440,
+        "directory_permissions_mode": 0o750,
+    }
+    if IRT_EVIDENCE_STORAGE == "django.core.files.storage.FileSystemStorage"
+    else {},
+}

@@ -13,5 +13,7 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
     path("", include("cases.urls")),
+    path("", include("cases.evidence_urls")),
     path("portal/", include("cases.portal_urls")),
+    path("lessons/", include("cases.lessons_urls")),
 ]

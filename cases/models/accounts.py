@@ -16,6 +16,11 @@ class Organization(models.Model):
         blank=True,
         help_text="Email addresses that receive security notices, one per line.",
     )
+    # Guardian grants an affected organisation its incident pages through this group; customer
+    # users reach it through ``User.organization``, so there is no second membership to keep in step.
+    access_group = models.OneToOneField(
+        "auth.Group", null=True, blank=True, editable=False, on_delete=models.PROTECT, related_name="organization"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

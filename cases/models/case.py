@@ -143,6 +143,7 @@ class Case(ConcurrentTransitionMixin, models.Model):
             ("read_all_cases", "Can read every unrestricted case"),
             ("manage_case", "Can act on every unrestricted case, close, reopen and declare breaches"),
             ("approve_communication", "Can approve what customers read"),
+            ("view_incident", "Can read the customer incident page (granted per case to affected organisations)"),
         ]
 
     def __str__(self) -> str:

@@ -40,6 +40,11 @@ class TimelineEvent(models.Model):
         DEADLINE_MET = "deadline_met", "Deadline met"
         REVIEW_SAVED = "review_saved", "Post-incident review saved"
         REVIEW_APPROVED = "review_approved", "Post-incident review approved"
+        UPDATE_DRAFTED = "update_drafted", "Customer update drafted"
+        UPDATE_PUBLISHED = "update_published", "Customer update published"
+        PUBLIC_REVIEW_SAVED = "public_review_saved", "Customer review saved"
+        PUBLIC_REVIEW_PUBLISHED = "public_review_published", "Customer review published"
+        REPAIR_CHANGED = "repair_changed", "Repair item changed"
 
     case = models.ForeignKey("cases.Case", on_delete=models.PROTECT, related_name="timeline")
     sequence = models.PositiveIntegerField()

@@ -31,6 +31,8 @@ def add_affected_customer(
     *, case: Case, by, organization, data_lost=False, data_altered=False, data_disclosed=False, impact_statement=""
 ) -> AffectedCustomer:
     locked = _locked(case, by)
+    if not locked.is_open:
+        raise ActionRefused("The case is closed; reopen it before recording another affected customer.")
     if locked.affected_customers.filter(organization=organization).exists():
         raise ActionRefused(f"{organization} is already listed as affected.")
     row = AffectedCustomer.objects.create(
@@ -43,6 +45,7 @@ def add_affected_customer(
         confirmed_at=timezone.now() if (data_lost or data_altered or data_disclosed) else None,
         added_by=by,
     )
+    access.grant_incident_access(locked, organization)
     append_event(
         case=locked,
         actor=by,
@@ -64,6 +67,7 @@ def remove_affected_customer(*, row: AffectedCustomer, by, reason: str) -> None:
         )
     organization = row.organization
     row.delete()
+    access.revoke_incident_access(locked, organization)
     append_event(
         case=locked,
         actor=by,

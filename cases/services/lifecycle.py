@@ -135,11 +135,12 @@ def _transition(
     try:
         with transaction.atomic():
             locked = lock_case(case)
-            if expected_version is not None and locked.version != expected_version:
-                raise CaseChanged(locked)
             method = getattr(locked, action_name)
             if not access.can_view_case(by, locked):
                 raise NotAllowed("You do not have access to this case.")
+            # After the visibility check: CaseChanged names the case and its stage.
+            if expected_version is not None and locked.version != expected_version:
+                raise CaseChanged(locked)
             if locked.status not in action.sources:
                 raise ActionRefused(_refusal_reasons(locked, action))
             if not role_permits(locked, by, action_name):
@@ -206,14 +207,15 @@ def dismiss_case(
             return ["A case cannot duplicate itself."]
         return []
 
+    original = duplicate_of if reason == Case.DismissalReason.DUPLICATE else None
     return _transition(
         case=case,
         by=by,
         action_name="dismiss",
         expected_version=expected_version,
         note=note,
-        kwargs={"reason": reason, "duplicate_of": duplicate_of if reason == Case.DismissalReason.DUPLICATE else None},
-        data={"reason": reason, "duplicate_of": duplicate_of.reference if duplicate_of else None},
+        kwargs={"reason": reason, "duplicate_of": original},
+        data={"reason": reason, "duplicate_of": original.reference if original else None},
         argument_blockers=argument_blockers,
     )
 

@@ -16,6 +16,12 @@ def _locked_for_work(case: Case, by) -> Case:
     return locked
 
 
+def _refuse_mandatory_work_on_closed(case: Case) -> None:
+    # Closing requires every mandatory task done; an open one on a closed case would break that promise.
+    if case.status == Case.Status.CLOSED:
+        raise ActionRefused("The case is closed; reopen it before adding mandatory work.")
+
+
 @transaction.atomic
 def add_task(*, case: Case, by, title: str, assignee=None, due_at=None, mandatory: bool = False) -> Task:
     locked = _locked_for_work(case, by)
@@ -24,6 +30,8 @@ def add_task(*, case: Case, by, title: str, assignee=None, due_at=None, mandator
         raise ActionRefused("Give the task a title.")
     if assignee is not None and not access.is_staff_user(assignee):
         raise ActionRefused("Tasks are assigned to members of the response team only.")
+    if mandatory:
+        _refuse_mandatory_work_on_closed(locked)
     task = Task.objects.create(
         case=locked, title=title, assignee=assignee, due_at=due_at, mandatory=mandatory, created_by=by
     )
@@ -56,6 +64,8 @@ def reopen_task(*, task: Task, by) -> Task:
     task = Task.objects.select_for_update().get(pk=task.pk, case=locked)
     if not task.is_done:
         raise ActionRefused("This task is still open.")
+    if task.mandatory:
+        _refuse_mandatory_work_on_closed(locked)
     task.done_at = None
     task.done_by = None
     task.save(update_fields=["done_at", "done_by"])

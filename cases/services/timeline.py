@@ -37,10 +37,13 @@ def lock_case(case: Case) -> Case:
 
 def record_refusal(*, case: Case, actor, action: str, reasons: list[str]) -> None:
     """Record a refused attempt, after the refused change rolled back, if the actor may see the case."""
-    if actor is None or not access.can_view_case(actor, case):
+    if actor is None:
         return
     with transaction.atomic():
+        # Ask the locked row, not the caller's copy: it may predate a change to members or restriction.
         locked = lock_case(case)
+        if not access.can_view_case(actor, locked):
+            return
         append_event(
             case=locked,
             actor=actor,
@@ -52,11 +55,11 @@ def record_refusal(*, case: Case, actor, action: str, reasons: list[str]) -> Non
 
 @transaction.atomic
 def add_note(*, case: Case, by, text: str) -> TimelineEvent:
-    if not access.can_work_on_case(case, by):
+    locked = lock_case(case)
+    if not access.can_work_on_case(locked, by):
         raise NotAllowed("You can read this case but not change it.")
     text = text.strip()
     if not text:
         raise ActionRefused("Write something in the note.")
-    locked = lock_case(case)
     return append_event(case=locked, actor=by, kind=TimelineEvent.Kind.NOTE, text=text)
 

@@ -5,6 +5,8 @@ from datetime import timedelta
 from django import template
 from django.utils import timezone
 
+from irt.markdown import render_markdown
+
 register = template.Library()
 
 
@@ -40,3 +42,9 @@ def time_left(due) -> str:
 @register.filter
 def is_past(moment) -> bool:
     return moment is not None and moment < timezone.now()
+
+
+@register.filter
+def markdown(text: str):
+    """Render customer-visible Markdown safely (see irt.markdown)."""
+    return render_markdown(text)

@@ -7,7 +7,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
 from cases import access, selectors
-from cases.models import Case
+from cases.models import Case, RepairItem
 from cases.forms import (
     AffectedCustomerForm,
     CaseDetailsForm,
@@ -17,6 +17,7 @@ from cases.forms import (
     MemberForm,
     NoteForm,
     OwnerForm,
+    RepairItemForm,
     ReviewForm,
     TaskForm,
     TransitionForm,
@@ -101,6 +102,8 @@ def case_detail(request, reference):
         "customer_form": AffectedCustomerForm(),
         "delay_form": DelayRequestForm(),
         "review": getattr(case, "review", None),
+        "repair_form": RepairItemForm(),
+        "repair_statuses": RepairItem.Status.choices,
     }
     return render(request, "cases/case_detail.html", context)
 

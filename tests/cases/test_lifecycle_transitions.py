@@ -208,7 +208,7 @@ def test_diagnosis_cannot_start_while_a_required_detail_is_missing(missing, reas
     case = case_services.update_case_details(case=case, by=manager, changes=changes, services=services)
     with refused(case, match=reason) as info:
         lifecycle.start_diagnosis(case=case, by=manager)
-    assert info.value.reasons == [r for r in Case.objects.get(pk=case.pk).start_diagnosis_blockers()]
+    assert info.value.reasons == Case.objects.get(pk=case.pk).start_diagnosis_blockers()
     assert len(info.value.reasons) == 1
 
 
@@ -498,3 +498,23 @@ def test_available_actions_explain_what_blocks_each_transition(manager, responde
     assert for_responder["close"].reasons[0].startswith("Only an incident manager")
     for_manager = {state.action.name: state for state in lifecycle.available_actions(case, manager)}
     assert for_manager["close"].reasons == ["Write the post-incident review."]
+
+
+def test_a_mandatory_task_cannot_be_added_to_a_closed_case(manager):
+    case = case_in_stage(S.CLOSED, manager=manager)
+    with pytest.raises(ActionRefused, match="reopen it before adding mandatory work"):
+        tasks.add_task(case=case, by=manager, title="Rotate keys", mandatory=True)
+    assert not case.tasks.exists()
+    assert tasks.add_task(case=case, by=manager, title="Write the blog post").mandatory is False
+
+
+def test_a_done_mandatory_task_cannot_be_reopened_on_a_closed_case(manager):
+    case = case_in_stage(S.STABILIZING, manager=manager)
+    approve_a_review(case, approver=manager)
+    task = TaskFactory(case=case, by=manager, mandatory=True)
+    tasks.complete_task(task=task, by=manager)
+    lifecycle.close_case(case=case, by=manager, note="Done.")
+    with pytest.raises(ActionRefused, match="reopen it before adding mandatory work"):
+        tasks.reopen_task(task=task, by=manager)
+    task.refresh_from_db()
+    assert task.is_done

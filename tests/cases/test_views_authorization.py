@@ -4,11 +4,15 @@ The matrix is data. ``test_every_url_is_in_the_matrix`` walks Django's URL resol
 when a URL exists that the matrix does not cover, so a new view cannot ship untested.
 """
 
+from datetime import timedelta
+
 import pytest
+from django.utils import timezone
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from cases.models import Case, TimelineEvent
 from cases.services import cases as case_services
+from cases.services import communications
 from tests.factories import AffectedCustomerFactory, CommsFactory, TaskFactory, case_in_stage
 
 ROLES = [
@@ -34,6 +38,8 @@ CASE_WRITE_PAGE = {**CASE_PAGE, "comms": 403}
 CASE_CHANGE = {**CASE_WRITE_PAGE, "member_responder": DONE, "manager": DONE, "admin": DONE}
 OPEN_CASE_PAGE = {**STAFF_PAGE, "comms": 403}
 PUBLIC = {role: 200 for role in ROLES}
+APPROVAL = {**CASE_PAGE, "comms": DONE, "member_responder": 403, "manager": DONE, "admin": DONE}
+CUSTOMER_PAGE = {"anonymous": LOGIN, "customer_other": 404, "customer_affected": 200, **{role: DASHBOARD for role in ROLES[3:]}}
 
 # url name → (method, kwargs, expectations, POST data factory name)
 MATRIX = {
@@ -44,7 +50,7 @@ MATRIX = {
     "cases:edit": ("get", {"reference": "CASE"}, CASE_WRITE_PAGE),
     "cases:review": ("get", {"reference": "CASE"}, CASE_WRITE_PAGE),
     "cases:declare-breach": ("get", {"reference": "CASE"}, CASE_WRITE_PAGE),
-    "cases:review-approve": ("post", {"reference": "CASE"}, {**CASE_PAGE, "comms": DONE, "member_responder": 403, "manager": DONE, "admin": DONE}),
+    "cases:review-approve": ("post", {"reference": "CASE"}, APPROVAL),
     "cases:transition": ("post", {"reference": "CASE", "action": "stabilize"}, {**CASE_CHANGE, "comms": 403}),
     "cases:owner": ("post", {"reference": "CASE"}, CASE_CHANGE),
     "cases:member-add": ("post", {"reference": "CASE"}, CASE_CHANGE),
@@ -57,6 +63,17 @@ MATRIX = {
     "cases:customer-notified": ("post", {"reference": "CASE", "row_id": "ROW"}, CASE_CHANGE),
     "cases:delay-request": ("post", {"reference": "CASE", "deadline_id": "DEADLINE"}, CASE_CHANGE),
     "cases:delay-approve": ("post", {"reference": "CASE", "delay_id": "DELAY"}, {**CASE_CHANGE, "member_responder": 403}),
+    "cases:update-new": ("get", {"reference": "CASE"}, CASE_WRITE_PAGE),
+    "cases:update-approve": ("post", {"reference": "CASE", "update_id": "DRAFT"}, APPROVAL),
+    "cases:public-review": ("get", {"reference": "CASE"}, CASE_WRITE_PAGE),
+    "cases:public-review-approve": ("post", {"reference": "CASE"}, APPROVAL),
+    "cases:repair-add": ("post", {"reference": "CASE"}, CASE_CHANGE),
+    "cases:repair-status": ("post", {"reference": "CASE", "item_id": "REPAIR"}, CASE_CHANGE),
+    "portal:incident": ("get", {"reference": "CASE"}, CUSTOMER_PAGE),
+    "portal:acknowledge": ("post", {"reference": "CASE"}, {**CUSTOMER_PAGE, "customer_affected": "redirect"}),
+    "lessons:index": ("get", {}, PUBLIC),
+    "lessons:detail": ("get", {"slug": "PUBLIC_SLUG"}, PUBLIC),
+    "lessons:feed": ("get", {}, PUBLIC),
     "portal:index": ("get", {}, {"anonymous": LOGIN, "customer_other": 200, "customer_affected": 200,
                                  **{role: DASHBOARD for role in ROLES[3:]}}),
     "healthz": ("get", {}, PUBLIC),
@@ -71,10 +88,7 @@ NOT_OURS = {"admin"}
 @pytest.fixture
 def world(manager, responder, other_responder, comms, admin, contoso, fabrikam, contoso_user, fabrikam_user):
     """A diagnosing case owned by the manager, with the responder as member and Contoso affected."""
-    from datetime import timedelta
-
     from cases.models import Deadline, DeadlineDelay
-    from django.utils import timezone
 
     case = case_in_stage(Case.Status.DIAGNOSING, manager=manager)
     case_services.add_member(case=case, by=manager, user=responder)
@@ -86,6 +100,15 @@ def world(manager, responder, other_responder, comms, admin, contoso, fabrikam, 
                                        due_at=timezone.now() + timedelta(hours=72))
     delay = DeadlineDelay.objects.create(deadline=deadline, new_due_at=deadline.due_at + timedelta(hours=2),
                                          reason="Regulator asked for the full report.", requested_by=second_manager_user())
+    published = communications.draft_update(case=case, by=responder, status="identified", public_title="Storage listing exposure",
+                                            what_happened="Bucket listings were exposed.")
+    communications.approve_update(update=published, by=comms)
+    draft = communications.draft_update(case=case, by=responder, public_title="Follow-up", what_happened="More detail.")
+    communications.save_published_review(case=case, by=responder, **REVIEW_TEXT)
+    repair = communications.add_repair_item(case=case, by=manager, title="Add a canary for policy inversions")
+    public_case = case_in_stage(Case.Status.STABILIZING, manager=manager)
+    public_review = communications.save_published_review(case=public_case, by=responder_for(public_case, manager), **{**REVIEW_TEXT, "audience": "public"})
+    communications.approve_published_review(review=public_review, by=comms)
     case.refresh_from_db()
     users = {
         "anonymous": None,
@@ -97,8 +120,24 @@ def world(manager, responder, other_responder, comms, admin, contoso, fabrikam, 
         "manager": manager,
         "admin": admin,
     }
-    ids = {"CASE": case.reference, "TASK": task.pk, "ROW": row.pk, "DEADLINE": deadline.pk, "DELAY": delay.pk}
+    ids = {"CASE": case.reference, "TASK": task.pk, "ROW": row.pk, "DEADLINE": deadline.pk, "DELAY": delay.pk,
+           "DRAFT": draft.pk, "REPAIR": repair.pk, "PUBLIC_SLUG": public_review.slug}
     return {"case": case, "users": users, "ids": ids, "contoso": contoso}
+
+
+REVIEW_TEXT = {
+    "title": "Cross-account listing", "impact_started_at": timezone.now() - timedelta(days=1),
+    "who_was_affected": "A small number of storage customers.", "what_happened": "Listings were exposed.",
+    "what_went_wrong": "A policy engine release inverted a rule.", "how_we_responded": "Rolled back.",
+}
+
+
+def responder_for(case, manager):
+    from tests.factories import StaffFactory
+
+    author = StaffFactory()
+    case_services.add_member(case=case, by=manager, user=author)
+    return author
 
 
 def second_manager_user():
@@ -119,6 +158,8 @@ def post_data(url_name, world):
         "cases:customer-remove": {"reason": "Their bucket was not in the affected region."},
         "cases:customer-notified": {"reason": "Phone call with their CISO."},
         "cases:delay-request": {"new_due_at": "2099-01-01 00:00", "reason": "Waiting for the regulator."},
+        "cases:repair-add": {"title": "Alert on inverted deny rules"},
+        "cases:repair-status": {"status": "in_progress"},
     }
     return data.get(url_name, {})
 

@@ -5,6 +5,7 @@ or the path in ``IRT_CHROMIUM``). Screenshots of the key pages land in
 ``test-artifacts/screenshots/`` (git-ignored), named after the journey and the step.
 """
 
+import importlib
 import os
 from io import StringIO
 from pathlib import Path
@@ -14,7 +15,7 @@ from django.core.management import call_command
 
 # Playwright's sync API runs an event loop in the main thread, so Django sees every ORM call
 # from the test (fixtures, assertions) as made from async code and refuses it without this.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
 
 CHROMIUM = Path(os.environ.get("IRT_CHROMIUM") or "/usr/bin/chromium")
 PASSWORD = "e2e-demo-password-7f3a"
@@ -68,14 +69,27 @@ def page(page):
     return page
 
 
+@pytest.fixture(scope="session")
+def _roles_migration_apps():
+    """Return the app registry as it stands after the roles migration, built once per session."""
+    from django.db.migrations.loader import MigrationLoader
+
+    # No connection: read the migration files only, so this needs no database access.
+    return MigrationLoader(None).project_state(("cases", "0002_roles")).apps
+
+
 @pytest.fixture
-def demo_data(transactional_db, django_db_serialized_rollback, live_server):
+def demo_data(transactional_db, live_server, _roles_migration_apps):
     """Load the demo data through ``seed_demo``, as a fresh install does.
 
     The live server runs in another thread, so the data must be committed (``transactional_db``).
-    Flushing between tests would also drop the teams the roles migration creates;
-    ``django_db_serialized_rollback`` restores them before each test.
+    The flush after each transactional test also drops the teams the roles migration created, so
+    they are re-created first by that migration's own code. (``serialized_rollback`` cannot do it
+    here: once Playwright's sync API runs, Django hands the test a new connection object, which
+    lacks the contents serialized when the test database was created by an earlier test.)
     """
+    roles = importlib.import_module("cases.migrations.0002_roles")
+    roles.create_teams(_roles_migration_apps, None)
     call_command("seed_demo", password=PASSWORD, stdout=StringIO())
     return PASSWORD
 

@@ -39,8 +39,10 @@ def test_responder_opens_a_case_and_a_manager_drives_it_to_a_declared_breach(
     expect(page.get_by_role("heading", level=1)).to_have_text(TITLE)
 
     facts = page.get_by_role("region", name="Facts")
-    facts.get_by_label("Owner").select_option(label="Morgan Manager")
-    facts.get_by_role("button", name="Set owner").click()
+    # With nobody on point, the owner picker sits in "Next actions", above the step it unblocks.
+    actions = page.get_by_role("region", name="Next actions")
+    actions.get_by_label("Owner: who is on point?").select_option(label="Morgan Manager")
+    actions.get_by_role("button", name="Set owner").click()
     expect(page.locator(".messages")).to_contain_text("Owner updated.")
     expect(facts.locator("dl")).to_contain_text("Morgan Manager")
 
@@ -52,7 +54,8 @@ def test_responder_opens_a_case_and_a_manager_drives_it_to_a_declared_breach(
     screenshot(page, "case-journey-03-assessing-diagnosis-blocked")
 
     # -- Assessment: severity, scope and the affected service. --------------------------------
-    page.get_by_role("link", name="Edit details").click()
+    # The blocked step says where to fix it.
+    _action(page, "Start diagnosis").get_by_role("link", name="edit the details").click()
     expect(page.get_by_role("heading", level=1)).to_have_text(f"Edit {reference}")
     page.get_by_label("Severity").select_option(label="High")
     page.get_by_label("Shared-responsibility scope").select_option(label="Provider")
@@ -103,6 +106,9 @@ def test_responder_opens_a_case_and_a_manager_drives_it_to_a_declared_breach(
     expect(page.get_by_role("region", name="Deadlines")).to_contain_text("Customer notice")
 
     # -- Closing is offered, disabled, and says what is missing. ------------------------------
+    close = _action(page, "Close case")
+    expect(close.get_by_role("link", name="write the post-incident review")).to_be_visible()
+    expect(close.get_by_role("link", name="record the customer notices")).to_be_visible()
     screenshot(page, "case-journey-07-stabilizing-breach-close-blocked")
     _expect_blocked(page, "Close case", ["post-incident review", "Breach notice not yet delivered to Contoso."])
 

@@ -13,7 +13,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from cases.models import Case, Organization, Service, User
-from cases.services import breach, lifecycle, review, tasks, timeline
+from cases.services import breach, communications, lifecycle, review, tasks, timeline
 from cases.services import cases as case_services
 
 DEFAULT_PASSWORD = "irt-demo-password"
@@ -119,6 +119,18 @@ class Command(BaseCommand):
                                          impact_statement="Three objects in bucket contoso-reports were read by an unknown party between 02:10 and 05:40 UTC.")
             case = advance(case, ("stabilize", manager, "Rolled the policy engine back to 4.11; cross-account listing denied again."))
             breach.declare_breach(case=case, by=manager, note="Access logs confirm reads of Contoso objects by an external principal.")
+            update = communications.draft_update(
+                case=case, by=responder, status="identified",
+                public_title="Unauthorised read access to some Object Storage buckets",
+                what_happened="A faulty access-policy rollout let another account list and read objects in some of your buckets "
+                "between 02:10 and 05:40 UTC.",
+                what_we_know="We identified the objects that were read and the time of each read. We have no indication that data was altered.",
+                what_we_are_doing="We rolled the policy engine back, blocked the external principal and are reviewing every access in the window.",
+                what_you_should_do="1. Review the objects listed in your impact statement.\n2. Rotate any credentials stored in them.\n"
+                "3. Contact support if you need the full access log.",
+                affected_services="Object Storage, Identity",
+            )
+            communications.approve_update(update=update, by=comms)
 
         case = new("Malware beacon from a build agent", source=Case.Source.INTERNAL, owner=responder,
                    detected_at=now - timedelta(days=2))
@@ -140,6 +152,20 @@ class Command(BaseCommand):
                                what_went_wrong="Domain monitoring did not cover homoglyph variants.",
                                how_we_responded="Takedown within 4 hours of the first report.")
             review.approve_review(case=case, by=comms)
+            communications.add_repair_item(case=case, by=responder, title="Monitor homoglyph variants of our domains",
+                                           estimated_completion=(now + timedelta(days=30)).date())
+            item = communications.add_repair_item(case=case, by=responder, title="Take down look-alike domains within one hour")
+            communications.set_repair_status(item=item, by=responder, status="done")
+            public_review = communications.save_published_review(
+                case=case, by=responder, title="Phishing campaign impersonating our support desk", audience="public",
+                impact_started_at=now - timedelta(days=9), impact_ended_at=now - timedelta(days=9) + timedelta(hours=6),
+                who_was_affected="Customers who followed links in emails that appeared to come from our support desk.",
+                what_happened="Attackers registered look-alike domains and sent emails asking customers to sign in again.",
+                what_went_wrong="Our domain monitoring did not cover look-alike characters from other alphabets.",
+                how_we_responded="We took the domains down within four hours of the first report and warned customers in the console.",
+                how_customers_can_reduce_impact="Use phishing-resistant multi-factor authentication and bookmark the console address.",
+            )
+            communications.approve_published_review(review=public_review, by=comms)
             advance(case, ("close", manager, "Takedowns confirmed; monitoring extended to homoglyphs."))
 
         case = new("Researcher report: SSRF in the metadata proxy", source=Case.Source.RESEARCHER,

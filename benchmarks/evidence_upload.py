@@ -1,0 +1,194 @@
+"""Throughput and memory of an evidence upload, compared with ``sha256sum`` on the same file.
+
+Usage: .venv/bin/python benchmarks/evidence_upload.py [--mib 1024]
+
+Generates a random file in a temporary directory, then POSTs it to the evidence page through
+Django's full request stack (middleware, multipart parser, ``EvidenceUploadHandler``,
+``add_evidence``, the evidence storage) as a streamed multipart body, never held in memory. It
+reports seconds and MiB/s for ``sha256sum`` and for the upload (hash + temporary file + move
+into storage + database rows), the re-hash of ``verify_evidence``, and the peak resident memory
+during the upload (VmHWM, reset just before it through /proc/self/clear_refs). It fails when
+the peak grows by 64 MiB or more, or when the hashes differ. Uses a throwaway SQLite database
+and evidence directory.
+"""
+
+import argparse
+import hashlib
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+MIB = 1024 * 1024
+RSS_LIMIT_MIB = 64
+
+
+def status_kib(field: str) -> int:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1])
+    raise RuntimeError(f"{field} not in /proc/self/status")
+
+
+def reset_peak_rss() -> bool:
+    """Reset VmHWM to the current RSS (Linux ≥ 4.0); return whether that worked."""
+    try:
+        Path("/proc/self/clear_refs").write_text("5")
+        return True
+    except OSError:
+        return False
+
+
+class MultipartStream:
+    """A file-like multipart body: form fields, then the file read from disk chunk by chunk."""
+
+    def __init__(self, path: Path, boundary: str, fields: dict[str, str]):
+        head = b"".join(
+            f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'.encode()
+            for name, value in fields.items()
+        )
+        head += (f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="{path.name}"\r\n'
+                 "Content-Type: application/octet-stream\r\n\r\n").encode()
+        self._parts = [head, path, f"\r\n--{boundary}--\r\n".encode()]
+        self.length = len(head) + path.stat().st_size + len(self._parts[2])
+        self._current = None
+
+    def read(self, size: int = -1) -> bytes:
+        out = bytearray()
+        while self._parts and (size < 0 or len(out) < size):
+            part = self._parts[0]
+            if isinstance(part, Path):
+                if self._current is None:
+                    self._current = part.open("rb")
+                data = self._current.read(size - len(out) if size >= 0 else -1)
+                if not data:
+                    self._current.close()
+                    self._parts.pop(0)
+                out += data
+            else:
+                take = part if size < 0 else part[: size - len(out)]
+                out += take
+                rest = part[len(take):]
+                if rest:
+                    self._parts[0] = rest
+                else:
+                    self._parts.pop(0)
+        return bytes(out)
+
+
+    def readline(self, size: int = -1) -> bytes:
+        # Required by Django's LimitedStream; the multipart parser itself only calls read().
+        out = bytearray()
+        while size < 0 or len(out) < size:
+            byte = self.read(1)
+            out += byte
+            if not byte or byte == b"\n":
+                break
+        return bytes(out)
+
+
+def make_file(path: Path, mib: int) -> None:
+    with path.open("wb") as out:
+        for _ in range(mib):
+            out.write(os.urandom(MIB))
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--mib", type=int, default=1024, help="file size in MiB (default 1024 = 1 GiB)")
+    args = parser.parse_args()
+
+    work = Path(tempfile.mkdtemp(prefix="irt-evidence-bench-"))
+    os.environ["DATABASE_URL"] = f"sqlite:///{work / 'bench.sqlite3'}"
+    os.environ["IRT_EVIDENCE_DIR"] = str(work / "evidence")
+    os.environ["IRT_EVIDENCE_MAX_BYTES"] = str((args.mib + 1) * MIB)
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "irt.settings")
+    sys.path.insert(0, str(ROOT))
+
+    import django
+
+    django.setup()
+    from django.conf import settings
+    from django.core.management import call_command
+    from django.test import Client
+    from django.test.client import ClientHandler
+    from django.urls import reverse
+
+    settings.FILE_UPLOAD_TEMP_DIR = str(work)
+    call_command("migrate", verbosity=0)
+    from cases.models import Evidence
+    from cases.services import cases as case_services
+    from cases.services.evidence import verify_evidence
+    from tests.factories import ManagerFactory
+
+    manager = ManagerFactory(username="bench-manager")
+    case = case_services.open_case(by=manager, title="Benchmark: evidence upload", source="internal")
+    client = Client()
+    client.force_login(manager)
+
+    sample = work / "memory-image.raw"
+    print(f"Generating {args.mib} MiB of random data in {work} …", flush=True)
+    make_file(sample, args.mib)
+    size = sample.stat().st_size
+
+    # Warm the page cache for both contenders the same way.
+    started = time.perf_counter()
+    reference = subprocess.run(["sha256sum", str(sample)], check=True, capture_output=True, text=True).stdout.split()[0]
+    sha256sum_s = time.perf_counter() - started
+
+    boundary = "irt-bench-boundary-3f9a0c"
+    body = MultipartStream(sample, boundary, {"description": "Benchmark upload.", "collected_by": "bench"})
+    environ = {
+        **client._base_environ(),
+        "HTTP_HOST": "127.0.0.1",
+        "REQUEST_METHOD": "POST",
+        "PATH_INFO": reverse("evidence:list", args=[case.reference]),
+        "CONTENT_TYPE": f"multipart/form-data; boundary={boundary}",
+        "CONTENT_LENGTH": str(body.length),
+        "wsgi.input": body,
+    }
+    handler = ClientHandler(enforce_csrf_checks=False)
+    rss_before = status_kib("VmRSS")
+    peak_reset = reset_peak_rss()
+    hwm_before = status_kib("VmHWM")
+    started = time.perf_counter()
+    response = handler(environ)
+    upload_s = time.perf_counter() - started
+    hwm_after = status_kib("VmHWM")
+    if response.status_code != 302:
+        print(f"upload failed: HTTP {response.status_code}", file=sys.stderr)
+        return 1
+    item = Evidence.objects.get(case=case)
+
+    started = time.perf_counter()
+    intact = verify_evidence(evidence=item, by=manager)
+    verify_s = time.perf_counter() - started
+
+    growth_mib = (hwm_after - hwm_before) / 1024
+    rate = lambda seconds: size / MIB / seconds  # noqa: E731
+    print(f"machine:            {platform.node()} {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}")
+    print(f"file:               {size:,} bytes ({args.mib} MiB), random")
+    print(f"sha256sum:          {sha256sum_s:6.2f} s  {rate(sha256sum_s):7.1f} MiB/s")
+    print(f"upload (HTTP stack, hash + temp file + move + rows): {upload_s:6.2f} s  {rate(upload_s):7.1f} MiB/s"
+          f"  ({upload_s / sha256sum_s:.2f}x sha256sum)")
+    print(f"verify_evidence:    {verify_s:6.2f} s  {rate(verify_s):7.1f} MiB/s")
+    print(f"peak RSS growth:    {growth_mib:6.1f} MiB during the upload (VmRSS before {rss_before / 1024:.1f} MiB, "
+          f"peak after {hwm_after / 1024:.1f} MiB{'' if peak_reset else '; VmHWM could not be reset'})")
+    print(f"hashes agree:       {item.sha256 == reference and intact}")
+    ok = item.sha256 == reference and intact and growth_mib < RSS_LIMIT_MIB
+    for path in sorted(work.rglob("*"), reverse=True):
+        if path.is_file():
+            path.chmod(0o600)
+            path.unlink()
+        else:
+            path.rmdir()
+    work.rmdir()
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

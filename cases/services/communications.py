@@ -1,0 +1,148 @@
+"""Customer-facing text: incident updates, the published review, repair items, acknowledgements.
+
+Four eyes everywhere: whoever wrote a text cannot publish it. Publishing sends a signal inside
+the transaction so ``notifications`` can write its outbox rows atomically with the change.
+"""
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.text import slugify
+
+from cases import access, signals
+from cases.exceptions import ActionRefused, NotAllowed
+from cases.models import Acknowledgement, Case, CustomerStatus, IncidentUpdate, PublishedReview, RepairItem, TimelineEvent
+from cases.services.timeline import append_event, lock_case
+
+UPDATE_FIELDS = ("status", "public_title", "what_happened", "what_we_know", "what_we_are_doing", "what_you_should_do", "affected_services")
+REVIEW_FIELDS = (
+    "title", "impact_started_at", "impact_ended_at", "who_was_affected", "what_happened", "what_went_wrong",
+    "how_we_responded", "how_customers_can_reduce_impact", "audience",
+)
+
+
+def _locked_for_work(case: Case, by) -> Case:
+    locked = lock_case(case)
+    if not access.can_work_on_case(locked, by):
+        raise NotAllowed("You can read this case but not change it.")
+    return locked
+
+
+def _check_approver(case: Case, by, author_id: int, what: str) -> None:
+    if not access.can_view_case(by, case) or not (access.can_manage_case(case, by) or access.can_approve_communication(by)):
+        raise NotAllowed(f"Only a communications reviewer or an incident manager can approve {what}.")
+    if author_id == by.pk:
+        raise ActionRefused(f"You wrote this {what}; someone else must approve it.")
+
+
+@transaction.atomic
+def draft_update(*, case: Case, by, corrects: IncidentUpdate | None = None, **fields) -> IncidentUpdate:
+    locked = _locked_for_work(case, by)
+    unknown = set(fields) - set(UPDATE_FIELDS)
+    if unknown:
+        raise ActionRefused(f"Unknown fields: {', '.join(sorted(unknown))}.")
+    if not fields.get("public_title", "").strip() or not fields.get("what_happened", "").strip():
+        raise ActionRefused("An update needs a title and says what happened.")
+    if fields.get("status", CustomerStatus.INVESTIGATING) not in CustomerStatus.values:
+        raise ActionRefused("Choose a status customers know: investigating, identified, monitoring or resolved.")
+    if corrects is not None and (corrects.case_id != locked.pk or not corrects.is_published):
+        raise ActionRefused("A correction must name a published update of this case.")
+    update = IncidentUpdate.objects.create(case=locked, author=by, corrects=corrects, **{k: v.strip() if isinstance(v, str) else v for k, v in fields.items()})
+    append_event(
+        case=locked, actor=by, kind=TimelineEvent.Kind.UPDATE_DRAFTED,
+        text=f"Customer update drafted{' (correction)' if corrects else ''}: {update.public_title}", data={"update": update.pk},
+    )
+    return update
+
+
+@transaction.atomic
+def approve_update(*, update: IncidentUpdate, by) -> IncidentUpdate:
+    locked = lock_case(update.case)
+    update = IncidentUpdate.objects.select_for_update().get(pk=update.pk)
+    _check_approver(locked, by, update.author_id, "update")
+    if update.is_published:
+        raise ActionRefused("This update is already published; publish a correction instead of editing it.")
+    update.approved_by = by
+    update.published_at = timezone.now()
+    update.save(update_fields=["approved_by", "published_at"])
+    append_event(
+        case=locked, actor=by, kind=TimelineEvent.Kind.UPDATE_PUBLISHED,
+        text=f"Customer update published: {update.public_title} ({update.get_status_display().lower()})", data={"update": update.pk},
+    )
+    signals.incident_update_published.send(sender=Case, case=locked, update=update, by=by)
+    return update
+
+
+@transaction.atomic
+def save_published_review(*, case: Case, by, **fields) -> PublishedReview:
+    locked = _locked_for_work(case, by)
+    unknown = set(fields) - set(REVIEW_FIELDS)
+    if unknown:
+        raise ActionRefused(f"Unknown fields: {', '.join(sorted(unknown))}.")
+    review = PublishedReview.objects.select_for_update().filter(case=locked).first()
+    if review and review.is_published:
+        raise ActionRefused("The customer review is published and can no longer change.")
+    if fields.get("impact_ended_at") and fields.get("impact_started_at") and fields["impact_ended_at"] < fields["impact_started_at"]:
+        raise ActionRefused("The impact cannot end before it started.")
+    if review is None:
+        review = PublishedReview(case=locked, author=by, slug=slugify(f"{locked.reference} {fields.get('title', '')}")[:110])
+    for name, value in fields.items():
+        setattr(review, name, value.strip() if isinstance(value, str) else value)
+    review.author = by
+    review.save()
+    append_event(case=locked, actor=by, kind=TimelineEvent.Kind.PUBLIC_REVIEW_SAVED, text=f"Customer review saved: {review.title}")
+    return review
+
+
+@transaction.atomic
+def approve_published_review(*, review: PublishedReview, by) -> PublishedReview:
+    locked = lock_case(review.case)
+    review = PublishedReview.objects.select_for_update().get(pk=review.pk)
+    _check_approver(locked, by, review.author_id, "review")
+    if review.is_published:
+        raise ActionRefused("This review is already published.")
+    review.approved_by = by
+    review.published_at = timezone.now()
+    review.save(update_fields=["approved_by", "published_at"])
+    append_event(
+        case=locked, actor=by, kind=TimelineEvent.Kind.PUBLIC_REVIEW_PUBLISHED,
+        text=f"Customer review published ({review.get_audience_display().lower()}): {review.title}",
+    )
+    signals.review_published.send(sender=Case, case=locked, review=review, by=by)
+    return review
+
+
+@transaction.atomic
+def add_repair_item(*, case: Case, by, title: str, estimated_completion=None) -> RepairItem:
+    locked = _locked_for_work(case, by)
+    if not title.strip():
+        raise ActionRefused("Say what will be repaired.")
+    item = RepairItem.objects.create(case=locked, title=title.strip(), estimated_completion=estimated_completion)
+    append_event(case=locked, actor=by, kind=TimelineEvent.Kind.REPAIR_CHANGED, text=f"Repair item added: {item.title}")
+    return item
+
+
+@transaction.atomic
+def set_repair_status(*, item: RepairItem, by, status: str) -> RepairItem:
+    """Change a repair item's status; allowed after close, because repairs outlive the case."""
+    locked = _locked_for_work(item.case, by)
+    if status not in RepairItem.Status.values:
+        raise ActionRefused("Choose planned, in progress or done.")
+    item = RepairItem.objects.select_for_update().get(pk=item.pk, case=locked)
+    if item.status == status:
+        return item
+    previous = item.get_status_display()
+    item.status = status
+    item.completed_on = timezone.now().date() if status == RepairItem.Status.DONE else None
+    item.save(update_fields=["status", "completed_on", "updated_at"])
+    append_event(
+        case=locked, actor=by, kind=TimelineEvent.Kind.REPAIR_CHANGED,
+        text=f"Repair item “{item.title}”: {previous} → {item.get_status_display()}",
+    )
+    return item
+
+
+def acknowledge(*, case: Case, user) -> Acknowledgement:
+    """Record that a customer user read their organisation's incident page (once per user)."""
+    access.get_incident_for(user, case.reference)
+    acknowledgement, _ = Acknowledgement.objects.get_or_create(case=case, user=user)
+    return acknowledgement

@@ -1,0 +1,10 @@
+"""Signals ``notifications`` listens to. Sent inside the transaction of the change (outbox)."""
+
+from django.dispatch import Signal
+
+# sender=Case; kwargs: case, update, by
+incident_update_published = Signal()
+# sender=Case; kwargs: case, review, by
+review_published = Signal()
+# sender=Case; kwargs: case, by
+breach_declared = Signal()

@@ -1,0 +1,94 @@
+"""Staff pages for what customers read: drafting and approving updates, the customer review, repairs."""
+
+from django.contrib import messages
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_http_methods, require_POST
+
+from cases import access
+from cases.forms import IncidentUpdateForm, PublishedReviewForm, RepairItemForm, RepairStatusForm
+from cases.models import IncidentUpdate, PublishedReview, RepairItem
+from cases.services import communications
+from cases.views.helpers import form_errors_to_messages, run_service, staff_required
+
+
+@staff_required
+@require_http_methods(["GET", "POST"])
+def update_new(request, reference):
+    case = access.get_case_for(request.user, reference, write=True)
+    corrects = None
+    if request.GET.get("corrects") or request.POST.get("corrects"):
+        corrects = get_object_or_404(
+            IncidentUpdate, pk=request.GET.get("corrects") or request.POST.get("corrects"), case=case, published_at__isnull=False
+        )
+    latest = case.updates.filter(published_at__isnull=False).order_by("-published_at").first()
+    source = corrects or latest
+    initial = {name: getattr(source, name) for name in communications.UPDATE_FIELDS} if source else {
+        "public_title": "", "affected_services": ", ".join(case.affected_services.values_list("name", flat=True)),
+    }
+    form = IncidentUpdateForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        if run_service(
+            request, communications.draft_update, success="Update drafted. Someone else must approve it before customers see it.",
+            case=case, by=request.user, corrects=corrects, **form.cleaned_data,
+        ):
+            return redirect(case)
+    return render(request, "cases/update_form.html", {"case": case, "form": form, "corrects": corrects},
+                  status=400 if request.method == "POST" else 200)
+
+
+@staff_required
+@require_POST
+def update_approve(request, reference, update_id):
+    case = access.get_case_for(request.user, reference)
+    update = get_object_or_404(IncidentUpdate, pk=update_id, case=case)
+    run_service(request, communications.approve_update, success="Update published to the affected customers.", update=update, by=request.user)
+    return redirect(case)
+
+
+@staff_required
+@require_http_methods(["GET", "POST"])
+def public_review_edit(request, reference):
+    case = access.get_case_for(request.user, reference, write=True)
+    review = PublishedReview.objects.filter(case=case).first()
+    form = PublishedReviewForm(request.POST or None, instance=review)
+    if request.method == "POST" and form.is_valid():
+        if run_service(request, communications.save_published_review, success="Customer review saved; someone else must approve it.",
+                       case=case, by=request.user, **form.cleaned_data):
+            return redirect(case)
+    return render(request, "cases/public_review_form.html", {"case": case, "form": form, "review": review},
+                  status=400 if request.method == "POST" else 200)
+
+
+@staff_required
+@require_POST
+def public_review_approve(request, reference):
+    case = access.get_case_for(request.user, reference)
+    review = get_object_or_404(PublishedReview, case=case)
+    run_service(request, communications.approve_published_review, success="Customer review published.", review=review, by=request.user)
+    return redirect(case)
+
+
+@staff_required
+@require_POST
+def repair_add(request, reference):
+    case = access.get_case_for(request.user, reference, write=True)
+    form = RepairItemForm(request.POST)
+    if form.is_valid():
+        run_service(request, communications.add_repair_item, success="Repair item added.", case=case, by=request.user, **form.cleaned_data)
+    else:
+        form_errors_to_messages(request, form)
+    return redirect(case)
+
+
+@staff_required
+@require_POST
+def repair_status(request, reference, item_id):
+    case = access.get_case_for(request.user, reference, write=True)
+    item = get_object_or_404(RepairItem, pk=item_id, case=case)
+    form = RepairStatusForm(request.POST)
+    if form.is_valid():
+        run_service(request, communications.set_repair_status, success="Repair item updated.", item=item, by=request.user,
+                    status=form.cleaned_data["status"])
+    else:
+        messages.error(request, "Choose planned, in progress or done.")
+    return redirect(case)

@@ -1,0 +1,84 @@
+"""Public post-incident reviews: anonymous, cacheable by a CDN, with an Atom feed.
+
+Only reviews published with the public audience appear; pages use a shell without any
+per-user content so one cached copy serves everyone.
+"""
+
+import hashlib
+
+from django.contrib.syndication.views import Feed
+from django.db.models import Max
+from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
+from django.utils.feedgenerator import Atom1Feed
+from django.views.decorators.cache import cache_control
+from django.views.decorators.http import condition, require_safe
+
+from cases.models import PublishedReview, RepairItem
+from irt.markdown import render_markdown
+
+CACHE_SECONDS = 300
+
+
+def public_reviews():
+    return PublishedReview.objects.filter(published_at__isnull=False, audience=PublishedReview.Audience.PUBLIC)
+
+
+def _etag(*parts) -> str:
+    return hashlib.sha256("|".join(str(part) for part in parts).encode()).hexdigest()[:32]
+
+
+def _list_etag(request) -> str:
+    stats = public_reviews().aggregate(n=Max("id"), updated=Max("updated_at"), repairs=Max("case__repair_items__updated_at"))
+    return _etag(public_reviews().count(), stats["n"], stats["updated"], stats["repairs"])
+
+
+def _detail_etag(request, slug) -> str | None:
+    review = public_reviews().filter(slug=slug).values("id", "updated_at", "case_id").first()
+    if review is None:
+        return None
+    repairs = RepairItem.objects.filter(case_id=review["case_id"]).aggregate(updated=Max("updated_at"))["updated"]
+    return _etag(review["id"], review["updated_at"], repairs)
+
+
+@require_safe
+@cache_control(public=True, max_age=CACHE_SECONDS)
+@condition(etag_func=_list_etag)
+def index(request):
+    reviews = public_reviews().order_by("-published_at")
+    return render(request, "portal/lessons_list.html", {"reviews": reviews})
+
+
+@require_safe
+@cache_control(public=True, max_age=CACHE_SECONDS)
+@condition(etag_func=_detail_etag)
+def detail(request, slug):
+    review = get_object_or_404(public_reviews(), slug=slug)
+    return render(request, "portal/lessons_detail.html", {"review": review, "repairs": list(RepairItem.objects.filter(case=review.case_id))})
+
+
+class LessonsFeed(Feed):
+    feed_type = Atom1Feed
+    title = "Post-incident reviews"
+    subtitle = "What we learned from security incidents, and what we repair."
+
+    def link(self):
+        return reverse("lessons:index")
+
+    def items(self):
+        return public_reviews().order_by("-published_at")[:50]
+
+    def item_title(self, item):
+        return item.title
+
+    def item_description(self, item):
+        return render_markdown(item.what_happened)
+
+    def item_pubdate(self, item):
+        return item.published_at
+
+    def item_updateddate(self, item):
+        return item.updated_at
+
+
+feed = cache_control(public=True, max_age=CACHE_SECONDS)(LessonsFeed())

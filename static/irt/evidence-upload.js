@@ -1,0 +1,89 @@
+// Evidence upload with a progress bar. Without JavaScript the form posts normally.
+(function () {
+  "use strict";
+  var form = document.getElementById("evidence-upload");
+  if (!form || !window.XMLHttpRequest || !window.FormData) {
+    return;
+  }
+  var progressField = document.getElementById("evidence-upload-progress-field");
+  var progress = document.getElementById("evidence-upload-progress");
+  var statusText = document.getElementById("evidence-upload-status");
+  var errorList = document.getElementById("evidence-upload-errors");
+  var button = form.querySelector("button[type=submit]");
+  var maxBytes = parseInt(form.getAttribute("data-max-bytes"), 10);
+
+  function formatBytes(bytes) {
+    var units = ["bytes", "KB", "MB", "GB", "TB"];
+    var value = bytes;
+    var unit = 0;
+    while (value >= 1024 && unit < units.length - 1) {
+      value /= 1024;
+      unit += 1;
+    }
+    return (unit === 0 ? value : value.toFixed(1)) + " " + units[unit];
+  }
+
+  function showErrors(errors) {
+    errorList.textContent = "";
+    errors.forEach(function (text) {
+      var item = document.createElement("li");
+      item.textContent = text;
+      errorList.appendChild(item);
+    });
+  }
+
+  function finish() {
+    button.disabled = false;
+    form.removeAttribute("aria-busy");
+  }
+
+  form.addEventListener("submit", function (event) {
+    var fileInput = form.querySelector("input[type=file]");
+    var file = fileInput && fileInput.files[0];
+    event.preventDefault();
+    showErrors([]);
+    if (!file) {
+      showErrors(["Choose a file to upload."]);
+      return;
+    }
+    if (!isNaN(maxBytes) && file.size > maxBytes) {
+      showErrors(["The file is " + formatBytes(file.size) + "; the evidence limit is " + formatBytes(maxBytes) + ". Nothing was sent."]);
+      return;
+    }
+    var xhr = new XMLHttpRequest();
+    xhr.open("POST", form.action);
+    xhr.setRequestHeader("X-Requested-With", "XMLHttpRequest");
+    xhr.setRequestHeader("X-CSRFToken", form.querySelector("input[name=csrfmiddlewaretoken]").value);
+    xhr.responseType = "json";
+    xhr.upload.addEventListener("progress", function (e) {
+      if (e.lengthComputable) {
+        progress.max = e.total;
+        progress.value = e.loaded;
+        statusText.textContent = formatBytes(e.loaded) + " of " + formatBytes(e.total) + " sent";
+      }
+    });
+    xhr.upload.addEventListener("load", function () {
+      statusText.textContent = "Sent. The server is storing the file…";
+    });
+    xhr.addEventListener("load", function () {
+      var body = xhr.response || {};
+      if (xhr.status >= 200 && xhr.status < 300 && body.location) {
+        window.location.assign(body.location);
+        return;
+      }
+      finish();
+      statusText.textContent = "Not stored.";
+      showErrors(body.errors || ["The server refused the upload (HTTP " + xhr.status + "). Nothing was stored."]);
+    });
+    xhr.addEventListener("error", function () {
+      finish();
+      statusText.textContent = "Not stored.";
+      showErrors(["The upload was interrupted. Nothing was stored; try again."]);
+    });
+    button.disabled = true;
+    form.setAttribute("aria-busy", "true");
+    progressField.hidden = false;
+    progress.value = 0;
+    xhr.send(new FormData(form));
+  });
+})();

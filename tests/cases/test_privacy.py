@@ -1,0 +1,124 @@
+"""Promise 4, tested: no customer ever sees another customer's data or our internal notes.
+
+Renders every customer-facing page, for every organisation and for anonymous readers, over the
+demo data plus generated incidents that affect several organisations at once, and searches
+each page for anything that must not be there.
+"""
+
+import pytest
+from django.apps import apps
+from django.core.management import call_command
+from django.urls import reverse
+
+from cases.models import AffectedCustomer, Case, Organization, PostIncidentReview, TimelineEvent, User
+from cases.services import communications, timeline
+from cases.services import review as review_services
+from tests.factories import AffectedCustomerFactory, CustomerUserFactory, OrganizationFactory, StaffFactory, case_in_stage
+
+
+def build_shared_incidents(manager, comms):
+    """Generate incidents that affect several organisations, each with a private impact statement."""
+    orgs = [Organization.objects.get(slug="contoso"), Organization.objects.get(slug="fabrikam"), OrganizationFactory(name="Northwind Traders", slug="northwind")]
+    CustomerUserFactory(username="customer-northwind", organization=orgs[2])
+    for n in range(2):
+        case = case_in_stage(Case.Status.STABILIZING, manager=manager, internal_summary=f"INTERNAL-SUMMARY-{n} attacker used key AKIA-SECRET-{n}")
+        timeline.add_note(case=case, by=manager, text=f"INTERNAL-NOTE-{n}: suspect insider in team blue")
+        for org in orgs[: n + 2]:
+            AffectedCustomerFactory(case=case, by=manager, organization=org,
+                                    impact_statement=f"PRIVATE-IMPACT-{org.slug}-{n}: objects read in bucket {org.slug}-data")
+        update = communications.draft_update(case=case, by=manager, public_title=f"Storage incident {n}",
+                                             what_happened="Some buckets were readable by another account.")
+        communications.approve_update(update=update, by=comms)
+        author = StaffFactory()
+        from cases.services import cases as case_services
+
+        case_services.add_member(case=case, by=manager, user=author)
+        review_services.save_review(case=case, by=author, what_happened=f"INTERNAL-REVIEW-{n}", what_went_wrong=f"INTERNAL-CAUSE-{n}")
+        public = communications.save_published_review(
+            case=case, by=author, title=f"Review {n}", audience="public" if n else "affected",
+            impact_started_at=case.detected_at, who_was_affected="Some storage customers.", what_happened="Buckets were readable.",
+            what_went_wrong="A policy rule was inverted.", how_we_responded="We rolled back.",
+        )
+        communications.approve_published_review(review=public, by=comms)
+    return orgs
+
+
+def forbidden_for(viewer_org) -> dict[str, str]:
+    """Return text that must not appear on a page this organisation (None: anonymous) reads."""
+    forbidden = {}
+    for org in Organization.objects.exclude(pk=getattr(viewer_org, "pk", None)):
+        forbidden[org.name] = f"other organisation's name ({org.name})"
+    for row in AffectedCustomer.objects.exclude(organization=viewer_org).exclude(impact_statement=""):
+        forbidden[row.impact_statement[:40]] = f"{row.organization.name}'s impact statement"
+    for summary in Case.objects.exclude(internal_summary="").values_list("internal_summary", flat=True):
+        forbidden[summary[:40]] = "an internal summary"
+    for text in TimelineEvent.objects.filter(kind=TimelineEvent.Kind.NOTE).values_list("text", flat=True):
+        forbidden[text[:40]] = "an internal timeline note"
+    for review in PostIncidentReview.objects.all():
+        forbidden[review.what_happened[:40]] = "the internal post-incident review"
+        forbidden[review.what_went_wrong[:40]] = "the internal post-incident review"
+    for user in User.objects.filter(organization__isnull=True).exclude(email=""):
+        forbidden[user.email] = "a staff email address"
+    if apps.is_installed("cases") and "evidence" in {m._meta.model_name for m in apps.get_app_config("cases").get_models()}:
+        for name in apps.get_model("cases", "Evidence").objects.values_list("original_name", flat=True):
+            forbidden[name] = "an evidence file name"
+    return forbidden
+
+
+def customer_pages(client, user) -> dict[str, str]:
+    client.force_login(user)
+    pages = {reverse("portal:index"): client.get(reverse("portal:index")).content.decode()}
+    for reference in Case.objects.filter(affected_customers__organization=user.organization).values_list("reference", flat=True):
+        response = client.get(reverse("portal:incident", args=[reference]))
+        if response.status_code == 200:
+            pages[response.request["PATH_INFO"]] = response.content.decode()
+    return pages
+
+
+def public_pages(client) -> dict[str, str]:
+    client.logout()
+    urls = [reverse("lessons:index"), reverse("lessons:feed")]
+    urls += [review.get_absolute_url() for review in apps.get_model("cases", "PublishedReview").objects.filter(audience="public", published_at__isnull=False)]
+    return {url: client.get(url).content.decode() for url in urls}
+
+
+def leaks(pages: dict[str, str], forbidden: dict[str, str]) -> list[str]:
+    return [f"{url} shows {what}: {needle!r}" for url, html in pages.items() for needle, what in forbidden.items() if needle and needle in html]
+
+
+@pytest.fixture
+def demo_world(db):
+    call_command("seed_demo")
+    manager = User.objects.get(username="manager")
+    comms = User.objects.get(username="comms")
+    build_shared_incidents(manager, comms)
+    # A note with an evidence-like name, so the check has something to find if it ever leaked.
+    return manager
+
+
+def test_no_customer_page_shows_another_customers_data_or_internal_text(client, demo_world):
+    readers = User.objects.filter(organization__isnull=False).select_related("organization")
+    assert readers.count() >= 3
+    checked = 0
+    for reader in readers:
+        pages = customer_pages(client, reader)
+        assert len(pages) >= 2, f"{reader} sees no incident page; the test would prove nothing"
+        assert leaks(pages, forbidden_for(reader.organization)) == []
+        checked += len(pages)
+    assert checked >= 7
+
+
+def test_every_reader_sees_their_own_impact_statement(client, demo_world):
+    for reader in User.objects.filter(organization__isnull=False).select_related("organization"):
+        html = "".join(customer_pages(client, reader).values())
+        for statement in AffectedCustomer.objects.filter(organization=reader.organization, case__updates__published_at__isnull=False).values_list("impact_statement", flat=True).distinct():
+            assert statement[:40] in html, f"{reader} does not see their own impact"
+
+
+def test_public_pages_and_feed_show_no_customer_scoped_content(client, demo_world):
+    pages = public_pages(client)
+    assert len(pages) >= 4
+    forbidden = forbidden_for(None)
+    for review in apps.get_model("cases", "PublishedReview").objects.filter(audience="affected"):
+        forbidden[review.title] = "an affected-only review"
+    assert leaks(pages, forbidden) == []
