@@ -13,7 +13,6 @@ and evidence directory.
 """
 
 import argparse
-import hashlib
 import os
 import platform
 import subprocess

@@ -43,7 +43,7 @@ class CaseOpenForm(forms.Form):
     detected_at = forms.DateTimeField(
         required=False,
         label="Detected at (UTC)",
-        help_text="Leave empty for now. Format: 2026-11-29 08:15",
+        help_text="Leave empty to use the current time. Format: 2026-11-29 08:15",
         widget=forms.DateTimeInput(attrs={"placeholder": "YYYY-MM-DD HH:MM"}),
     )
     severity = forms.ChoiceField(
@@ -153,7 +153,7 @@ class TaskForm(forms.Form):
 
 
 class AffectedCustomerForm(forms.Form):
-    organization = forms.ModelChoiceField(queryset=Organization.objects.all())
+    organization = forms.ModelChoiceField(queryset=Organization.objects.all(), label="Organisation")
     data_lost = forms.BooleanField(required=False, label="Data lost")
     data_altered = forms.BooleanField(required=False, label="Data altered")
     data_disclosed = forms.BooleanField(required=False, label="Data disclosed")

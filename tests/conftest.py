@@ -13,11 +13,19 @@ from tests.factories import (
 
 
 @pytest.fixture(autouse=True)
-def _fast_and_deterministic(settings):
+def _fast_and_deterministic(settings, tmp_path_factory):
+    from django.core.cache import cache
+
+    cache.clear()
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.STORAGES = {
         **settings.STORAGES,
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+        # Evidence written by tests never lands in the working tree.
+        "evidence": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": tmp_path_factory.mktemp("evidence"), "file_permissions_mode": 0o440},
+        },
     }
 
 

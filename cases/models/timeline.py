@@ -45,6 +45,13 @@ class TimelineEvent(models.Model):
         PUBLIC_REVIEW_SAVED = "public_review_saved", "Customer review saved"
         PUBLIC_REVIEW_PUBLISHED = "public_review_published", "Customer review published"
         REPAIR_CHANGED = "repair_changed", "Repair item changed"
+        # Evidence custody events share their values with EvidenceAccess.Action.
+        EVIDENCE_ADDED = "evidence_added", "Evidence added"
+        EVIDENCE_DOWNLOADED = "evidence_downloaded", "Evidence downloaded"
+        EVIDENCE_VERIFIED = "evidence_verified", "Evidence verified"
+        EVIDENCE_MISMATCH = "evidence_mismatch", "Evidence failed verification"
+        EVIDENCE_SUPERSEDED = "evidence_superseded", "Evidence superseded"
+        EVIDENCE_EXPORTED = "evidence_exported", "Evidence exported"
 
     case = models.ForeignKey("cases.Case", on_delete=models.PROTECT, related_name="timeline")
     sequence = models.PositiveIntegerField()

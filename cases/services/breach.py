@@ -6,7 +6,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from cases import access
+from cases import access, signals
 from cases.exceptions import ActionRefused, CaseChanged, NotAllowed
 from cases.models import AffectedCustomer, Case, Deadline, DeadlineDelay, TimelineEvent
 from cases.services.timeline import append_event, lock_case, record_refusal
@@ -110,6 +110,7 @@ def declare_breach(*, case: Case, by, note: str, expected_version: int | None = 
                 f"{deadline.due_at:%Y-%m-%d %H:%M} UTC. {note.strip()}",
                 data={"organizations": organizations, "due_at": deadline.due_at.isoformat(), "note": note.strip()},
             )
+            signals.breach_declared.send(sender=Case, case=locked, by=by)
             return locked
     except (ActionRefused, NotAllowed) as refusal:
         record_refusal(case=case, actor=by, action="Declare breach", reasons=getattr(refusal, "reasons", [str(refusal)]))

@@ -140,7 +140,6 @@ def _page_context(request, case, form) -> dict:
         "case": case,
         "items": items,
         "form": form,
-        "supersede_form": SupersedeForm(),
         "can_work": access.can_work_on_case(case, request.user),
         "max_bytes": settings.IRT_EVIDENCE_MAX_BYTES,
         "failed_count": sum(1 for item in items if item.integrity_ok is False),

@@ -3,7 +3,10 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db.models import Max, Prefetch
+from django.core.cache import cache
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
+from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
 
 from cases import access
@@ -41,24 +44,57 @@ def index(request):
 
 @_customer_only
 def incident(request, reference):
+    """Show the incident page; its body is rendered once per timeline head and organisation.
+
+    Thousands of customers open the same page during a large breach. Every change to
+    anything customer-visible appends a timeline event, which moves ``timeline_head``, so the
+    cache key changes exactly when the content does.
+    """
     case = access.get_incident_for(request.user, reference)
+    organization = request.user.organization
+    key = f"portal:incident:{case.pk}:{organization.pk}:{case.timeline_head}"
+    cached = cache.get(key)
+    if cached is None:
+        cached = _incident_body(case, organization)
+        cache.set(key, cached, timeout=BODY_CACHE_SECONDS)
+    context = {
+        "reference": case.reference,
+        "organization": organization,
+        "latest": cached["latest"],
+        "body": mark_safe(cached["html"]),  # noqa: S308 - rendered by our own template with escaping on
+        "acknowledged": Acknowledgement.objects.filter(case=case, user=request.user).first(),
+    }
+    return render(request, "portal/incident.html", context)
+
+
+BODY_CACHE_SECONDS = 600
+
+
+def _incident_body(case, organization) -> dict:
     updates = list(
         IncidentUpdate.objects.filter(case=case, published_at__isnull=False)
         .select_related("corrects")
         .order_by("-published_at", "-id")
     )
-    impact = AffectedCustomer.objects.filter(case=case, organization=request.user.organization).first()
     review = PublishedReview.objects.filter(case=case, published_at__isnull=False).first()
     context = {
-        "reference": case.reference,
+        "organization": organization,
         "latest": updates[0],
         "updates": updates,
-        "impact": impact,
+        "impact": AffectedCustomer.objects.filter(case=case, organization=organization).first(),
         "review": review,
         "repairs": list(RepairItem.objects.filter(case=case)) if review else [],
-        "acknowledged": Acknowledgement.objects.filter(case=case, user=request.user).first(),
     }
-    return render(request, "portal/incident.html", context)
+    latest = updates[0]
+    return {
+        "html": render_to_string("portal/partials/incident_body.html", context),
+        "latest": {
+            "public_title": latest.public_title,
+            "status": latest.status,
+            "status_label": latest.get_status_display(),
+            "published_at": latest.published_at,
+        },
+    }
 
 
 @require_POST

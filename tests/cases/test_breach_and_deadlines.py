@@ -95,7 +95,11 @@ def test_declaring_keeps_a_more_specific_classification(diagnosing, manager, con
 @pytest.mark.parametrize("stage", [S.DETECTED, S.ASSESSING, S.CLOSED])
 def test_a_breach_is_declared_only_while_diagnosing_or_stabilizing(stage, manager, contoso):
     case = case_in_stage(stage, manager=manager)
-    AffectedCustomerFactory(case=case, by=manager, organization=contoso)
+    if case.is_open:
+        AffectedCustomerFactory(case=case, by=manager, organization=contoso)
+    else:
+        with pytest.raises(ActionRefused, match="reopen it"):
+            AffectedCustomerFactory(case=case, by=manager, organization=contoso)
     assert_refused_unchanged(
         case, lambda: breach.declare_breach(case=case, by=manager, note="x"), match="only while diagnosing or stabilizing"
     )

@@ -202,3 +202,20 @@ def test_incident_page_and_portal_list_run_bounded_queries(client, manager, comm
         assert client.get(reverse("portal:index")).status_code == 200
     with django_assert_max_num_queries(10):
         assert client.get(reverse("portal:incident", args=[case.reference])).status_code == 200
+
+
+def test_cached_incident_page_shows_a_new_update_at_once_and_keeps_acknowledgement_per_user(client, incident, responder, comms, contoso, contoso_user):
+    from tests.factories import CustomerUserFactory
+
+    publish(incident, responder, comms, what_happened="First finding.")
+    url = reverse("portal:incident", args=[incident.reference])
+    client.force_login(contoso_user)
+    assert b"First finding." in client.get(url).content
+    client.post(reverse("portal:acknowledge", args=[incident.reference]))
+    publish(incident, responder, comms, public_title="Second", what_happened="Second finding.")
+    page = client.get(url).content
+    assert b"Second finding." in page and b"You acknowledged this" in page
+    colleague = CustomerUserFactory(organization=contoso)
+    client.force_login(colleague)
+    page = client.get(url).content
+    assert b"Second finding." in page and b"You acknowledged this" not in page

@@ -39,6 +39,9 @@ CASE_CHANGE = {**CASE_WRITE_PAGE, "member_responder": DONE, "manager": DONE, "ad
 OPEN_CASE_PAGE = {**STAFF_PAGE, "comms": 403}
 PUBLIC = {role: 200 for role in ROLES}
 APPROVAL = {**CASE_PAGE, "comms": DONE, "member_responder": 403, "manager": DONE, "admin": DONE}
+EVIDENCE_DONE = "evidence_done"  # an evidence change redirects back to the evidence list
+EVIDENCE_READ = {**CASE_PAGE, "customer_other": 404, "customer_affected": 404}
+EVIDENCE_CHANGE = {**EVIDENCE_READ, "comms": 403, "member_responder": EVIDENCE_DONE, "manager": EVIDENCE_DONE, "admin": EVIDENCE_DONE}
 CUSTOMER_PAGE = {"anonymous": LOGIN, "customer_other": 404, "customer_affected": 200, **{role: DASHBOARD for role in ROLES[3:]}}
 
 # url name → (method, kwargs, expectations, POST data factory name)
@@ -71,6 +74,12 @@ MATRIX = {
     "cases:repair-status": ("post", {"reference": "CASE", "item_id": "REPAIR"}, CASE_CHANGE),
     "portal:incident": ("get", {"reference": "CASE"}, CUSTOMER_PAGE),
     "portal:acknowledge": ("post", {"reference": "CASE"}, {**CUSTOMER_PAGE, "customer_affected": "redirect"}),
+    "evidence:list": ("get", {"reference": "CASE"}, EVIDENCE_READ),
+    "evidence:download": ("get", {"reference": "CASE", "evidence_id": "EVIDENCE"}, EVIDENCE_READ),
+    "evidence:export": ("post", {"reference": "CASE"}, EVIDENCE_READ),
+    "evidence:verify-all": ("post", {"reference": "CASE"}, EVIDENCE_CHANGE),
+    "evidence:verify": ("post", {"reference": "CASE", "evidence_id": "EVIDENCE"}, EVIDENCE_CHANGE),
+    "evidence:supersede": ("post", {"reference": "CASE", "evidence_id": "EVIDENCE"}, EVIDENCE_CHANGE),
     "lessons:index": ("get", {}, PUBLIC),
     "lessons:detail": ("get", {"slug": "PUBLIC_SLUG"}, PUBLIC),
     "lessons:feed": ("get", {}, PUBLIC),
@@ -109,6 +118,11 @@ def world(manager, responder, other_responder, comms, admin, contoso, fabrikam, 
     public_case = case_in_stage(Case.Status.STABILIZING, manager=manager)
     public_review = communications.save_published_review(case=public_case, by=responder_for(public_case, manager), **{**REVIEW_TEXT, "audience": "public"})
     communications.approve_published_review(review=public_review, by=comms)
+    from django.core.files.base import ContentFile
+
+    from cases.services import evidence as evidence_services
+
+    item = evidence_services.add_evidence(case=case, by=manager, content=ContentFile(b"GET /admin HTTP/1.1\n"), original_name="proxy.log")
     case.refresh_from_db()
     users = {
         "anonymous": None,
@@ -121,7 +135,8 @@ def world(manager, responder, other_responder, comms, admin, contoso, fabrikam, 
         "admin": admin,
     }
     ids = {"CASE": case.reference, "TASK": task.pk, "ROW": row.pk, "DEADLINE": deadline.pk, "DELAY": delay.pk,
-           "DRAFT": draft.pk, "REPAIR": repair.pk, "PUBLIC_SLUG": public_review.slug}
+           "DRAFT": draft.pk, "REPAIR": repair.pk, "PUBLIC_SLUG": public_review.slug,
+           "EVIDENCE": item.pk}
     return {"case": case, "users": users, "ids": ids, "contoso": contoso}
 
 
@@ -160,6 +175,7 @@ def post_data(url_name, world):
         "cases:delay-request": {"new_due_at": "2099-01-01 00:00", "reason": "Waiting for the regulator."},
         "cases:repair-add": {"title": "Alert on inverted deny rules"},
         "cases:repair-status": {"status": "in_progress"},
+        "evidence:supersede": {"reason": "Collected from the wrong host."},
     }
     return data.get(url_name, {})
 
@@ -169,6 +185,9 @@ def resolve_kwargs(kwargs, ids):
 
 
 def check(response, expected, *, case_url):
+    if expected == EVIDENCE_DONE:
+        assert response.status_code == 302 and response["Location"] == case_url + "evidence/", (response.status_code, response.get("Location"))
+        return
     if expected == LOGIN:
         assert response.status_code == 302 and reverse("login") in response["Location"], response
     elif expected == PORTAL:
@@ -197,7 +216,7 @@ def test_url_answers_each_role_as_the_matrix_says(client, world, url_name, role)
     else:
         response = client.post(url, post_data(url_name, world))
     check(response, expectations[role], case_url=world["case"].get_absolute_url())
-    if expectations[role] in (LOGIN, PORTAL, 403, 404) and url_name.startswith("cases:"):
+    if expectations[role] in (LOGIN, PORTAL, 403, 404) and url_name.startswith(("cases:", "evidence:")):
         events_after = TimelineEvent.objects.filter(case=world["case"]).exclude(kind=TimelineEvent.Kind.REFUSED).count()
         assert events_after == events_before, "a refused request changed the case"
 
