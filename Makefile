@@ -26,6 +26,7 @@ seed: migrate
 run: seed
 	@echo "IRT is starting at http://$(HOST):$(PORT)/ (sign in as manager / irt-demo-password)"
 	@trap 'kill 0' INT TERM EXIT; \
+	$(PY) manage.py notify_sweep --schedule; \
 	$(PY) manage.py db_worker & \
 	$(PY) manage.py runserver $(HOST):$(PORT)
 

@@ -17,7 +17,9 @@ from cases.models import (
     TimelineEvent,
     User,
 )
+from cases.models import SecurityEvent
 from cases.services import cases as case_services
+from cases.services import security
 from cases.services import lifecycle
 
 
@@ -41,8 +43,45 @@ class UserAdmin(DjangoUserAdmin):
     fieldsets = DjangoUserAdmin.fieldsets + (("Customer", {"fields": ["organization"]}),)
     add_fieldsets = DjangoUserAdmin.add_fieldsets + (("Customer", {"fields": ["organization"]}),)
 
+    actions = ["reset_second_factor"]
+
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("groups")
+
+    def save_model(self, request, obj, form, change):
+        before = User.objects.filter(pk=obj.pk).values("is_active", "is_staff", "is_superuser").first() if change else None
+        super().save_model(request, obj, form, change)
+        if before and before["is_active"] and not obj.is_active:
+            # Deactivation ends every session at once, on every node.
+            security.end_all_sessions(obj)
+            security.record_event(SecurityEvent.Kind.DEACTIVATED, request=request, user=obj, actor=request.user)
+        request._irt_role_before = (before, set(obj.groups.values_list("name", flat=True)) if change else set(),
+                                    set(obj.user_permissions.values_list("codename", flat=True)) if change else set())
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        obj = form.instance
+        before, groups_before, perms_before = getattr(request, "_irt_role_before", (None, set(), set()))
+        groups_after = set(obj.groups.values_list("name", flat=True))
+        perms_after = set(obj.user_permissions.values_list("codename", flat=True))
+        changes = []
+        for flag in ("is_staff", "is_superuser"):
+            if before and before[flag] != getattr(obj, flag):
+                changes.append(f"{flag}: {before[flag]} → {getattr(obj, flag)}")
+        if groups_after != groups_before:
+            changes.append(f"teams: {sorted(groups_before)} → {sorted(groups_after)}")
+        if perms_after != perms_before:
+            changes.append(f"permissions: {sorted(perms_before)} → {sorted(perms_after)}")
+        if changes or (not change and (groups_after or perms_after or obj.is_staff or obj.is_superuser)):
+            security.record_event(SecurityEvent.Kind.PERMISSIONS_CHANGED, request=request, user=obj, actor=request.user,
+                                  detail="; ".join(changes) or "created with roles")
+
+    @admin.action(description="Reset two-factor sign-in (the user sets it up again at next sign-in)")
+    def reset_second_factor(self, request, queryset):
+        for user in queryset:
+            security.disable_mfa(user=user, request=request, by=request.user)
+            security.end_all_sessions(user)
+        self.message_user(request, f"Second factor reset for {queryset.count()} user(s); their sessions ended.")
 
     @admin.display(description="Teams")
     def role_groups(self, obj):
@@ -206,3 +245,14 @@ class EvidenceAccessAdmin(TaskAdmin):
     list_filter = ["action"]
     search_fields = ["evidence__case__reference", "actor_name", "sha256"]
     list_select_related = ["evidence"]
+
+
+@admin.register(SecurityEvent)
+class SecurityEventAdmin(TaskAdmin):
+    """The account-security audit log: read-only, newest first."""
+
+    list_display = ["at", "kind", "username", "user", "actor", "ip_address", "path", "detail"]
+    list_filter = ["kind", "at"]
+    search_fields = ["username", "ip_address", "detail", "user__username"]
+    list_select_related = ["user", "actor"]
+    date_hierarchy = "at"

@@ -8,3 +8,7 @@ incident_update_published = Signal()
 review_published = Signal()
 # sender=Case; kwargs: case, by
 breach_declared = Signal()
+# sender=Case; kwargs: case, owner, by
+case_owner_assigned = Signal()
+# sender=Case; kwargs: case, user, by
+case_member_added = Signal()

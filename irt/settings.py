@@ -29,7 +29,7 @@ CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 IRT_SITE_URL = env_str("IRT_SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "irt.apps.IRTAdminConfig",  # django.contrib.admin with the second-factor check
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -40,6 +40,10 @@ INSTALLED_APPS = [
     "django_fsm",
     "django_tasks",
     "django_tasks_db",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
+    "axes",
     "irt",
     "cases",
     "notifications",
@@ -52,9 +56,13 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "cases.middleware.AccountSecurityMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "irt.middleware.SecurityHeadersMiddleware",
+    # Last, so it sees the lockout flag the authentication backend sets on the request.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "irt.urls"
@@ -85,6 +93,8 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "cases.User"
 AUTHENTICATION_BACKENDS = [
+    # First: refuses a locked-out username or address before any password is checked.
+    "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
     "guardian.backends.ObjectPermissionBackend",
 ]
@@ -107,6 +117,25 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "cases:dashboard"
 LOGOUT_REDIRECT_URL = "login"
+# A reset link is good for one hour (Django's default is three days).
+PASSWORD_RESET_TIMEOUT = env_int("PASSWORD_RESET_TIMEOUT", 3600, minimum=300)
+
+# Accounts: a second factor for every staff user, lockout after repeated failures, idle timeout.
+OTP_TOTP_ISSUER = "IRT"
+IRT_STAFF_IDLE_MINUTES = env_int("IRT_STAFF_IDLE_MINUTES", 30, minimum=1)
+SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 12 * 3600, minimum=300)
+AXES_FAILURE_LIMIT = env_int("IRT_LOCKOUT_FAILURES", 5, minimum=1)
+AXES_COOLOFF_TIME = env_int("IRT_LOCKOUT_MINUTES", 15, minimum=1) / 60  # hours
+# Either a username or an address reaching the limit locks it, whichever comes first, so neither
+# one address guessing many passwords nor many addresses guessing one password get far.
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = False  # reset only after the second factor (cases.views.account)
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_LOCKOUT_CALLABLE = "cases.views.account.locked_out"
+AXES_CLIENT_IP_CALLABLE = "cases.services.security.client_ip"
+AXES_USERNAME_CALLABLE = "cases.services.security.lockout_username"
+AXES_SENSITIVE_PARAMETERS = ["password", "otp_token", "new_password1", "new_password2"]
+AXES_VERBOSE = False
 
 LANGUAGE_CODE = "en-gb"
 TIME_ZONE = "UTC"
@@ -172,7 +201,7 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "INFO"}},
+    "loggers": {"django.db.backends": {"level": "INFO"}, "axes": {"level": "WARNING"}},
 }
 
 # Evidence (RFC 3227, NIST SP 800-86): write-once files in a storage of their own, outside
@@ -191,3 +220,15 @@ STORAGES["evidence"] = {
     if IRT_EVIDENCE_STORAGE == "django.core.files.storage.FileSystemStorage"
     else {},
 }
+
+# Notifications (notifications/): retries with exponential backoff and jitter, worker leases,
+# the sweeper's period. IRT_WEBHOOK_ALLOW_PRIVATE lets webhooks reach loopback/private
+# addresses over http: only the test suite sets it.
+IRT_NOTIFY_MAX_ATTEMPTS = env_int("IRT_NOTIFY_MAX_ATTEMPTS", 10, minimum=1)
+IRT_NOTIFY_RETRY_BASE_SECONDS = env_int("IRT_NOTIFY_RETRY_BASE_SECONDS", 30, minimum=1)
+IRT_NOTIFY_RETRY_MAX_SECONDS = env_int("IRT_NOTIFY_RETRY_MAX_SECONDS", 3600, minimum=1)
+IRT_NOTIFY_LEASE_SECONDS = env_int("IRT_NOTIFY_LEASE_SECONDS", 120, minimum=30)
+IRT_NOTIFY_REQUEUE_AFTER_SECONDS = env_int("IRT_NOTIFY_REQUEUE_AFTER_SECONDS", 600, minimum=30)
+IRT_NOTIFY_SWEEP_SECONDS = env_int("IRT_NOTIFY_SWEEP_SECONDS", 60, minimum=5)
+IRT_WEBHOOK_ALLOW_PRIVATE = False
+TEMPLATES[0]["OPTIONS"]["context_processors"].append("notifications.context_processors.inbox")

@@ -2,18 +2,28 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from cases.views import account
 from irt import views
 
-admin.site.site_header = "IRT administration"
-admin.site.site_title = "IRT admin"
 
 urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/password-reset/", account.ThrottledPasswordResetView.as_view(), name="password_reset"),
+    path("accounts/password-reset/sent/",
+         auth_views.PasswordResetDoneView.as_view(template_name="registration/password_reset_sent.html"),
+         name="password_reset_done"),
+    path("accounts/reset/<uidb64>/<token>/", account.AuditedPasswordResetConfirmView.as_view(),
+         name="password_reset_confirm"),
+    path("accounts/reset/done/",
+         auth_views.PasswordResetCompleteView.as_view(template_name="registration/password_reset_finished.html"),
+         name="password_reset_complete"),
+    path("accounts/", include("cases.account_urls")),
     path("admin/", admin.site.urls),
     path("", include("cases.urls")),
     path("", include("cases.evidence_urls")),
     path("portal/", include("cases.portal_urls")),
     path("lessons/", include("cases.lessons_urls")),
+    path("inbox/", include("notifications.urls")),
 ]

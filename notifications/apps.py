@@ -7,6 +7,7 @@ class NotificationsConfig(AppConfig):
 
     def ready(self) -> None:
         from cases import hooks
+        from notifications import receivers  # noqa: F401 - connects the signal receivers
         from notifications.guards import unnotified_customer_blockers
 
         hooks.register_close_blockers(unnotified_customer_blockers)

@@ -29,6 +29,16 @@ def _fast_and_deterministic(settings, tmp_path_factory):
     }
 
 
+@pytest.fixture(autouse=True)
+def _force_login_passes_second_factor(monkeypatch):
+    """Staff must pass a second factor; ``client.force_login`` does it for them (tests/mfa.py)."""
+    from django.test import Client
+
+    from tests.mfa import force_login_with_second_factor
+
+    monkeypatch.setattr(Client, "force_login", force_login_with_second_factor)
+
+
 @pytest.fixture
 def contoso(db):
     return OrganizationFactory(name="Contoso", slug="contoso")

@@ -22,11 +22,21 @@ from cases.models import (
     TimelineEvent,
     User,
 )
+from cases.roles import ensure_teams
 from cases.services import breach, lifecycle, review, tasks
 from cases.services import cases as case_services
 from cases.services.timeline import append_event, lock_case
 
 PASSWORD = "correct-horse-battery-staple"
+
+
+def team_group(name: str) -> Group:
+    """Return the team; a flush by an earlier transactional test may have removed it."""
+    group = Group.objects.filter(name=name).first()
+    if group is None:
+        ensure_teams()
+        group = Group.objects.get(name=name)
+    return group
 
 
 class OrganizationFactory(factory.django.DjangoModelFactory):
@@ -54,7 +64,7 @@ class UserFactory(factory.django.DjangoModelFactory):
     def team(self, create, extracted, **kwargs):
         """Add the user to ``team`` (a group name) when one is given."""
         if extracted:
-            self.groups.add(Group.objects.get(name=extracted))
+            self.groups.add(team_group(extracted))
         if create:
             self.save()
 
@@ -66,7 +76,7 @@ def _team_factory(name: str, team: str):
 def _with_team(team: str):
     @factory.post_generation
     def add_team(self, create, extracted, **kwargs):
-        self.groups.add(Group.objects.get(name=extracted or team))
+        self.groups.add(team_group(extracted or team))
         if create:
             self.save()
 

@@ -7,6 +7,7 @@ from cases.models.customers import AffectedCustomer
 from cases.models.deadlines import Deadline, DeadlineDelay
 from cases.models.evidence import Evidence, EvidenceAccess
 from cases.models.review import PostIncidentReview
+from cases.models.security import SecurityEvent
 from cases.models.tasks import Task
 from cases.models.timeline import TimelineEvent
 
@@ -27,6 +28,7 @@ __all__ = [
     "Organization",
     "PostIncidentReview",
     "ReferenceCounter",
+    "SecurityEvent",
     "Service",
     "Task",
     "TimelineEvent",

@@ -5,6 +5,7 @@ from django.core.validators import validate_email
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.urls import reverse
+from django.utils.crypto import salted_hmac
 
 
 class Organization(models.Model):
@@ -51,6 +52,9 @@ class User(AbstractUser):
         related_name="users",
         help_text="Set for customer users only. Customer users see their organisation's incident pages.",
     )
+    # Part of the session hash: raising it ends every session of the user (sign-out everywhere,
+    # deactivation), the way a password change does.
+    session_generation = models.PositiveIntegerField(default=0, editable=False)
 
     class Meta(AbstractUser.Meta):
         swappable = "AUTH_USER_MODEL"
@@ -64,6 +68,16 @@ class User(AbstractUser):
 
     def get_absolute_url(self) -> str:
         return reverse("admin:cases_user_change", args=[self.pk])
+
+    def _get_session_auth_hash(self, secret=None):
+        # Django 5.2 checks sessions (and SECRET_KEY_FALLBACKS) through this method. Generation 0
+        # keeps Django's own hash, so sessions opened before this field existed stay valid.
+        if not self.session_generation:
+            return super()._get_session_auth_hash(secret=secret)
+        return salted_hmac(
+            "cases.User.session_auth_hash", f"{self.password}:{self.session_generation}", secret=secret,
+            algorithm="sha256",
+        ).hexdigest()
 
     @property
     def display_name(self) -> str:

@@ -4,12 +4,16 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from cases import access, signals
 from cases.exceptions import ActionRefused, CaseChanged, NotAllowed
 from cases.models import AffectedCustomer, Case, Deadline, DeadlineDelay, TimelineEvent
 from cases.services.timeline import append_event, lock_case, record_refusal
+
+
+BREACH_ROWS = Q(data_lost=True) | Q(data_altered=True) | Q(data_disclosed=True)
 
 
 def _locked(case: Case, by, *, manage: bool = False) -> Case:
@@ -135,7 +139,8 @@ def record_customer_notified(*, row: AffectedCustomer, by, how: str, at=None) ->
         text=f"{row.organization} notified ({how}).",
         data={"organization": row.organization.slug, "how": how},
     )
-    pending = [r for r in locked.affected_customers.all() if r.is_breach and r.notified_at is None]
+    # One query, not a walk over every row: a large breach notifies thousands of organisations.
+    pending = locked.affected_customers.filter(BREACH_ROWS, notified_at__isnull=True).exists()
     deadline = locked.deadlines.filter(kind=Deadline.Kind.CUSTOMER_NOTICE, met_at__isnull=True).first()
     if deadline and not pending:
         deadline.met_at = row.notified_at

@@ -5,7 +5,7 @@ from django.db.models import F
 from django.utils import timezone
 from guardian.shortcuts import assign_perm, remove_perm
 
-from cases import access
+from cases import access, signals
 from cases.exceptions import ActionRefused, CaseChanged, NotAllowed
 from cases.models import Case, CaseUserObjectPermission, ReferenceCounter, TimelineEvent
 from cases.services.timeline import append_event, lock_case
@@ -125,6 +125,7 @@ def assign_owner(*, case: Case, by, owner, expected_version: int | None = None) 
         text=f"Owner: {previous.display_name if previous else 'nobody'} → {owner.display_name if owner else 'nobody'}.",
         data={"from": previous.get_username() if previous else None, "to": owner.get_username() if owner else None},
     )
+    signals.case_owner_assigned.send(sender=Case, case=locked, owner=owner, by=by)
     return locked
 
 
@@ -140,6 +141,7 @@ def add_member(*, case: Case, by, user) -> Case:
         case=locked, actor=by, kind=TimelineEvent.Kind.MEMBER_ADDED,
         text=f"Added {user.display_name} as a member.", data={"user": user.get_username()},
     )
+    signals.case_member_added.send(sender=Case, case=locked, user=user, by=by)
     return locked
 
 

@@ -22,6 +22,11 @@ def staff_required(view):
             return redirect("portal:index")
         if not access.is_staff_user(request.user):
             raise PermissionDenied("Your account has no role on the response team.")
+        # AccountSecurityMiddleware sends unverified staff to the second factor first; this is
+        # the second lock on the same door, should a view ever be reached some other way.
+        is_verified = getattr(request.user, "is_verified", None)
+        if not (is_verified and is_verified()):
+            return redirect_to_login(request.get_full_path(), login_url="account:mfa-verify")
         return view(request, *args, **kwargs)
 
     return wrapper

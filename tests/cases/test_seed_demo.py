@@ -1,10 +1,16 @@
 """``seed_demo`` keeps DESIGN.md's contract and is safe to run twice."""
 
-from django.contrib.auth import authenticate
+from django.contrib.auth import authenticate as django_authenticate
 from django.core.management import call_command
+from django.test import RequestFactory
 
 from cases.models import Case, Organization, User
 from cases.timeline_integrity import first_broken_link
+
+
+def authenticate(**credentials):
+    # django-axes checks the lockout of the requesting address, so every sign-in carries a request.
+    return django_authenticate(RequestFactory().post("/accounts/login/"), **credentials)
 
 
 def test_seed_demo_creates_the_contract_users_and_a_case_in_every_stage(db):

@@ -42,6 +42,7 @@ APPROVAL = {**CASE_PAGE, "comms": DONE, "member_responder": 403, "manager": DONE
 EVIDENCE_DONE = "evidence_done"  # an evidence change redirects back to the evidence list
 EVIDENCE_READ = {**CASE_PAGE, "customer_other": 404, "customer_affected": 404}
 EVIDENCE_CHANGE = {**EVIDENCE_READ, "comms": 403, "member_responder": EVIDENCE_DONE, "manager": EVIDENCE_DONE, "admin": EVIDENCE_DONE}
+DELIVERY_PAGE = {**STAFF_PAGE, "nonmember_responder": 403, "member_responder": 403, "comms": 403}
 CUSTOMER_PAGE = {"anonymous": LOGIN, "customer_other": 404, "customer_affected": 200, **{role: DASHBOARD for role in ROLES[3:]}}
 
 # url name → (method, kwargs, expectations, POST data factory name)
@@ -88,6 +89,28 @@ MATRIX = {
     "healthz": ("get", {}, PUBLIC),
     "login": ("get", {}, {**PUBLIC, **{role: "redirect" for role in ROLES[1:]}}),
     "logout": ("post", {}, {role: LOGIN for role in ROLES}),
+    # Notifications: every signed-in user has an inbox; deliveries are for managers and admins.
+    "notifications:inbox": ("get", {}, {**PUBLIC, "anonymous": LOGIN}),
+    "notifications:read": ("post", {"delivery_id": "MANAGER_INBOX"}, {**{role: 404 for role in ROLES}, "anonymous": LOGIN,
+                                                                       "manager": "redirect"}),
+    "notifications:read-all": ("post", {}, {**{role: "redirect" for role in ROLES}, "anonymous": LOGIN}),
+    "notifications:preferences": ("get", {}, {"anonymous": LOGIN, "customer_other": 200, "customer_affected": 200,
+                                              **{role: DASHBOARD for role in ROLES[3:]}}),
+    "notifications:deliveries": ("get", {}, DELIVERY_PAGE),
+    "notifications:delivery": ("get", {"delivery_id": "DELIVERY"}, DELIVERY_PAGE),
+    "notifications:delivery-retry": ("post", {"delivery_id": "DELIVERY"}, {**DELIVERY_PAGE, "manager": "redirect", "admin": "redirect"}),
+    # Account security. Staff here have passed the second factor (tests/mfa.py); customers have none.
+    "account:mfa-verify": ("get", {}, {**{role: "redirect" for role in ROLES}, "anonymous": LOGIN}),
+    "account:mfa-setup": ("get", {}, {**{role: 200 for role in ROLES}, "anonymous": LOGIN}),
+    "account:mfa-qr": ("get", {}, {**{role: 404 for role in ROLES}, "anonymous": LOGIN}),  # nothing pending
+    "account:mfa-backup-codes": ("post", {}, {**{role: 200 for role in ROLES}, "anonymous": LOGIN,
+                                              "customer_other": "redirect", "customer_affected": "redirect"}),
+    "account:mfa-disable": ("post", {}, {**{role: 403 for role in ROLES}, "anonymous": LOGIN,
+                                         "customer_other": "redirect", "customer_affected": "redirect"}),
+    "password_reset": ("get", {}, PUBLIC),
+    "password_reset_done": ("get", {}, PUBLIC),
+    "password_reset_confirm": ("get", {"uidb64": "MQ", "token": "not-a-token"}, PUBLIC),
+    "password_reset_complete": ("get", {}, PUBLIC),
 }
 
 # Django admin is covered by tests/test_admin.py; these are its own views, not ours.
@@ -137,7 +160,15 @@ def world(manager, responder, other_responder, comms, admin, contoso, fabrikam, 
     ids = {"CASE": case.reference, "TASK": task.pk, "ROW": row.pk, "DEADLINE": deadline.pk, "DELAY": delay.pk,
            "DRAFT": draft.pk, "REPAIR": repair.pk, "PUBLIC_SLUG": public_review.slug,
            "EVIDENCE": item.pk}
+    ids.update(notification_ids(manager))
     return {"case": case, "users": users, "ids": ids, "contoso": contoso}
+
+
+def notification_ids(manager):
+    from notifications.models import Delivery
+
+    return {"MANAGER_INBOX": Delivery.objects.filter(user=manager, channel="inbox").values_list("pk", flat=True).first(),
+            "DELIVERY": Delivery.objects.exclude(channel="inbox").values_list("pk", flat=True).first()}
 
 
 REVIEW_TEXT = {

@@ -5,12 +5,13 @@ or the path in ``IRT_CHROMIUM``). Screenshots of the key pages land in
 ``test-artifacts/screenshots/`` (git-ignored), named after the journey and the step.
 """
 
-import importlib
 import os
 from io import StringIO
 from pathlib import Path
 
 import pytest
+
+from cases.roles import ensure_teams
 from django.core.management import call_command
 
 # Playwright's sync API runs an event loop in the main thread, so Django sees every ORM call
@@ -19,6 +20,8 @@ os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
 
 CHROMIUM = Path(os.environ.get("IRT_CHROMIUM") or "/usr/bin/chromium")
 PASSWORD = "e2e-demo-password-7f3a"
+# Every demo staff user's authenticator holds this secret (seed_demo --totp-secret).
+TOTP_SECRET = "KRUGS4ZANFZSAYLOEBSTENDFEBQXK5DI"
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
 E2E_DIR = Path(__file__).resolve().parent
 
@@ -69,28 +72,18 @@ def page(page):
     return page
 
 
-@pytest.fixture(scope="session")
-def _roles_migration_apps():
-    """Return the app registry as it stands after the roles migration, built once per session."""
-    from django.db.migrations.loader import MigrationLoader
-
-    # No connection: read the migration files only, so this needs no database access.
-    return MigrationLoader(None).project_state(("cases", "0002_roles")).apps
-
-
 @pytest.fixture
-def demo_data(transactional_db, live_server, _roles_migration_apps):
+def demo_data(transactional_db, live_server):
     """Load the demo data through ``seed_demo``, as a fresh install does.
 
     The live server runs in another thread, so the data must be committed (``transactional_db``).
-    The flush after each transactional test also drops the teams the roles migration created, so
-    they are re-created first by that migration's own code. (``serialized_rollback`` cannot do it
-    here: once Playwright's sync API runs, Django hands the test a new connection object, which
-    lacks the contents serialized when the test database was created by an earlier test.)
+    The flush after a transactional test may drop the teams and permissions the migrations
+    created, so they are ensured first. (``serialized_rollback`` cannot do it here: once
+    Playwright's sync API runs, Django hands the test a new connection object, which lacks the
+    contents serialized when the test database was created by an earlier test.)
     """
-    roles = importlib.import_module("cases.migrations.0002_roles")
-    roles.create_teams(_roles_migration_apps, None)
-    call_command("seed_demo", password=PASSWORD, stdout=StringIO())
+    ensure_teams()
+    call_command("seed_demo", password=PASSWORD, totp_secret=TOTP_SECRET, stdout=StringIO())
     return PASSWORD
 
 
@@ -115,7 +108,14 @@ def site(live_server):
 
 @pytest.fixture
 def sign_in(site):
-    """Return ``sign_in(page, username, password)``: use the login form the way a person does."""
+    """Return ``sign_in(page, username, password)``: use the login form the way a person does.
+
+    Staff are then asked for their second factor; the code comes from the demo TOTP secret, as
+    an authenticator app would show it.
+    """
+    from tests.mfa import totp_now
+
+    used_codes = set()
 
     def sign_in(page, username: str, password: str = PASSWORD) -> None:
         page.goto(f"{site}/accounts/login/")
@@ -123,6 +123,15 @@ def sign_in(site):
         page.get_by_label("Password").fill(password)
         page.get_by_role("button", name="Sign in").click()
         page.wait_for_load_state("domcontentloaded")
+        if "/accounts/two-factor/" in page.url:
+            # A code is accepted once; a second sign-in within the same 30 s takes the next one.
+            code = totp_now(TOTP_SECRET)
+            if (username, code) in used_codes:
+                code = totp_now(TOTP_SECRET, offset_steps=1)
+            used_codes.add((username, code))
+            page.get_by_label("Code").fill(code)
+            page.get_by_role("button", name="Verify").click()
+            page.wait_for_load_state("domcontentloaded")
 
     return sign_in
 

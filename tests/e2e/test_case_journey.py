@@ -72,7 +72,7 @@ def test_responder_opens_a_case_and_a_manager_drives_it_to_a_declared_breach(
     # -- Diagnosis finds Contoso's data disclosed. --------------------------------------------
     customers = page.get_by_role("region", name="Affected customers")
     customers.get_by_text("Add an affected customer").click()
-    customers.get_by_label("Organization").select_option(label="Contoso")
+    customers.get_by_label("Organisation").select_option(label="Contoso")
     customers.get_by_label("Data disclosed").check()
     customers.get_by_label("Impact statement").fill("Session tokens for two Contoso service principals were minted by an unknown party.")
     screenshot(page, "case-journey-05-diagnosing-add-customer")

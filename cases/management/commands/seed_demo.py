@@ -41,9 +41,13 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--password", default=os.environ.get("IRT_DEMO_PASSWORD", DEFAULT_PASSWORD))
+        parser.add_argument(
+            "--totp-secret", default=os.environ.get("IRT_DEMO_TOTP_SECRET") or None,
+            help="Base32 TOTP secret for every demo staff user's authenticator (random when not given).",
+        )
 
     @transaction.atomic
-    def handle(self, *args, password, **options):
+    def handle(self, *args, password, totp_secret=None, **options):
         services = {name: Service.objects.get_or_create(name=name)[0] for name in SERVICES}
         orgs = {}
         for name, slug, contacts in ORGANIZATIONS:
@@ -54,6 +58,7 @@ class Command(BaseCommand):
             if team:
                 user.groups.set([Group.objects.get(name=team)])
             users[username] = user
+        totp_secret = self._enrol_staff([users[row[0]] for row in STAFF], totp_secret)
         for username, first, last, slug in CUSTOMERS:
             users[username] = self._user(username, first, last, password, organization=orgs[slug])
         created = self._cases(users, orgs, services)
@@ -61,6 +66,19 @@ class Command(BaseCommand):
             f"Demo data ready: {len(users)} users, {len(orgs)} organisations, {created} new case(s). "
             f"Password for every demo user: {password}"
         ))
+        self.stdout.write(f"TOTP secret of every demo staff user (base32): {totp_secret}")
+
+    def _enrol_staff(self, staff, secret: str | None) -> str:
+        """Give each demo staff user an authenticator with one known secret, so demos can sign in."""
+        from django_otp.util import random_hex
+        from base64 import b32encode
+
+        from cases.services import security
+
+        secret = (secret or b32encode(bytes.fromhex(random_hex(20))).decode()).replace(" ", "").upper().rstrip("=")
+        for user in staff:
+            security.enrol_totp_with_secret(user=user, secret_b32=secret)
+        return secret
 
     def _user(self, username, first, last, password, **fields) -> User:
         user, _ = User.objects.get_or_create(username=username)

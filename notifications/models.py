@@ -1,0 +1,166 @@
+"""The outbox: notifications, one delivery per recipient × channel, and the attempts made.
+
+A ``Notification`` and its ``Delivery`` rows are written in the transaction of the event that
+caused them. A delivery is worked by ``notifications.services.delivery.deliver`` under a lease
+and ends ``delivered`` or ``dead``; every attempt leaves a ``DeliveryAttempt`` row. The
+delivery's UUID is stable across retries (the email Message-ID and the webhook-id), so
+receivers can deduplicate an at-least-once delivery.
+"""
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+
+class Notification(models.Model):
+    """Something to tell one or more people, caused by one event."""
+
+    class Kind(models.TextChoices):
+        # Mandatory: an organisation's data was lost, altered or disclosed. Cannot be unsubscribed.
+        BREACH_NOTICE = "breach_notice", "Breach notice"
+        INCIDENT_UPDATE = "incident_update", "Incident update"
+        REVIEW_PUBLISHED = "review_published", "Post-incident review published"
+        CASE_ASSIGNED = "case_assigned", "Case assigned to you"
+        MEMBER_ADDED = "member_added", "Added to a case"
+        APPROVAL_REQUESTED = "approval_requested", "Update awaiting approval"
+        DEADLINE_REMINDER = "deadline_reminder", "Deadline reminder"
+        DELIVERY_DEAD = "delivery_dead", "Delivery failed"
+
+    CUSTOMER_KINDS = (Kind.BREACH_NOTICE, Kind.INCIDENT_UPDATE, Kind.REVIEW_PUBLISHED)
+
+    kind = models.CharField(max_length=30, choices=Kind.choices)
+    case = models.ForeignKey("cases.Case", null=True, blank=True, on_delete=models.PROTECT, related_name="notifications")
+    incident_update = models.ForeignKey(
+        "cases.IncidentUpdate", null=True, blank=True, on_delete=models.PROTECT, related_name="notifications"
+    )
+    published_review = models.ForeignKey(
+        "cases.PublishedReview", null=True, blank=True, on_delete=models.PROTECT, related_name="notifications"
+    )
+    # One line, shown in the inbox and used as the subject of staff emails. Never customer impact.
+    title = models.CharField(max_length=300)
+    body = models.TextField(blank=True)
+    link = models.CharField(max_length=500, blank=True, help_text="Site path the inbox entry points to.")
+    # Set for notifications that must exist once only (a deadline reminder per stage and due time).
+    dedupe_key = models.CharField(max_length=200, null=True, blank=True, unique=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class Delivery(models.Model):
+    """One notification to one recipient over one channel."""
+
+    class Channel(models.TextChoices):
+        EMAIL = "email", "Email"
+        WEBHOOK = "webhook", "Webhook"
+        INBOX = "inbox", "In-app inbox"
+
+    class Status(models.TextChoices):
+        # Waiting for its next attempt (or being attempted, while ``lease_until`` is in the future).
+        PENDING = "pending", "Pending"
+        DELIVERED = "delivered", "Delivered"
+        # Every attempt failed, or the receiver said never again (HTTP 410). Visible to staff.
+        DEAD = "dead", "Dead"
+
+    EXTERNAL_CHANNELS = (Channel.EMAIL, Channel.WEBHOOK)
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    notification = models.ForeignKey(Notification, on_delete=models.PROTECT, related_name="deliveries")
+    channel = models.CharField(max_length=10, choices=Channel.choices)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="deliveries"
+    )
+    # The organisation a customer notice is for: the only organisation whose impact it may show.
+    organization = models.ForeignKey(
+        "cases.Organization", null=True, blank=True, on_delete=models.PROTECT, related_name="deliveries"
+    )
+    address = models.CharField(max_length=254, blank=True)
+    endpoint = models.ForeignKey(
+        "notifications.WebhookEndpoint", null=True, blank=True, on_delete=models.PROTECT, related_name="deliveries"
+    )
+    attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(default=timezone.now)
+    # A worker owns the delivery until ``lease_until``; a crashed worker's lease simply expires.
+    lease_until = models.DateTimeField(null=True, blank=True)
+    lease_token = models.UUIDField(null=True, blank=True)
+    # When a task for the next attempt was last queued; null when none is (the sweeper queues it).
+    enqueued_at = models.DateTimeField(null=True, blank=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+    read_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name_plural = "deliveries"
+        indexes = [
+            models.Index(fields=["status", "next_attempt_at"], name="delivery_due"),
+            models.Index(fields=["user", "channel", "read_at"], name="delivery_inbox"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_channel_display()} to {self.recipient_label}: {self.get_status_display().lower()}"
+
+    @property
+    def recipient_label(self) -> str:
+        if self.channel == self.Channel.WEBHOOK and self.endpoint_id:
+            return f"webhook {self.address}"
+        return self.address or (self.user.get_username() if self.user_id else "?")
+
+
+class DeliveryAttempt(models.Model):
+    """One try at a delivery: the error history staff read on a dead delivery."""
+
+    delivery = models.ForeignKey(Delivery, on_delete=models.CASCADE, related_name="attempt_log")
+    number = models.PositiveSmallIntegerField()
+    at = models.DateTimeField(default=timezone.now)
+    ok = models.BooleanField(default=False)
+    detail = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["delivery", "number", "at"]
+
+    def __str__(self) -> str:
+        return f"attempt {self.number} {'ok' if self.ok else 'failed'}"
+
+
+class WebhookEndpoint(models.Model):
+    """An organisation's HTTPS receiver for customer notices, signed per Standard Webhooks."""
+
+    organization = models.ForeignKey("cases.Organization", on_delete=models.PROTECT, related_name="webhook_endpoints")
+    url = models.URLField(max_length=500)
+    description = models.CharField(max_length=200, blank=True)
+    # ``whsec_`` + base64 of ≥24 random bytes; shown once when created or rotated.
+    secret = models.CharField(max_length=100, editable=False)
+    is_active = models.BooleanField(default=True)
+    disabled_reason = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    secret_rotated_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["organization__name", "url"]
+
+    def __str__(self) -> str:
+        return f"{self.organization}: {self.url}"
+
+
+class Preference(models.Model):
+    """What a user asked to be emailed beyond the mandatory notices."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notification_preference")
+    email_incident_updates = models.BooleanField(
+        "Email me incident updates", default=False,
+        help_text="Updates on incidents affecting your organisation. Breach notices are always sent.",
+    )
+    email_reviews = models.BooleanField("Email me post-incident reviews", default=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"Preferences of {self.user}"

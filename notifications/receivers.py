@@ -1,0 +1,56 @@
+"""Listeners for case events. They run inside the sender's transaction, so the outbox rows
+commit or roll back with the change that caused them."""
+
+from django.db.models.signals import post_save
+from django.dispatch import receiver
+
+from cases import signals
+from cases.models import IncidentUpdate
+from notifications.models import Notification
+from notifications.services import outbox
+
+Kind = Notification.Kind
+
+
+@receiver(signals.breach_declared, dispatch_uid="notifications.breach_declared")
+def on_breach_declared(sender, *, case, by, **kwargs):
+    # The notice needs customer text: it goes out with the first approved update, in either order.
+    update = case.updates.filter(published_at__isnull=False).order_by("-published_at", "-id").first()
+    outbox.notify_breach(case=case, update=update)
+
+
+@receiver(signals.incident_update_published, dispatch_uid="notifications.update_published")
+def on_update_published(sender, *, case, update, by, **kwargs):
+    outbox.notify_update(case=case, update=update)
+
+
+@receiver(signals.review_published, dispatch_uid="notifications.review_published")
+def on_review_published(sender, *, case, review, by, **kwargs):
+    outbox.notify_review(case=case, review=review)
+
+
+@receiver(signals.case_owner_assigned, dispatch_uid="notifications.owner_assigned")
+def on_owner_assigned(sender, *, case, owner, by, **kwargs):
+    if owner is not None and owner != by:
+        outbox.notify_staff(kind=Kind.CASE_ASSIGNED, users=[owner], case=case,
+                            title=f"{by.display_name} assigned {case.reference} to you", body=case.title)
+
+
+@receiver(signals.case_member_added, dispatch_uid="notifications.member_added")
+def on_member_added(sender, *, case, user, by, **kwargs):
+    if user != by:
+        # The sender cached the member list before adding this user.
+        case.__dict__.pop("_member_ids", None)
+        outbox.notify_staff(kind=Kind.MEMBER_ADDED, users=[user], case=case,
+                            title=f"{by.display_name} added you to {case.reference}", body=case.title)
+
+
+@receiver(post_save, sender=IncidentUpdate, dispatch_uid="notifications.update_drafted")
+def on_update_drafted(sender, *, instance, created, raw=False, **kwargs):
+    """Ask the people who may approve a new draft (never its author) to review it."""
+    if raw or not created or instance.published_at is not None:
+        return
+    approvers = outbox.users_with_permission("approve_communication").exclude(pk=instance.author_id)
+    outbox.notify_staff(kind=Kind.APPROVAL_REQUESTED, users=approvers, case=instance.case,
+                        title=f"Customer update awaiting your approval: {instance.public_title} ({instance.case.reference})",
+                        body=f"Drafted by {instance.author.display_name}.")

@@ -1,0 +1,1 @@
+"""Telling people: the outbox (``outbox``), delivery and retries (``delivery``), reminders, webhooks."""

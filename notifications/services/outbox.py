@@ -1,0 +1,223 @@
+"""Writing notifications and their deliveries, inside the transaction of the event (outbox).
+
+Every function here runs in the caller's transaction and queues delivery tasks with
+``transaction.on_commit``, so nothing is sent for a change that rolled back and nothing is lost
+for a change that committed (the sweeper queues any delivery whose task went missing).
+"""
+
+import logging
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import transaction
+from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone
+
+from cases import access
+from notifications.channels.email import one_line
+from notifications.models import Delivery, Notification, Preference, WebhookEndpoint
+
+logger = logging.getLogger(__name__)
+
+# Up to this many external deliveries are queued one task each on commit; more are fanned out
+# by one task in the worker, so the request that caused them stays a bounded number of queries.
+FAN_OUT_ABOVE = 50
+
+Kind = Notification.Kind
+Channel = Delivery.Channel
+
+
+def incident_path(case) -> str:
+    return reverse("portal:incident", args=[case.reference])
+
+
+def incident_url(case) -> str:
+    return settings.IRT_SITE_URL + incident_path(case)
+
+
+def clean_address(address: str) -> str | None:
+    """Return the address if it is one plain email address, else None (never a header fragment)."""
+    address = (address or "").strip()
+    if not address or any(ch in address for ch in "\r\n,;<>\"") or len(address) > 254:
+        return None
+    try:
+        validate_email(address)
+    except ValidationError:
+        return None
+    return address
+
+
+def create_notification(*, kind: str, title: str, deliveries: list[Delivery], case=None, body: str = "", link: str = "",
+                        incident_update=None, published_review=None, dedupe_key: str | None = None) -> Notification:
+    """Write one notification and its deliveries; queue the external ones when the transaction commits."""
+    now = timezone.now()
+    notification = Notification.objects.create(
+        kind=kind, case=case, incident_update=incident_update, published_review=published_review,
+        title=one_line(title)[:300], body=body, link=link, dedupe_key=dedupe_key, created_at=now,
+    )
+    for delivery in deliveries:
+        delivery.notification = notification
+        delivery.created_at = now
+        delivery.next_attempt_at = now
+        if delivery.channel == Channel.INBOX:
+            # The row is the inbox entry: written is delivered.
+            delivery.status = Delivery.Status.DELIVERED
+            delivery.delivered_at = now
+        else:
+            delivery.enqueued_at = now
+    Delivery.objects.bulk_create(deliveries)
+    external = [d.pk for d in deliveries if d.channel != Channel.INBOX]
+    if external:
+        from notifications import tasks
+
+        if len(external) > FAN_OUT_ABOVE:
+            transaction.on_commit(lambda: tasks.enqueue_fan_out(notification.pk))
+        else:
+            transaction.on_commit(lambda: tasks.enqueue_deliveries(external))
+    return notification
+
+
+# -- customers ---------------------------------------------------------------------------
+
+def _customer_users(org_ids) -> dict[int, list]:
+    by_org: dict[int, list] = {}
+    for user in get_user_model().objects.filter(organization_id__in=org_ids, is_active=True).order_by("pk"):
+        by_org.setdefault(user.organization_id, []).append(user)
+    return by_org
+
+
+def _endpoints(org_ids) -> dict[int, list]:
+    by_org: dict[int, list] = {}
+    for endpoint in WebhookEndpoint.objects.filter(organization_id__in=org_ids, is_active=True).order_by("pk"):
+        by_org.setdefault(endpoint.organization_id, []).append(endpoint)
+    return by_org
+
+
+def _subscribed_user_ids(user_ids, field: str) -> set[int]:
+    return set(Preference.objects.filter(user_id__in=user_ids, **{field: True}).values_list("user_id", flat=True))
+
+
+def _customer_deliveries(rows, *, mandatory: bool, subscription_field: str = "") -> list[Delivery]:
+    """Build deliveries for affected rows: email to contacts, webhooks, and every user's inbox.
+
+    ``mandatory`` (the breach notice) falls back to the organisation's users when it has no
+    security contact; otherwise users are emailed only when they subscribed.
+    """
+    org_ids = [row.organization_id for row in rows]
+    users = _customer_users(org_ids)
+    endpoints = _endpoints(org_ids)
+    subscribed = set()
+    if subscription_field:
+        subscribed = _subscribed_user_ids([u.pk for group in users.values() for u in group], subscription_field)
+    deliveries = []
+    for row in rows:
+        org = row.organization
+        org_users = users.get(org.pk, [])
+        contacts = [a for a in map(clean_address, org.security_contact_emails()) if a]
+        if mandatory and not contacts:
+            contacts = [a for a in (clean_address(u.email) for u in org_users) if a]
+        contacts += [a for a in (clean_address(u.email) for u in org_users if u.pk in subscribed) if a]
+        for address in dict.fromkeys(a.lower() for a in contacts):
+            deliveries.append(Delivery(channel=Channel.EMAIL, organization_id=org.pk, address=address))
+        for endpoint in endpoints.get(org.pk, []):
+            deliveries.append(Delivery(channel=Channel.WEBHOOK, organization_id=org.pk, endpoint=endpoint, address=endpoint.url))
+        for user in org_users:
+            deliveries.append(Delivery(channel=Channel.INBOX, organization_id=org.pk, user=user))
+        if mandatory and not any(d.organization_id == org.pk and d.channel != Channel.INBOX for d in deliveries):
+            logger.warning("No address to send the breach notice of %s to %s", row.case_id, org)
+    return deliveries
+
+
+def notify_breach(*, case, update) -> Notification | None:
+    """Give every breach organisation that has none yet its breach notice. Return it, or None."""
+    if not case.breach_declared_at or update is None:
+        return None
+    rows = [row for row in case.affected_customers.select_related("organization") if row.is_breach]
+    already = set(
+        Delivery.objects.filter(notification__case=case, notification__kind=Kind.BREACH_NOTICE)
+        .values_list("organization_id", flat=True).distinct()
+    )
+    rows = [row for row in rows if row.organization_id not in already]
+    if not rows:
+        return None
+    return create_notification(
+        kind=Kind.BREACH_NOTICE, case=case, incident_update=update,
+        title=f"Security notice: your data was affected ({case.reference})",
+        body="Read what happened, what it means for your data and what you should do.",
+        link=incident_path(case), deliveries=_customer_deliveries(rows, mandatory=True),
+    )
+
+
+def notify_update(*, case, update) -> list[Notification]:
+    """Tell affected organisations about a published update (as their breach notice when it is the first)."""
+    created = []
+    breach = notify_breach(case=case, update=update)
+    if breach is not None:
+        created.append(breach)
+    noticed = set(breach.deliveries.values_list("organization_id", flat=True)) if breach else set()
+    rows = [row for row in case.affected_customers.select_related("organization") if row.organization_id not in noticed]
+    if rows:
+        created.append(create_notification(
+            kind=Kind.INCIDENT_UPDATE, case=case, incident_update=update,
+            title=f"Incident update: {update.public_title} ({case.reference})", body=update.get_status_display(),
+            link=incident_path(case), deliveries=_customer_deliveries(rows, mandatory=False, subscription_field="email_incident_updates"),
+        ))
+    return created
+
+
+def notify_review(*, case, review) -> Notification | None:
+    rows = list(case.affected_customers.select_related("organization"))
+    if not rows:
+        return None
+    return create_notification(
+        kind=Kind.REVIEW_PUBLISHED, case=case, published_review=review,
+        title=f"Post-incident review: {review.title} ({case.reference})",
+        link=incident_path(case), deliveries=_customer_deliveries(rows, mandatory=False, subscription_field="email_reviews"),
+    )
+
+
+# -- staff -------------------------------------------------------------------------------
+
+def users_with_permission(codename: str):
+    """Return active staff users holding ``cases.<codename>`` through a group or directly."""
+    perm = Q(groups__permissions__codename=codename, groups__permissions__content_type__app_label="cases") | Q(
+        user_permissions__codename=codename, user_permissions__content_type__app_label="cases"
+    )
+    return get_user_model().objects.filter(perm, is_active=True, organization__isnull=True).distinct()
+
+
+def notify_staff(*, kind: str, users, title: str, body: str = "", case=None, link: str = "",
+                 dedupe_key: str | None = None) -> Notification | None:
+    """Tell staff users by inbox and email; users who may not see the case are left out."""
+    recipients = {}
+    for user in users:
+        if user is None or not user.is_active or access.is_customer(user):
+            continue
+        if case is not None and not access.can_view_case(user, case):
+            continue
+        recipients[user.pk] = user
+    if not recipients:
+        return None
+    deliveries = []
+    for user in recipients.values():
+        deliveries.append(Delivery(channel=Channel.INBOX, user=user))
+        address = clean_address(user.email)
+        if address:
+            deliveries.append(Delivery(channel=Channel.EMAIL, user=user, address=address))
+    return create_notification(kind=kind, case=case, title=title, body=body, link=link or (case.get_absolute_url() if case else ""),
+                               dedupe_key=dedupe_key, deliveries=deliveries)
+
+
+def notify_dead_delivery(delivery: Delivery) -> Notification | None:
+    """Tell the admins a delivery is dead; never about a dead-delivery notice (no loops)."""
+    if delivery.notification.kind == Kind.DELIVERY_DEAD:
+        return None
+    admins = get_user_model().objects.filter(is_superuser=True, is_active=True, organization__isnull=True)
+    return notify_staff(
+        kind=Kind.DELIVERY_DEAD, users=admins,
+        title=f"Delivery failed: {delivery.notification.get_kind_display()} by {delivery.get_channel_display().lower()} to {delivery.recipient_label}",
+        body=delivery.last_error[:2000], link=reverse("notifications:delivery", args=[delivery.pk]),
+    )

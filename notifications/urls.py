@@ -1,0 +1,15 @@
+from django.urls import path
+
+from notifications import views
+
+app_name = "notifications"
+
+urlpatterns = [
+    path("", views.inbox, name="inbox"),
+    path("<uuid:delivery_id>/read/", views.mark_read, name="read"),
+    path("read-all/", views.mark_all_read, name="read-all"),
+    path("preferences/", views.preferences, name="preferences"),
+    path("deliveries/", views.delivery_list, name="deliveries"),
+    path("deliveries/<uuid:delivery_id>/", views.delivery_detail, name="delivery"),
+    path("deliveries/<uuid:delivery_id>/retry/", views.delivery_retry, name="delivery-retry"),
+]

@@ -1,0 +1,92 @@
+"""The inbox (every signed-in user), subscription preferences (customers) and deliveries (managers, admins)."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_http_methods, require_POST
+
+from cases import access
+from cases.views.helpers import staff_required
+from notifications import selectors
+from notifications.forms import PreferenceForm
+from notifications.models import Delivery, Preference
+from notifications.services.delivery import retry_now
+
+PAGE_SIZE = 50
+
+
+@login_required
+def inbox(request):
+    page = Paginator(selectors.inbox(request.user), PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "notifications/inbox.html", {"page": page})
+
+
+@login_required
+@require_POST
+def mark_read(request, delivery_id):
+    entry = get_object_or_404(Delivery, pk=delivery_id, user=request.user, channel=Delivery.Channel.INBOX)
+    if entry.read_at is None:
+        Delivery.objects.filter(pk=entry.pk).update(read_at=timezone.now())
+    return redirect("notifications:inbox")
+
+
+@login_required
+@require_POST
+def mark_all_read(request):
+    count = Delivery.objects.filter(user=request.user, channel=Delivery.Channel.INBOX, read_at__isnull=True).update(
+        read_at=timezone.now())
+    messages.success(request, f"Marked {count} notification{'s' if count != 1 else ''} read.")
+    return redirect("notifications:inbox")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def preferences(request):
+    if not access.is_customer(request.user):
+        return redirect("cases:dashboard")
+    preference, _ = Preference.objects.get_or_create(user=request.user)
+    form = PreferenceForm(request.POST or None, instance=preference)
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        messages.success(request, "Your email preferences are saved.")
+        return redirect("notifications:preferences")
+    return render(request, "notifications/preferences.html", {"form": form})
+
+
+def _require_delivery_staff(user) -> None:
+    if not (user.is_superuser or access.is_manager(user)):
+        raise PermissionDenied("Only incident managers and admins see deliveries.")
+
+
+@staff_required
+def delivery_list(request):
+    _require_delivery_staff(request.user)
+    status = request.GET.get("status", "")
+    status = status if status in Delivery.Status.values else ""
+    page = Paginator(selectors.deliveries(status=status), PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "notifications/deliveries.html",
+                  {"page": page, "status": status, "statuses": Delivery.Status.choices, "totals": selectors.delivery_totals()})
+
+
+@staff_required
+def delivery_detail(request, delivery_id):
+    _require_delivery_staff(request.user)
+    delivery = get_object_or_404(selectors.deliveries(), pk=delivery_id)
+    return render(request, "notifications/delivery_detail.html",
+                  {"delivery": delivery, "attempts": delivery.attempt_log.order_by("at", "pk")})
+
+
+@staff_required
+@require_POST
+def delivery_retry(request, delivery_id):
+    _require_delivery_staff(request.user)
+    delivery = get_object_or_404(selectors.deliveries(), pk=delivery_id)
+    if delivery.status == Delivery.Status.DELIVERED:
+        messages.info(request, "This delivery was already delivered.")
+    else:
+        retry_now(delivery=delivery, by=request.user)
+        messages.success(request, "Queued for another attempt now.")
+    return redirect("notifications:delivery", delivery_id=delivery.pk)

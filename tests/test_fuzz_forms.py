@@ -1,0 +1,190 @@
+"""Hypothesis fuzzing of every form on the site: never a 500, never a change when refused, never unescaped.
+
+The forms are found by reading the pages each persona sees (every ``<form method="post">`` and its
+fields), so a new form is fuzzed without being listed here; ``test_every_post_url_has_a_form_fuzzed``
+fails when a POST URL of the authorization matrix has no form on any page read.
+"""
+
+import re
+from html.parser import HTMLParser
+
+import pytest
+from django.apps import apps
+from django.contrib.messages import constants as message_levels
+from django.db.models import Sum
+from django.urls import resolve, reverse
+from hypothesis import HealthCheck, given, settings as hypothesis_settings, strategies as st
+
+from cases.models import Case, SecurityEvent, TimelineEvent
+from tests.cases.test_views_authorization import MATRIX, resolve_kwargs, world  # noqa: F401 - fixture
+from tests.mfa import login_without_second_factor
+
+MARKERS = ['<script>alert("xss")</script>', '"><img src=x onerror=alert(1)>', "<b data-fuzz>"]
+CONTROL = "\x00\x01\x07\x08\x0b\x0c\x1b\x7f\u200b\u202e\ufeff\ud7ff\r\n\t"
+
+value = st.one_of(
+    st.just(""),
+    st.text(max_size=40),
+    st.text(alphabet=st.characters(codec="utf-8"), max_size=40),
+    st.text(alphabet=st.sampled_from(CONTROL), min_size=1, max_size=10),
+    st.builds(lambda s, n: s * n, st.text(min_size=1, max_size=4), st.integers(2_000, 30_000)),
+    st.sampled_from(MARKERS),
+    st.builds(lambda a, m: a + m, st.text(max_size=10), st.sampled_from(MARKERS)),
+    st.integers(-(2**63), 2**64).map(str),
+    st.sampled_from(["2099-01-01 00:00", "0000-00-00", "1e309", "NaN", "-1", "0", "on", "true", "[]", "{}"]),
+)
+
+SKIP_ACTIONS = {"logout"}  # nothing to fuzz; it would end the session the other forms need
+
+
+class FormFinder(HTMLParser):
+    """Collect each POST form's action and the names of its fields."""
+
+    def __init__(self, page_url):
+        super().__init__()
+        self.page_url = page_url
+        self.forms, self._current = [], None
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "form" and (attrs.get("method") or "get").lower() == "post":
+            self._current = {"action": attrs.get("action") or self.page_url, "fields": set(),
+                             "multipart": "multipart" in (attrs.get("enctype") or "")}
+        elif self._current is not None and tag in ("input", "select", "textarea") and attrs.get("name"):
+            if attrs["name"] != "csrfmiddlewaretoken" and attrs.get("type") != "file":
+                self._current["fields"].add(attrs["name"])
+
+    def handle_endtag(self, tag):
+        if tag == "form" and self._current is not None:
+            self.forms.append(self._current)
+            self._current = None
+
+
+def find_forms(client, urls):
+    forms = {}
+    for url in urls:
+        response = client.get(url)
+        assert response.status_code == 200, (url, response.status_code)
+        if response.streaming or not response["Content-Type"].startswith("text/html"):
+            continue
+        finder = FormFinder(url)
+        finder.feed(response.content.decode())
+        for form in finder.forms:
+            name = resolve(form["action"].split("?")[0]).view_name
+            if name not in SKIP_ACTIONS:
+                forms.setdefault(form["action"], {**form, "name": name})
+    return list(forms.values())
+
+
+def snapshot():
+    """Return what a refused request must leave unchanged: row counts of the case models, case versions."""
+    counts = {
+        model._meta.label: model.objects.count()
+        for model in apps.get_app_config("cases").get_models()
+        if model not in (SecurityEvent, TimelineEvent)
+    }
+    counts["timeline"] = TimelineEvent.objects.exclude(kind=TimelineEvent.Kind.REFUSED).count()
+    counts["versions"] = Case.objects.aggregate(total=Sum("version"))["total"]
+    return counts
+
+
+def refused(response) -> bool:
+    if response.status_code in (400, 403, 404, 405, 429):
+        return True
+    queued = getattr(getattr(response.wsgi_request, "_messages", None), "_queued_messages", [])
+    if any(message.level >= message_levels.ERROR for message in queued):
+        return True
+    # A form page rendered again with its errors.
+    return response.status_code == 200 and b'class="errorlist' in response.content
+
+
+def fuzz(client, forms, *, examples):
+    for form in forms:
+        fields = sorted(form["fields"])
+        if not fields:
+            continue
+
+        @hypothesis_settings(max_examples=examples, deadline=None, database=None,
+                             suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
+                                                    HealthCheck.data_too_large])
+        @given(data=st.fixed_dictionaries({name: value for name in fields}))
+        def post_junk(data):
+            before = snapshot()
+            response = client.post(form["action"], data)
+            assert response.status_code < 500, (form["name"], data)
+            if refused(response):
+                assert snapshot() == before, f"{form['name']} refused the input but changed data: {data!r}"
+            body = b"".join(response.streaming_content if response.streaming else [response.content]).decode(errors="replace")
+            for sent in data.values():
+                if re.search(r"<[a-zA-Z]", sent):
+                    assert sent not in body, f"{form['name']} echoed unescaped input {sent[:80]!r}"
+
+        post_junk()
+
+
+def pages_for(role, world):
+    """Return every GET page of the authorization matrix that ``role`` may open."""
+    return [reverse(name, kwargs=resolve_kwargs(kwargs, world["ids"]))
+            for name, (method, kwargs, expectations) in sorted(MATRIX.items())
+            if method == "get" and expectations[role] == 200 and name != "lessons:feed"]
+
+
+# POST URLs whose form a page shows only in a state the shared world is not in, fuzzed directly.
+DIRECT = [("cases:customer-notified", {"reference": "CASE", "row_id": "ROW"}, {"reason"})]
+
+
+def test_manager_forms_survive_junk(client, world):
+    client.force_login(world["users"]["manager"])
+    forms = find_forms(client, pages_for("manager", world))
+    assert len(forms) >= 15, [form["name"] for form in forms]
+    forms += [{"name": name, "action": reverse(name, kwargs=resolve_kwargs(kwargs, world["ids"])), "fields": fields}
+              for name, kwargs, fields in DIRECT]
+    fuzz(client, forms, examples=20)
+
+
+def test_public_and_sign_in_forms_survive_junk(client, world):
+    forms = find_forms(client, [reverse("login"), reverse("password_reset")])
+    assert {form["name"] for form in forms} == {"login", "password_reset"}
+    fuzz(client, forms, examples=40)
+
+
+def test_second_factor_forms_survive_junk(client, world):
+    from cases.services import security
+    from tests.factories import StaffFactory
+    from tests.mfa import TEST_TOTP_SECRET
+
+    manager = world["users"]["manager"]
+    security.enrol_totp_with_secret(user=manager, secret_b32=TEST_TOTP_SECRET)
+    login_without_second_factor(client, manager)
+    fuzz(client, find_forms(client, [reverse("account:mfa-verify")]), examples=25)
+    client.logout()
+    login_without_second_factor(client, StaffFactory(username="not-enrolled"))
+    fuzz(client, find_forms(client, [reverse("account:mfa-setup")]), examples=25)
+
+
+def test_customer_forms_survive_junk(client, world):
+    client.force_login(world["users"]["customer_affected"])
+    fuzz(client, find_forms(client, pages_for("customer_affected", world)), examples=25)
+
+
+def test_every_post_url_has_a_form_fuzzed(client, world):
+    """Each POST URL of the matrix appears as a form on a page, or is listed with the reason it is not fuzzed."""
+    found = {name for name, _, _ in DIRECT}
+    for role in ("manager", "customer_affected", "anonymous"):
+        client.logout()
+        if world["users"][role] is not None:
+            client.force_login(world["users"][role])
+        found |= {form["name"] for form in find_forms(client, pages_for(role, world))}
+    not_fuzzed = {
+        "logout": "no fields",
+        "account:mfa-disable": "no fields; customers with two-factor only (tests/cases/test_account_security.py)",
+        "cases:review-approve": "no fields; shown once the review is written",
+        "portal:acknowledge": "no fields; shown only before the customer acknowledges",
+        "evidence:export": "no free-text fields (tests/cases/test_evidence.py)",
+        "evidence:verify-all": "no fields",
+        "evidence:verify": "no fields",
+        "evidence:supersede": "file upload (tests/cases/test_evidence.py)",
+    }
+    post_urls = {name for name, spec in MATRIX.items() if spec[0] == "post"}
+    missing = post_urls - found - set(not_fuzzed)
+    assert not missing, f"POST URLs with no form fuzzed: {sorted(missing)}"
