@@ -4,6 +4,7 @@ Kept free of Django imports beyond ``ImproperlyConfigured`` so settings can use 
 apps load.
 """
 
+import json
 import os
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
@@ -55,6 +56,16 @@ def env_list(name: str, default: list[str]) -> list[str]:
     if raw is None:
         return default
     return [item.strip() for item in raw.split(",") if item.strip()]
+
+
+def env_json(name: str, default):
+    raw = env_str(name)
+    if not raw:
+        return default
+    try:
+        return json.loads(raw)
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"{name} is not valid JSON: {exc}") from None
 
 
 _ENGINES = {

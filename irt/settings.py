@@ -9,7 +9,7 @@ from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
 
-from irt.envconfig import env_bool, env_int, env_list, env_str, parse_database_url
+from irt.envconfig import env_bool, env_int, env_json, env_list, env_str, parse_database_url
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -218,7 +218,9 @@ STORAGES["evidence"] = {
         "directory_permissions_mode": 0o750,
     }
     if IRT_EVIDENCE_STORAGE == "django.core.files.storage.FileSystemStorage"
-    else {},
+    # Any other backend (django-storages' S3Storage, say) takes its options as JSON, so moving
+    # evidence to S3-compatible storage is configuration only.
+    else env_json("IRT_EVIDENCE_STORAGE_OPTIONS", {}),
 }
 
 # Notifications (notifications/): retries with exponential backoff and jitter, worker leases,

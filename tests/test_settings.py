@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
-from irt.envconfig import env_bool, env_int, parse_database_url
+from irt.envconfig import env_bool, env_int, env_json, parse_database_url
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -85,3 +85,11 @@ def test_argon2_hashes_new_passwords_in_production_settings():
 
     assert configured.PASSWORD_HASHERS[0].endswith("Argon2PasswordHasher")
     assert settings.USE_TZ is True and configured.TIME_ZONE == "UTC"
+
+
+def test_storage_options_come_from_json_and_bad_json_is_explained(monkeypatch):
+    monkeypatch.setenv("X_JSON", '{"bucket_name": "irt-evidence", "region_name": "eu-west-1"}')
+    assert env_json("X_JSON", {}) == {"bucket_name": "irt-evidence", "region_name": "eu-west-1"}
+    monkeypatch.setenv("X_JSON", "{bucket")
+    with pytest.raises(ImproperlyConfigured, match="not valid JSON"):
+        env_json("X_JSON", {})
