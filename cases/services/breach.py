@@ -8,22 +8,12 @@ from django.db.models import Q
 from django.utils import timezone
 
 from cases import access, signals
-from cases.exceptions import ActionRefused, CaseChanged, NotAllowed
+from cases.exceptions import ActionRefused, NotAllowed
 from cases.models import AffectedCustomer, Case, Deadline, DeadlineDelay, TimelineEvent
-from cases.services.timeline import append_event, lock_case, record_refusal
+from cases.services.timeline import append_event, lock_case, lock_for_work, record_refusal
 
 
 BREACH_ROWS = Q(data_lost=True) | Q(data_altered=True) | Q(data_disclosed=True)
-
-
-def _locked(case: Case, by, *, manage: bool = False) -> Case:
-    locked = lock_case(case)
-    allowed = access.can_manage_case(locked, by) if manage else access.can_work_on_case(locked, by)
-    if not allowed:
-        raise NotAllowed(
-            "Only an incident manager working on this case can do that." if manage else "You can read this case but not change it."
-        )
-    return locked
 
 
 def _impact_words(row: AffectedCustomer) -> str:
@@ -34,7 +24,7 @@ def _impact_words(row: AffectedCustomer) -> str:
 def add_affected_customer(
     *, case: Case, by, organization, data_lost=False, data_altered=False, data_disclosed=False, impact_statement=""
 ) -> AffectedCustomer:
-    locked = _locked(case, by)
+    locked = lock_for_work(case, by)
     if not locked.is_open:
         raise ActionRefused("The case is closed; reopen it before recording another affected customer.")
     if locked.affected_customers.filter(organization=organization).exists():
@@ -62,7 +52,7 @@ def add_affected_customer(
 
 @transaction.atomic
 def remove_affected_customer(*, row: AffectedCustomer, by, reason: str) -> None:
-    locked = _locked(row.case, by)
+    locked = lock_for_work(row.case, by)
     if not reason.strip():
         raise ActionRefused("Say why this customer is no longer considered affected.")
     if locked.breach_declared_at:
@@ -85,9 +75,7 @@ def declare_breach(*, case: Case, by, note: str, expected_version: int | None = 
     """Declare a customer reportable breach: stamp it and start the customer-notice clock."""
     try:
         with transaction.atomic():
-            locked = _locked(case, by, manage=True)
-            if expected_version is not None and locked.version != expected_version:
-                raise CaseChanged(locked)
+            locked = lock_for_work(case, by, manage=True, expected_version=expected_version)
             reasons = locked.declare_breach_blockers()
             if not note.strip():
                 reasons.append("Write what was found that makes this a breach.")
@@ -158,7 +146,7 @@ def record_customer_notified(*, row: AffectedCustomer, by, how: str, at=None) ->
 
 @transaction.atomic
 def request_deadline_delay(*, deadline: Deadline, by, new_due_at, reason: str) -> DeadlineDelay:
-    locked = _locked(deadline.case, by)
+    locked = lock_for_work(deadline.case, by)
     if deadline.is_met:
         raise ActionRefused("This deadline is already met.")
     if not reason.strip():
@@ -178,7 +166,7 @@ def request_deadline_delay(*, deadline: Deadline, by, new_due_at, reason: str) -
 
 @transaction.atomic
 def approve_deadline_delay(*, delay: DeadlineDelay, by) -> DeadlineDelay:
-    locked = _locked(delay.deadline.case, by, manage=True)
+    locked = lock_for_work(delay.deadline.case, by, manage=True)
     delay = DeadlineDelay.objects.select_for_update().select_related("deadline").get(pk=delay.pk)
     if delay.approved_at:
         raise ActionRefused("This delay is already approved.")

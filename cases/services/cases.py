@@ -6,9 +6,9 @@ from django.utils import timezone
 from guardian.shortcuts import assign_perm, remove_perm
 
 from cases import access, signals
-from cases.exceptions import ActionRefused, CaseChanged, NotAllowed
+from cases.exceptions import ActionRefused, NotAllowed
 from cases.models import Case, CaseUserObjectPermission, ReferenceCounter, TimelineEvent
-from cases.services.timeline import append_event, lock_case
+from cases.services.timeline import append_event, lock_for_work
 
 
 def next_reference(year: int) -> str:
@@ -73,7 +73,7 @@ DETAIL_FIELDS = ("title", "internal_summary", "source", "severity", "classificat
 @transaction.atomic
 def update_case_details(*, case: Case, by, changes: dict, services=None, expected_version: int | None = None) -> Case:
     """Apply edits to descriptive fields; the timeline records each old and new value."""
-    locked = _lock_for_work(case, by, expected_version)
+    locked = lock_for_work(case, by, expected_version=expected_version)
     unknown = set(changes) - set(DETAIL_FIELDS)
     if unknown:
         raise ActionRefused(f"These fields cannot be edited here: {', '.join(sorted(unknown))}.")
@@ -107,7 +107,7 @@ def update_case_details(*, case: Case, by, changes: dict, services=None, expecte
 
 @transaction.atomic
 def assign_owner(*, case: Case, by, owner, expected_version: int | None = None) -> Case:
-    locked = _lock_for_work(case, by, expected_version)
+    locked = lock_for_work(case, by, expected_version=expected_version)
     if owner is not None and not _can_own(owner):
         raise ActionRefused(f"{owner.display_name} cannot own a case: owners are responders or incident managers.")
     if locked.owner_id == (owner.pk if owner else None):
@@ -131,7 +131,7 @@ def assign_owner(*, case: Case, by, owner, expected_version: int | None = None) 
 
 @transaction.atomic
 def add_member(*, case: Case, by, user) -> Case:
-    locked = _lock_for_work(case, by, None)
+    locked = lock_for_work(case, by)
     if not access.is_staff_user(user):
         raise ActionRefused(f"{user.display_name} is not on the response team; only staff can be members.")
     if user.pk in access.member_ids(locked):
@@ -147,7 +147,7 @@ def add_member(*, case: Case, by, user) -> Case:
 
 @transaction.atomic
 def remove_member(*, case: Case, by, user) -> Case:
-    locked = _lock_for_work(case, by, None)
+    locked = lock_for_work(case, by)
     if user.pk == locked.owner_id:
         raise ActionRefused("The owner cannot be removed; assign another owner first.")
     if user.pk not in access.member_ids(locked):
@@ -169,11 +169,3 @@ def members_of(case: Case):
         ).select_related("user").order_by("user__username")
     ]
 
-
-def _lock_for_work(case: Case, by, expected_version: int | None) -> Case:
-    locked = lock_case(case)
-    if not access.can_work_on_case(locked, by):
-        raise NotAllowed("You can read this case but not change it.")
-    if expected_version is not None and locked.version != expected_version:
-        raise CaseChanged(locked)
-    return locked

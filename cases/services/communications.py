@@ -11,20 +11,13 @@ from django.utils.text import slugify
 from cases import access, signals
 from cases.exceptions import ActionRefused, NotAllowed
 from cases.models import Acknowledgement, Case, CustomerStatus, IncidentUpdate, PublishedReview, RepairItem, TimelineEvent
-from cases.services.timeline import append_event, lock_case
+from cases.services.timeline import append_event, lock_case, lock_for_work
 
 UPDATE_FIELDS = ("status", "public_title", "what_happened", "what_we_know", "what_we_are_doing", "what_you_should_do", "affected_services")
 REVIEW_FIELDS = (
     "title", "impact_started_at", "impact_ended_at", "who_was_affected", "what_happened", "what_went_wrong",
     "how_we_responded", "how_customers_can_reduce_impact", "audience",
 )
-
-
-def _locked_for_work(case: Case, by) -> Case:
-    locked = lock_case(case)
-    if not access.can_work_on_case(locked, by):
-        raise NotAllowed("You can read this case but not change it.")
-    return locked
 
 
 def _check_approver(case: Case, by, author_id: int, what: str) -> None:
@@ -36,7 +29,7 @@ def _check_approver(case: Case, by, author_id: int, what: str) -> None:
 
 @transaction.atomic
 def draft_update(*, case: Case, by, corrects: IncidentUpdate | None = None, **fields) -> IncidentUpdate:
-    locked = _locked_for_work(case, by)
+    locked = lock_for_work(case, by)
     unknown = set(fields) - set(UPDATE_FIELDS)
     if unknown:
         raise ActionRefused(f"Unknown fields: {', '.join(sorted(unknown))}.")
@@ -74,7 +67,7 @@ def approve_update(*, update: IncidentUpdate, by) -> IncidentUpdate:
 
 @transaction.atomic
 def save_published_review(*, case: Case, by, **fields) -> PublishedReview:
-    locked = _locked_for_work(case, by)
+    locked = lock_for_work(case, by)
     unknown = set(fields) - set(REVIEW_FIELDS)
     if unknown:
         raise ActionRefused(f"Unknown fields: {', '.join(sorted(unknown))}.")
@@ -113,7 +106,7 @@ def approve_published_review(*, review: PublishedReview, by) -> PublishedReview:
 
 @transaction.atomic
 def add_repair_item(*, case: Case, by, title: str, estimated_completion=None) -> RepairItem:
-    locked = _locked_for_work(case, by)
+    locked = lock_for_work(case, by)
     if not title.strip():
         raise ActionRefused("Say what will be repaired.")
     item = RepairItem.objects.create(case=locked, title=title.strip(), estimated_completion=estimated_completion)
@@ -124,7 +117,7 @@ def add_repair_item(*, case: Case, by, title: str, estimated_completion=None) ->
 @transaction.atomic
 def set_repair_status(*, item: RepairItem, by, status: str) -> RepairItem:
     """Change a repair item's status; allowed after close, because repairs outlive the case."""
-    locked = _locked_for_work(item.case, by)
+    locked = lock_for_work(item.case, by)
     if status not in RepairItem.Status.values:
         raise ActionRefused("Choose planned, in progress or done.")
     item = RepairItem.objects.select_for_update().get(pk=item.pk, case=locked)

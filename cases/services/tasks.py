@@ -4,16 +4,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from cases import access
-from cases.exceptions import ActionRefused, NotAllowed
+from cases.exceptions import ActionRefused
 from cases.models import Case, Task, TimelineEvent
-from cases.services.timeline import append_event, lock_case
-
-
-def _locked_for_work(case: Case, by) -> Case:
-    locked = lock_case(case)
-    if not access.can_work_on_case(locked, by):
-        raise NotAllowed("You can read this case but not change it.")
-    return locked
+from cases.services.timeline import append_event, lock_for_work
 
 
 def _refuse_mandatory_work_on_closed(case: Case) -> None:
@@ -24,7 +17,7 @@ def _refuse_mandatory_work_on_closed(case: Case) -> None:
 
 @transaction.atomic
 def add_task(*, case: Case, by, title: str, assignee=None, due_at=None, mandatory: bool = False) -> Task:
-    locked = _locked_for_work(case, by)
+    locked = lock_for_work(case, by)
     title = title.strip()
     if not title:
         raise ActionRefused("Give the task a title.")
@@ -47,7 +40,7 @@ def add_task(*, case: Case, by, title: str, assignee=None, due_at=None, mandator
 
 @transaction.atomic
 def complete_task(*, task: Task, by) -> Task:
-    locked = _locked_for_work(task.case, by)
+    locked = lock_for_work(task.case, by)
     task = Task.objects.select_for_update().get(pk=task.pk, case=locked)
     if task.is_done:
         raise ActionRefused("This task is already done.")
@@ -60,7 +53,7 @@ def complete_task(*, task: Task, by) -> Task:
 
 @transaction.atomic
 def reopen_task(*, task: Task, by) -> Task:
-    locked = _locked_for_work(task.case, by)
+    locked = lock_for_work(task.case, by)
     task = Task.objects.select_for_update().get(pk=task.pk, case=locked)
     if not task.is_done:
         raise ActionRefused("This task is still open.")

@@ -4,7 +4,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from cases import access
-from cases.exceptions import ActionRefused, NotAllowed
+from cases.exceptions import ActionRefused, CaseChanged, NotAllowed
 from cases.models import Case, TimelineEvent
 from cases.models.timeline import genesis_hash
 
@@ -33,6 +33,23 @@ def append_event(*, case: Case, actor, kind: str, text: str, data: dict | None =
 def lock_case(case: Case) -> Case:
     """Return a fresh copy of the case with its row locked until the transaction ends."""
     return Case.objects.select_for_update().get(pk=case.pk)
+
+
+def lock_for_work(case: Case, by, *, manage: bool = False, expected_version: int | None = None) -> Case:
+    """Lock the case and check that ``by`` may change it (``manage``: close-level rights).
+
+    The check runs on the locked row, so a member removed a moment ago is refused; the
+    version check comes after it, so an outsider learns nothing from a stale version.
+    """
+    locked = lock_case(case)
+    allowed = access.can_manage_case(locked, by) if manage else access.can_work_on_case(locked, by)
+    if not allowed:
+        raise NotAllowed(
+            "Only an incident manager working on this case can do that." if manage else "You can read this case but not change it."
+        )
+    if expected_version is not None and locked.version != expected_version:
+        raise CaseChanged(locked)
+    return locked
 
 
 def record_refusal(*, case: Case, actor, action: str, reasons: list[str]) -> None:

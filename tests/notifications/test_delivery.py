@@ -3,13 +3,11 @@
 from collections import Counter
 from datetime import timedelta
 
-import pytest
 from django.db import transaction
 from django.test import TestCase
 from django.utils import timezone
 
 from cases.models import AffectedCustomer, Case, Deadline, TimelineEvent
-from cases.services import lifecycle
 from notifications.guards import unnotified_customer_blockers
 from notifications.models import Delivery, DeliveryAttempt, Notification
 from notifications.services import delivery as service

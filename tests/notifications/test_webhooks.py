@@ -11,7 +11,7 @@ import pytest
 from django.utils import timezone
 
 from notifications.channels import webhook
-from notifications.models import Delivery, Notification, WebhookEndpoint
+from notifications.models import Delivery, WebhookEndpoint
 from notifications.services import delivery as service
 from notifications.services.webhooks import create_endpoint, rotate_secret
 from tests.notifications.conftest import CONTOSO_IMPACT, FABRIKAM_IMPACT, publish_update
