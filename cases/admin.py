@@ -233,10 +233,25 @@ from cases.models import Evidence, EvidenceAccess  # noqa: E402
 
 @admin.register(Evidence)
 class EvidenceAdmin(TaskAdmin):
-    list_display = ["__str__", "case", "size", "sha256", "uploaded_by", "uploaded_at", "integrity_ok", "superseded_at"]
-    list_filter = ["integrity_ok", ("superseded_at", admin.EmptyFieldListFilter)]
+    list_display = ["__str__", "case", "size", "sha256", "uploaded_by", "uploaded_at", "integrity_ok", "superseded_at", "purged_at"]
+    list_filter = ["integrity_ok", ("superseded_at", admin.EmptyFieldListFilter), ("purged_at", admin.EmptyFieldListFilter)]
     search_fields = ["case__reference", "original_name", "sha256"]
     list_select_related = ["case", "uploaded_by"]
+    actions = ["purge_stored_bytes"]
+
+    @admin.action(description="Purge stored bytes (keeps the record, hashes and custody trail)")
+    def purge_stored_bytes(self, request, queryset):
+        """Purge through the service, so legal hold and the custody record apply here too."""
+        from cases.services import evidence as evidence_services
+
+        reason = f"Purged by {request.user.get_username()} from Django admin"
+        for item in queryset.select_related("case").order_by("pk"):
+            try:
+                evidence_services.purge_evidence(evidence=item, by=request.user, reason=reason)
+            except (PermissionDenied, ActionRefused) as exc:
+                self.message_user(request, f"{item.label}: {exc}", messages.ERROR)
+            else:
+                self.message_user(request, f"{item.label}: stored bytes purged; the record stays.", messages.SUCCESS)
 
 
 @admin.register(EvidenceAccess)

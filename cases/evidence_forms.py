@@ -48,3 +48,14 @@ class SupersedeForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 2}), max_length=2000,
         help_text="Why the item must not be relied on. It stays stored and listed.",
     )
+
+
+class LegalHoldForm(forms.Form):
+    hold = forms.TypedChoiceField(
+        choices=[("on", "Place the hold"), ("off", "Release the hold")], coerce=lambda value: value == "on",
+        widget=forms.HiddenInput,
+    )
+    reason = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 2}), max_length=2000,
+        help_text="Why (for example: litigation hold notice from Legal, ticket LEGAL-142). It goes on the timeline.",
+    )

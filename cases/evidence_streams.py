@@ -111,6 +111,7 @@ def zip_stream(*, case, items, exported_by: str, exported_at, custody: dict,
 
     The manifest lists each item's recorded and re-computed SHA-256 and its custody trail, the
     export itself included; it is last so it can say whether each item was intact when read.
+    An item whose bytes were purged is listed as purged, with no file in the archive.
     """
     pipe = _Pipe()
     entries = []
@@ -133,7 +134,17 @@ def zip_stream(*, case, items, exported_by: str, exported_at, custody: dict,
                 "uploaded_at": item.uploaded_at,
                 "superseded_at": item.superseded_at,
                 "superseded_reason": item.superseded_reason or None,
+                "purged_at": item.purged_at,
+                "purged_by": item.purged_by.get_username() if item.purged_by_id else None,
+                "purge_reason": item.purge_reason or None,
             }
+            if item.purged_at is not None:
+                # Purged on purpose: listed with its recorded hashes, no file, and not "altered".
+                entries.append({**entry, "archive_name": None, "sha256_at_export": None, "intact": None, "purged": True,
+                                "problem": "The stored bytes were purged; the record and hashes remain.",
+                                "custody": [_custody_entry(r) for r in custody[item.pk]]})
+                continue
+            entry["purged"] = False
             hasher = hashlib.sha256()
             size = 0
             try:

@@ -2,9 +2,11 @@
 
 An item is write-once: its bytes live in the dedicated ``evidence`` storage under a name the
 server generates, its SHA-256 is computed by the server while the upload streams, and nothing
-on the site edits or deletes it. A wrong item is superseded with a reason and stays. Every touch
-(upload, download, verification, export, supersession) is an ``EvidenceAccess`` row and a
-timeline event written in the same transaction (``cases.services.evidence``).
+on the site edits or deletes it. A wrong item is superseded with a reason and stays. The one
+deletion is an admin's purge of the stored bytes, which keeps the row, its hashes and its
+custody trail and is refused while the case is on legal hold. Every touch (upload, download,
+verification, export, supersession, purge) is an ``EvidenceAccess`` row and a timeline event
+written in the same transaction (``cases.services.evidence``).
 """
 
 import unicodedata
@@ -55,6 +57,13 @@ class Evidence(models.Model):
     last_verified_at = models.DateTimeField(null=True, blank=True)
     # None until the first verification; False once the stored bytes stopped matching ``sha256``.
     integrity_ok = models.BooleanField(null=True, blank=True)
+    # Set when an admin purged the stored bytes (retention limit, erasure request); the row,
+    # its hashes and its custody trail stay. Refused while the case is on legal hold.
+    purged_at = models.DateTimeField(null=True, blank=True)
+    purged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    purge_reason = models.TextField(blank=True)
 
     class Meta:
         ordering = ["case", "uploaded_at", "id"]
@@ -77,6 +86,10 @@ class Evidence(models.Model):
         return self.superseded_at is not None
 
     @property
+    def is_purged(self) -> bool:
+        return self.purged_at is not None
+
+    @property
     def is_empty(self) -> bool:
         return self.size == 0
 
@@ -92,6 +105,7 @@ class EvidenceAccess(models.Model):
         MISMATCH = "evidence_mismatch", "Evidence failed verification"
         SUPERSEDED = "evidence_superseded", "Evidence superseded"
         EXPORTED = "evidence_exported", "Evidence exported"
+        PURGED = "evidence_purged", "Evidence bytes purged"
 
     evidence = models.ForeignKey(Evidence, on_delete=models.PROTECT, related_name="custody")
     action = models.CharField(max_length=30, choices=Action.choices)

@@ -45,6 +45,7 @@ class TimelineEvent(models.Model):
         PUBLIC_REVIEW_SAVED = "public_review_saved", "Customer review saved"
         PUBLIC_REVIEW_PUBLISHED = "public_review_published", "Customer review published"
         REPAIR_CHANGED = "repair_changed", "Repair item changed"
+        LEGAL_HOLD = "legal_hold", "Legal hold changed"
         # Evidence custody events share their values with EvidenceAccess.Action.
         EVIDENCE_ADDED = "evidence_added", "Evidence added"
         EVIDENCE_DOWNLOADED = "evidence_downloaded", "Evidence downloaded"
@@ -52,6 +53,7 @@ class TimelineEvent(models.Model):
         EVIDENCE_MISMATCH = "evidence_mismatch", "Evidence failed verification"
         EVIDENCE_SUPERSEDED = "evidence_superseded", "Evidence superseded"
         EVIDENCE_EXPORTED = "evidence_exported", "Evidence exported"
+        EVIDENCE_PURGED = "evidence_purged", "Evidence bytes purged"
 
     case = models.ForeignKey("cases.Case", on_delete=models.PROTECT, related_name="timeline")
     sequence = models.PositiveIntegerField()

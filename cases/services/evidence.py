@@ -1,10 +1,13 @@
-"""Evidence actions: add, download, verify, supersede and export, each a custody record.
+"""Evidence actions: add, download, verify, supersede, export and purge, each a custody record.
 
 Every action checks permission through ``cases.access`` and writes its ``EvidenceAccess`` row(s)
 and its timeline event in one transaction with the case locked. Reading or writing gigabytes
 happens before that transaction opens (hashing from storage, moving the upload into storage),
 so a large item never holds the case lock, nor SQLite's write lock, for the length of a copy;
 the recording step is the ``@transaction.atomic`` part.
+
+Legal hold lives here too: it exists to protect evidence, and its one effect is that
+``purge_evidence`` refuses while it is on.
 """
 
 import hashlib
@@ -20,7 +23,7 @@ from django.utils import timezone
 
 from cases import access
 from cases.exceptions import ActionRefused, NotAllowed
-from cases.models import Case, Evidence, EvidenceAccess
+from cases.models import Case, Evidence, EvidenceAccess, TimelineEvent
 from cases.models.evidence import evidence_storage
 from cases.services.timeline import append_event, lock_case
 from cases.uploadhandlers import HashedUpload
@@ -34,6 +37,8 @@ Action = EvidenceAccess.Action
 class VerifyResult:
     checked: int = 0
     failed: list[Evidence] = field(default_factory=list)
+    # Items whose bytes were purged: nothing to hash, and not a failure.
+    purged: list[Evidence] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -48,6 +53,19 @@ def _require_view(case: Case, by) -> None:
 def _require_work(case: Case, by) -> None:
     if not access.can_work_on_case(case, by):
         raise NotAllowed("You can read this case's evidence but not change it.")
+
+
+def describe_purge(evidence: Evidence) -> str:
+    """Return when, by whom and why the item's bytes were purged, for messages and manifests."""
+    who = evidence.purged_by.get_username() if evidence.purged_by_id else "an admin"
+    return (f"{evidence.label}'s stored bytes were purged on {evidence.purged_at:%Y-%m-%d %H:%M} UTC by {who}: "
+            f"{evidence.purge_reason} Its record, SHA-256 and custody trail remain.")
+
+
+def _refresh_purge(evidence: Evidence) -> None:
+    """Read the purge columns again; call with the case locked, since purges lock it too."""
+    fresh = Evidence.objects.select_related("purged_by").get(pk=evidence.pk)
+    evidence.purged_at, evidence.purged_by, evidence.purge_reason = fresh.purged_at, fresh.purged_by, fresh.purge_reason
 
 
 def normalize_declared_sha256(value: str) -> str:
@@ -179,6 +197,9 @@ def record_download(*, evidence: Evidence, by) -> EvidenceAccess:
     # Permission is asked of the locked row: membership may have changed since the caller read it.
     locked = lock_case(evidence.case)
     _require_view(locked, by)
+    _refresh_purge(evidence)
+    if evidence.is_purged:
+        raise ActionRefused(f"{describe_purge(evidence)} There is nothing to download.")
     event = append_event(
         case=locked, actor=by, kind=Action.DOWNLOADED,
         text=f"Evidence downloaded: {evidence.label} {evidence.display_name}.",
@@ -233,11 +254,14 @@ def verify_evidence(*, evidence: Evidence, by=None) -> bool:
     """Re-hash the stored bytes and record the result; ``by=None`` is the system (a command)."""
     if by is not None:
         _require_work(evidence.case, by)
-    seen = hash_stored(evidence)
+    seen = None if evidence.is_purged else hash_stored(evidence)
     with transaction.atomic():
         evidence.case = lock_case(evidence.case)
         if by is not None:
             _require_work(evidence.case, by)
+        _refresh_purge(evidence)
+        if evidence.is_purged:
+            raise ActionRefused(f"Purged, not altered: {describe_purge(evidence)} There is nothing to verify.")
         return _record_check(evidence=evidence, by=by, seen=seen, during="verification", event_if_ok=True, now=timezone.now())
 
 
@@ -249,26 +273,36 @@ def verify_all(*, case: Case, by=None) -> VerifyResult:
     result = VerifyResult()
     if not items:
         return result
-    seen = {item.pk: hash_stored(item) for item in items}
+    seen = {item.pk: hash_stored(item) for item in items if not item.is_purged}
     with transaction.atomic():
         locked = lock_case(case)
         if by is not None:
             _require_work(locked, by)
+        # A purge locks the case too, so this is the purge state the hashes are judged against.
+        purged = set(Evidence.objects.filter(case=locked, purged_at__isnull=False).values_list("pk", flat=True))
         now = timezone.now()
         for item in items:
             item.case = locked
+            if item.pk in purged:
+                _refresh_purge(item)
+                result.purged.append(item)
+                continue
             result.checked += 1
-            if not _record_check(evidence=item, by=by, seen=seen[item.pk], during="verification", event_if_ok=False, now=now):
+            if not _record_check(evidence=item, by=by, seen=seen.get(item.pk), during="verification", event_if_ok=False, now=now):
                 result.failed.append(item)
+        checked = [item for item in items if item.pk not in purged]
         if result.failed:
-            text = (f"Evidence verification: {len(result.failed)} of {len(items)} items failed: "
+            text = (f"Evidence verification: {len(result.failed)} of {len(checked)} items failed: "
                     + ", ".join(item.label for item in result.failed) + ".")
+        elif checked:
+            text = f"Evidence verification: all {len(checked)} items match their SHA-256."
         else:
-            text = f"Evidence verification: all {len(items)} items match their SHA-256."
-        append_event(
-            case=locked, actor=by, kind=Action.VERIFIED, text=text,
-            data={"checked": [item.pk for item in items], "failed": [item.pk for item in result.failed]},
-        )
+            text = "Evidence verification: nothing to check."
+        data = {"checked": [item.pk for item in checked], "failed": [item.pk for item in result.failed]}
+        if result.purged:
+            text += " Purged, not checked: " + ", ".join(item.label for item in result.purged) + "."
+            data["purged"] = [item.pk for item in result.purged]
+        append_event(case=locked, actor=by, kind=Action.VERIFIED, text=text, data=data)
     return result
 
 
@@ -301,15 +335,90 @@ def record_export(*, case: Case, by) -> list[Evidence]:
     """Record an export of every item of the case and return them; call before building the archive."""
     locked = lock_case(case)
     _require_view(locked, by)
-    items = list(locked.evidence.select_related("uploaded_by", "superseded_by").order_by("pk"))
+    items = list(locked.evidence.select_related("uploaded_by", "superseded_by", "purged_by").order_by("pk"))
     if not items:
         raise ActionRefused("There is no evidence to export yet.")
-    total = sum(item.size for item in items)
-    event = append_event(
-        case=locked, actor=by, kind=Action.EXPORTED,
-        text=f"Evidence exported: {len(items)} item{'s' if len(items) != 1 else ''}, {total:,} bytes, as a zip archive with a manifest.",
-        data={"evidence": [item.pk for item in items], "bytes": total},
-    )
+    purged = [item for item in items if item.is_purged]
+    total = sum(item.size for item in items if not item.is_purged)
+    text = f"Evidence exported: {len(items)} item{'s' if len(items) != 1 else ''}, {total:,} bytes, as a zip archive with a manifest."
+    data = {"evidence": [item.pk for item in items], "bytes": total}
+    if purged:
+        text += " Purged, listed without a file: " + ", ".join(item.label for item in purged) + "."
+        data["purged"] = [item.pk for item in purged]
+    event = append_event(case=locked, actor=by, kind=Action.EXPORTED, text=text, data=data)
     for item in items:
-        _custody(evidence=item, action=Action.EXPORTED, by=by, event=event)
+        note = "Record only: the stored bytes were purged." if item.is_purged else ""
+        _custody(evidence=item, action=Action.EXPORTED, by=by, event=event, note=note)
     return items
+
+
+# -- Legal hold and purge ---------------------------------------------------------------
+
+
+@transaction.atomic
+def set_legal_hold(*, case: Case, by, hold: bool, reason: str) -> Case:
+    """Place or release the case's legal hold, with a reason; incident managers and admins only."""
+    locked = lock_case(case)
+    if not access.can_view_case(by, locked):
+        raise NotAllowed("You cannot see this case.")
+    if not access.can_manage_case(locked, by):
+        raise NotAllowed("Only an incident manager or an admin can place or release a legal hold.")
+    reason = (reason or "").strip()
+    if not reason:
+        raise ActionRefused("Say why (for example: litigation hold notice from Legal, ticket LEGAL-142).")
+    if locked.legal_hold == hold:
+        raise ActionRefused(f"{locked.reference} is already {'on' if hold else 'not on'} legal hold; nothing changed.")
+    locked.legal_hold = hold
+    locked.legal_hold_reason = reason
+    locked.save(update_fields=["legal_hold", "legal_hold_reason", "updated_at"])
+    verb = "placed" if hold else "released"
+    append_event(
+        case=locked, actor=by, kind=TimelineEvent.Kind.LEGAL_HOLD,
+        text=f"Legal hold {verb}. Reason: {reason}",
+        data={"legal_hold": hold, "reason": reason},
+    )
+    case.legal_hold, case.legal_hold_reason = locked.legal_hold, locked.legal_hold_reason
+    return locked
+
+
+@transaction.atomic
+def purge_evidence(*, evidence: Evidence, by, reason: str) -> Evidence:
+    """Delete the item's stored bytes for good, keeping its row, hashes and custody trail; admins only.
+
+    Refused while the case is on legal hold. The hold is read from the locked case row and
+    ``set_legal_hold`` takes the same lock, so a hold placed at the same moment either comes
+    first (and the purge is refused) or waits until the bytes are gone and recorded.
+    """
+    if not (by is not None and by.is_active and by.is_superuser):
+        raise NotAllowed("Only an admin can purge evidence bytes.")
+    locked = lock_case(evidence.case)
+    if locked.legal_hold:
+        raise ActionRefused(
+            f"{locked.reference} is on legal hold: nothing may be purged, not even by an admin. "
+            f"Hold reason: {locked.legal_hold_reason}"
+        )
+    reason = (reason or "").strip()
+    if not reason:
+        raise ActionRefused("Say why the bytes are purged (for example: malware retention limit, erasure request ER-7).")
+    evidence = Evidence.objects.select_for_update(of=("self",)).select_related("purged_by").get(pk=evidence.pk, case=locked)
+    if evidence.is_purged:
+        raise ActionRefused(f"Already purged: {describe_purge(evidence)}")
+    storage = evidence_storage()
+    was_there = storage.exists(evidence.stored_name)
+    evidence.purged_at = timezone.now()
+    evidence.purged_by = by
+    evidence.purge_reason = reason
+    evidence.save(update_fields=["purged_at", "purged_by", "purge_reason"])
+    text = f"Evidence bytes purged: {evidence.label} {evidence.display_name} ({evidence.size:,} bytes, SHA-256 {evidence.sha256}). Reason: {reason}"
+    if not was_there:
+        text += " The stored file was already missing."
+    event = append_event(
+        case=locked, actor=by, kind=Action.PURGED, text=text,
+        data={"evidence": evidence.pk, "reason": reason, "sha256": evidence.sha256, "stored_name": evidence.stored_name,
+              "file_was_present": was_there},
+    )
+    _custody(evidence=evidence, action=Action.PURGED, by=by, event=event, note=reason)
+    # Last, inside the transaction: a failed delete rolls the record back. Should the commit
+    # itself fail after this, the bytes are gone unrecorded and verification reports them missing.
+    storage.delete(evidence.stored_name)
+    return evidence

@@ -1,4 +1,4 @@
-"""Evidence pages: list and upload, download, verify, supersede and export.
+"""Evidence pages: list and upload, download, verify, supersede, export and the case's legal hold.
 
 Customers get a 404 on every one of these URLs (they may not learn evidence exists). Each
 touch goes through a service in ``cases.services.evidence`` that writes the custody record
@@ -10,6 +10,7 @@ from functools import wraps
 
 from django.conf import settings
 from django.contrib import messages
+from django.core.exceptions import PermissionDenied
 from django.http import Http404, JsonResponse, StreamingHttpResponse
 from django.http.multipartparser import MultiPartParserError
 from django.shortcuts import get_object_or_404, redirect, render
@@ -19,7 +20,7 @@ from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from cases import access
-from cases.evidence_forms import EvidenceUploadForm, SupersedeForm
+from cases.evidence_forms import EvidenceUploadForm, LegalHoldForm, SupersedeForm
 from cases.evidence_streams import attachment_disposition, verified_stream, zip_stream
 from cases.exceptions import ActionRefused
 from cases.models import Evidence, EvidenceAccess
@@ -129,7 +130,7 @@ def _upload(request, case, form, handler, upload) -> list[str]:
 
 def _page_context(request, case, form) -> dict:
     items = list(
-        case.evidence.select_related("uploaded_by", "superseded_by").prefetch_related("custody").order_by("pk")
+        case.evidence.select_related("uploaded_by", "superseded_by", "purged_by").prefetch_related("custody").order_by("pk")
     )
     same_bytes = defaultdict(list)
     for item in items:
@@ -141,6 +142,7 @@ def _page_context(request, case, form) -> dict:
         "items": items,
         "form": form,
         "can_work": access.can_work_on_case(case, request.user),
+        "can_manage": access.can_manage_case(case, request.user),
         "max_bytes": settings.IRT_EVIDENCE_MAX_BYTES,
         "failed_count": sum(1 for item in items if item.integrity_ok is False),
     }
@@ -151,7 +153,12 @@ def _page_context(request, case, form) -> dict:
 def download(request, reference, evidence_id):
     case = access.get_case_for(request.user, reference)
     evidence = get_object_or_404(Evidence.objects.select_related("case"), pk=evidence_id, case=case)
-    evidence_services.record_download(evidence=evidence, by=request.user)
+    try:
+        evidence_services.record_download(evidence=evidence, by=request.user)
+    except ActionRefused as exc:
+        for reason in exc.reasons:
+            messages.error(request, reason)
+        return redirect(_list_url(case))
     if not evidence_storage().exists(evidence.stored_name):
         evidence_services.record_mismatch(evidence=evidence, by=request.user, seen=None, during="download")
         messages.error(request, f"{evidence.label} cannot be sent: its stored file is missing. This was recorded on the timeline.")
@@ -178,9 +185,11 @@ def verify(request, reference, evidence_id):
     case = access.get_case_for(request.user, reference, write=True)
     evidence = get_object_or_404(Evidence.objects.select_related("case"), pk=evidence_id, case=case)
     ok = run_service(request, evidence_services.verify_evidence, success="", evidence=evidence, by=request.user)
-    if evidence.integrity_ok:
+    if ok is None:
+        pass
+    elif evidence.integrity_ok:
         messages.success(request, f"{evidence.label} still matches its SHA-256.")
-    elif ok is not None:
+    else:
         messages.error(request, f"{evidence.label} no longer matches its SHA-256; it is flagged and the timeline says so.")
     return redirect(_list_url(case))
 
@@ -192,13 +201,16 @@ def verify_all(request, reference):
     result = run_service(request, evidence_services.verify_all, success="", case=case, by=request.user)
     if result is None:
         pass
-    elif not result.checked:
+    elif not result.checked and not result.purged:
         messages.info(request, "There is no evidence to verify yet.")
     elif result.ok:
-        messages.success(request, f"All {result.checked} items still match their SHA-256.")
+        messages.success(request, f"All {result.checked} items still match their SHA-256." if result.checked else "Nothing to verify.")
     else:
         labels = ", ".join(item.label for item in result.failed)
         messages.error(request, f"{len(result.failed)} of {result.checked} items no longer match their SHA-256: {labels}.")
+    if result is not None and result.purged:
+        labels = ", ".join(item.label for item in result.purged)
+        messages.info(request, f"Purged, not altered: the stored bytes of {labels} were purged; there is nothing to verify.")
     return redirect(_list_url(case))
 
 
@@ -212,6 +224,25 @@ def supersede(request, reference, evidence_id):
         run_service(
             request, evidence_services.supersede_evidence, success=f"{evidence.label} superseded; it stays stored and listed.",
             evidence=evidence, by=request.user, reason=form.cleaned_data["reason"],
+        )
+    else:
+        form_errors_to_messages(request, form)
+    return redirect(_list_url(case))
+
+
+@evidence_staff_only
+@require_POST
+def legal_hold(request, reference):
+    case = access.get_case_for(request.user, reference, write=True)
+    if not access.can_manage_case(case, request.user):
+        raise PermissionDenied("Only an incident manager or an admin can place or release a legal hold.")
+    form = LegalHoldForm(request.POST)
+    if form.is_valid():
+        hold = form.cleaned_data["hold"]
+        run_service(
+            request, evidence_services.set_legal_hold,
+            success=f"{case.reference} is on legal hold." if hold else f"Legal hold on {case.reference} released.",
+            case=case, by=request.user, hold=hold, reason=form.cleaned_data["reason"],
         )
     else:
         form_errors_to_messages(request, form)

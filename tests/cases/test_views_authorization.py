@@ -81,6 +81,7 @@ MATRIX = {
     "evidence:verify-all": ("post", {"reference": "CASE"}, EVIDENCE_CHANGE),
     "evidence:verify": ("post", {"reference": "CASE", "evidence_id": "EVIDENCE"}, EVIDENCE_CHANGE),
     "evidence:supersede": ("post", {"reference": "CASE", "evidence_id": "EVIDENCE"}, EVIDENCE_CHANGE),
+    "evidence:legal-hold": ("post", {"reference": "CASE"}, {**EVIDENCE_CHANGE, "member_responder": 403}),
     "lessons:index": ("get", {}, PUBLIC),
     "lessons:detail": ("get", {"slug": "PUBLIC_SLUG"}, PUBLIC),
     "lessons:feed": ("get", {}, PUBLIC),
@@ -207,6 +208,7 @@ def post_data(url_name, world):
         "cases:repair-add": {"title": "Alert on inverted deny rules"},
         "cases:repair-status": {"status": "in_progress"},
         "evidence:supersede": {"reason": "Collected from the wrong host."},
+        "evidence:legal-hold": {"hold": "on", "reason": "Litigation hold notice from Legal."},
     }
     return data.get(url_name, {})
 

@@ -1,4 +1,4 @@
-"""Re-hash every stored evidence item and record the result on its custody trail."""
+"""Re-hash every stored evidence item and record the result on its custody trail; purged items are reported, not hashed."""
 
 from django.core.management.base import BaseCommand, CommandError
 
@@ -18,12 +18,18 @@ class Command(BaseCommand):
             cases = cases.filter(reference__in=references)
         checked = 0
         failed = []
+        purged = 0
         for case in cases.iterator():
             result = verify_all(case=case, by=None)
             checked += result.checked
+            purged += len(result.purged)
+            for item in result.purged:
+                # Purged on purpose by an admin: reported, not a failure.
+                self.stdout.write(f"PURGED {case.reference} {item.label} {item.display_name} on {item.purged_at:%Y-%m-%d %H:%M} UTC")
             for item in result.failed:
                 failed.append(f"{case.reference} {item.label} {item.display_name}")
                 self.stderr.write(f"MISMATCH {case.reference} {item.label} {item.display_name}")
         if failed:
             raise CommandError(f"{len(failed)} of {checked} evidence items no longer match their SHA-256.")
-        self.stdout.write(self.style.SUCCESS(f"{checked} evidence items: every SHA-256 matches."))
+        note = f" {purged} purged item{'s' if purged != 1 else ''} not checked." if purged else ""
+        self.stdout.write(self.style.SUCCESS(f"{checked} evidence items: every SHA-256 matches.{note}"))
