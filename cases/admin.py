@@ -20,7 +20,7 @@ from cases.models import (
 from cases.models import SecurityEvent
 from cases.services import cases as case_services
 from cases.services import security
-from cases.services import lifecycle
+from cases.services import legal_hold, lifecycle
 
 
 @admin.register(Organization)
@@ -242,12 +242,10 @@ class EvidenceAdmin(TaskAdmin):
     @admin.action(description="Purge stored bytes (keeps the record, hashes and custody trail)")
     def purge_stored_bytes(self, request, queryset):
         """Purge through the service, so legal hold and the custody record apply here too."""
-        from cases.services import evidence as evidence_services
-
         reason = f"Purged by {request.user.get_username()} from Django admin"
         for item in queryset.select_related("case").order_by("pk"):
             try:
-                evidence_services.purge_evidence(evidence=item, by=request.user, reason=reason)
+                legal_hold.purge_evidence(evidence=item, by=request.user, reason=reason)
             except (PermissionDenied, ActionRefused) as exc:
                 self.message_user(request, f"{item.label}: {exc}", messages.ERROR)
             else:

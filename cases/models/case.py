@@ -114,7 +114,7 @@ class Case(ConcurrentTransitionMixin, models.Model):
     restricted = models.BooleanField(
         default=False, help_text="Only members see a restricted case; managers too unless added as members."
     )
-    # Set and released only through ``cases.services.evidence.set_legal_hold``; while it is on,
+    # Set and released only through ``cases.services.legal_hold.set_legal_hold``; while it is on,
     # no evidence bytes of the case may be purged, not even by an admin.
     legal_hold = models.BooleanField(default=False, editable=False)
     legal_hold_reason = models.TextField(blank=True, editable=False)

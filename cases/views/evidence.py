@@ -26,6 +26,7 @@ from cases.exceptions import ActionRefused
 from cases.models import Evidence, EvidenceAccess
 from cases.models.evidence import evidence_storage
 from cases.services import evidence as evidence_services
+from cases.services import legal_hold as legal_hold_services
 from cases.services.timeline import record_refusal
 from cases.uploadhandlers import EvidenceUploadHandler
 from cases.views.helpers import form_errors_to_messages, run_service, staff_required
@@ -240,7 +241,7 @@ def legal_hold(request, reference):
     if form.is_valid():
         hold = form.cleaned_data["hold"]
         run_service(
-            request, evidence_services.set_legal_hold,
+            request, legal_hold_services.set_legal_hold,
             success=f"{case.reference} is on legal hold." if hold else f"Legal hold on {case.reference} released.",
             case=case, by=request.user, hold=hold, reason=form.cleaned_data["reason"],
         )

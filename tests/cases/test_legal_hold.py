@@ -15,6 +15,7 @@ from cases.exceptions import ActionRefused, NotAllowed
 from cases.models import Case, Evidence, EvidenceAccess, TimelineEvent
 from cases.services import cases as case_services
 from cases.services import evidence as evidence_services
+from cases.services import legal_hold
 from cases.timeline_integrity import first_broken_link
 from tests.factories import case_in_stage
 
@@ -87,18 +88,18 @@ def test_manager_places_and_releases_legal_hold_with_timeline_events(client, cas
 
 
 def test_placing_a_hold_that_is_already_on_is_refused(case, manager):
-    evidence_services.set_legal_hold(case=case, by=manager, hold=True, reason="LEGAL-142.")
+    legal_hold.set_legal_hold(case=case, by=manager, hold=True, reason="LEGAL-142.")
     with pytest.raises(ActionRefused, match="already on legal hold"):
-        evidence_services.set_legal_hold(case=case, by=manager, hold=True, reason="Again.")
+        legal_hold.set_legal_hold(case=case, by=manager, hold=True, reason="Again.")
     with pytest.raises(ActionRefused, match="already not on legal hold"):
-        evidence_services.set_legal_hold(case=case_in_stage(Case.Status.DETECTED, manager=manager), by=manager,
+        legal_hold.set_legal_hold(case=case_in_stage(Case.Status.DETECTED, manager=manager), by=manager,
                                          hold=False, reason="Nothing to release.")
     assert events(case, TimelineEvent.Kind.LEGAL_HOLD).count() == 1
 
 
 def test_legal_hold_needs_a_reason(client, case, manager):
     with pytest.raises(ActionRefused, match="Say why"):
-        evidence_services.set_legal_hold(case=case, by=manager, hold=True, reason="   ")
+        legal_hold.set_legal_hold(case=case, by=manager, hold=True, reason="   ")
     client.force_login(manager)
     response = client.post(hold_url(case), {"hold": "on", "reason": ""}, follow=True)
     assert "Reason: This field is required." in messages_of(response)
@@ -111,7 +112,7 @@ def test_responder_and_comms_cannot_place_a_legal_hold(client, case, responder, 
         client.force_login(user)
         assert client.post(hold_url(case), {"hold": "on", "reason": "Mine."}).status_code == 403
         with pytest.raises(NotAllowed):
-            evidence_services.set_legal_hold(case=case, by=user, hold=True, reason="Mine.")
+            legal_hold.set_legal_hold(case=case, by=user, hold=True, reason="Mine.")
     case.refresh_from_db()
     assert not case.legal_hold and not events(case, TimelineEvent.Kind.LEGAL_HOLD).exists()
 
@@ -135,7 +136,7 @@ def test_evidence_page_shows_the_hold_form_to_managers_only(client, case, manage
 def test_admin_purges_the_bytes_and_the_record_hashes_and_custody_stay(client, case, item, admin, manager, storage_dir):
     path = storage_dir / item.stored_name
     assert path.read_bytes() == MALWARE
-    evidence_services.purge_evidence(evidence=item, by=admin, reason="Malware retention limit (90 days).")
+    legal_hold.purge_evidence(evidence=item, by=admin, reason="Malware retention limit (90 days).")
 
     assert not path.exists()
     item = Evidence.objects.get(pk=item.pk)
@@ -188,26 +189,26 @@ def test_admin_purges_the_bytes_and_the_record_hashes_and_custody_stay(client, c
 def test_only_an_admin_may_purge(case, item, manager, responder, storage_dir):
     for user in (manager, responder):
         with pytest.raises(NotAllowed, match="Only an admin"):
-            evidence_services.purge_evidence(evidence=item, by=user, reason="Erasure request ER-7.")
+            legal_hold.purge_evidence(evidence=item, by=user, reason="Erasure request ER-7.")
     assert (storage_dir / item.stored_name).exists()
     assert not Evidence.objects.get(pk=item.pk).is_purged
 
 
 def test_purge_needs_a_reason_and_happens_once(case, item, admin, storage_dir):
     with pytest.raises(ActionRefused, match="Say why"):
-        evidence_services.purge_evidence(evidence=item, by=admin, reason=" ")
+        legal_hold.purge_evidence(evidence=item, by=admin, reason=" ")
     assert (storage_dir / item.stored_name).exists()
-    evidence_services.purge_evidence(evidence=item, by=admin, reason="Erasure request ER-7.")
+    legal_hold.purge_evidence(evidence=item, by=admin, reason="Erasure request ER-7.")
     with pytest.raises(ActionRefused, match="Already purged"):
-        evidence_services.purge_evidence(evidence=item, by=admin, reason="Again.")
+        legal_hold.purge_evidence(evidence=item, by=admin, reason="Again.")
     assert events(case, TimelineEvent.Kind.EVIDENCE_PURGED).count() == 1
 
 
 def test_admin_purge_is_refused_under_legal_hold(case, item, admin, manager, storage_dir):
-    evidence_services.set_legal_hold(case=case, by=manager, hold=True, reason="Litigation hold notice LEGAL-142.")
+    legal_hold.set_legal_hold(case=case, by=manager, hold=True, reason="Litigation hold notice LEGAL-142.")
     before = (EvidenceAccess.objects.count(), TimelineEvent.objects.count())
     with pytest.raises(ActionRefused) as refusal:
-        evidence_services.purge_evidence(evidence=item, by=admin, reason="Erasure request ER-7.")
+        legal_hold.purge_evidence(evidence=item, by=admin, reason="Erasure request ER-7.")
     assert f"{case.reference} {HOLD_REFUSAL}" in str(refusal.value) and "LEGAL-142" in str(refusal.value)
     assert (storage_dir / item.stored_name).read_bytes() == MALWARE
     item.refresh_from_db()
@@ -218,7 +219,7 @@ def test_admin_purge_is_refused_under_legal_hold(case, item, admin, manager, sto
 def test_django_admin_purge_action_is_blocked_by_legal_hold_then_purges_once_released(
     client, case, item, admin, manager, storage_dir
 ):
-    evidence_services.set_legal_hold(case=case, by=manager, hold=True, reason="LEGAL-142.")
+    legal_hold.set_legal_hold(case=case, by=manager, hold=True, reason="LEGAL-142.")
     client.force_login(admin)
     changelist = reverse("admin:cases_evidence_changelist")
     action = {"action": "purge_stored_bytes", "_selected_action": [item.pk]}
@@ -228,7 +229,7 @@ def test_django_admin_purge_action_is_blocked_by_legal_hold_then_purges_once_rel
     assert HOLD_REFUSAL in page and 'class="error"' in page
     assert (storage_dir / item.stored_name).exists() and not Evidence.objects.get(pk=item.pk).is_purged
 
-    evidence_services.set_legal_hold(case=case, by=manager, hold=False, reason="Released by Legal.")
+    legal_hold.set_legal_hold(case=case, by=manager, hold=False, reason="Released by Legal.")
     response = client.post(changelist, action, follow=True)
     assert f"{item.label}: stored bytes purged; the record stays." in response.content.decode()
     assert not (storage_dir / item.stored_name).exists()
@@ -243,7 +244,7 @@ def test_django_admin_purge_action_is_blocked_by_legal_hold_then_purges_once_rel
 def test_postgresql_still_refuses_delete_but_lets_the_purge_columns_change(case, item, admin):
     from django.db import DatabaseError, transaction
 
-    evidence_services.purge_evidence(evidence=item, by=admin, reason="Erasure request ER-7.")
+    legal_hold.purge_evidence(evidence=item, by=admin, reason="Erasure request ER-7.")
     # Raw SQL, past the ORM's PROTECT check, so it is the trigger that answers.
     with pytest.raises(DatabaseError, match="DELETE refused"), transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("DELETE FROM cases_evidence WHERE id = %s", [item.pk])
