@@ -11,7 +11,9 @@ from django.core.management import call_command
 from django.urls import reverse
 
 from cases.models import AffectedCustomer, Case, Organization, PostIncidentReview, TimelineEvent, User
-from cases.services import communications, timeline
+from django.core.files.base import ContentFile
+
+from cases.services import communications, evidence, timeline
 from cases.services import review as review_services
 from tests.factories import AffectedCustomerFactory, CustomerUserFactory, OrganizationFactory, StaffFactory, case_in_stage
 
@@ -23,6 +25,7 @@ def build_shared_incidents(manager, comms):
     for n in range(2):
         case = case_in_stage(Case.Status.STABILIZING, manager=manager, internal_summary=f"INTERNAL-SUMMARY-{n} attacker used key AKIA-SECRET-{n}")
         timeline.add_note(case=case, by=manager, text=f"INTERNAL-NOTE-{n}: suspect insider in team blue")
+        evidence.add_evidence(case=case, by=manager, content=ContentFile(b"pcap bytes"), original_name=f"EVIDENCE-{n}-db-host-memory.lime")
         for org in orgs[: n + 2]:
             AffectedCustomerFactory(case=case, by=manager, organization=org,
                                     impact_statement=f"PRIVATE-IMPACT-{org.slug}-{n}: objects read in bucket {org.slug}-data")
@@ -59,9 +62,8 @@ def forbidden_for(viewer_org) -> dict[str, str]:
         forbidden[review.what_went_wrong[:40]] = "the internal post-incident review"
     for user in User.objects.filter(organization__isnull=True).exclude(email=""):
         forbidden[user.email] = "a staff email address"
-    if apps.is_installed("cases") and "evidence" in {m._meta.model_name for m in apps.get_app_config("cases").get_models()}:
-        for name in apps.get_model("cases", "Evidence").objects.values_list("original_name", flat=True):
-            forbidden[name] = "an evidence file name"
+    for name in apps.get_model("cases", "Evidence").objects.values_list("original_name", flat=True):
+        forbidden[name] = "an evidence file name"
     return forbidden
 
 
@@ -92,8 +94,14 @@ def demo_world(db):
     manager = User.objects.get(username="manager")
     comms = User.objects.get(username="comms")
     build_shared_incidents(manager, comms)
-    # A note with an evidence-like name, so the check has something to find if it ever leaked.
     return manager
+
+
+def test_the_forbidden_list_covers_every_kind_of_private_text(demo_world):
+    kinds = set(forbidden_for(Organization.objects.get(slug="contoso")).values())
+    for kind in ("an internal summary", "an internal timeline note", "the internal post-incident review",
+                 "a staff email address", "an evidence file name", "Fabrikam's impact statement"):
+        assert kind in kinds, f"the privacy check would not notice {kind}"
 
 
 def test_no_customer_page_shows_another_customers_data_or_internal_text(client, demo_world):
