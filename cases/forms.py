@@ -5,7 +5,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from cases import access
-from cases.models import Case, Organization, Service, User
+from cases.models import Case, IncidentUpdate, Organization, PublishedReview, RepairItem, Service, User
 
 
 def staff_users():
@@ -199,8 +199,6 @@ class IncidentUpdateForm(forms.ModelForm):
     """Customer-visible text only. Markdown is allowed in the long fields."""
 
     class Meta:
-        from cases.models import IncidentUpdate
-
         model = IncidentUpdate
         fields = ["status", "public_title", "what_happened", "what_we_know", "what_we_are_doing", "what_you_should_do", "affected_services"]
         widgets = {name: forms.Textarea(attrs={"rows": 4}) for name in ["what_happened", "what_we_know", "what_we_are_doing", "what_you_should_do"]}
@@ -212,8 +210,6 @@ class IncidentUpdateForm(forms.ModelForm):
 
 class PublishedReviewForm(forms.ModelForm):
     class Meta:
-        from cases.models import PublishedReview
-
         model = PublishedReview
         fields = [
             "title", "audience", "impact_started_at", "impact_ended_at", "who_was_affected", "what_happened",
@@ -237,6 +233,4 @@ class RepairItemForm(forms.Form):
 
 
 class RepairStatusForm(forms.Form):
-    from cases.models import RepairItem as _RepairItem
-
-    status = forms.ChoiceField(choices=_RepairItem.Status.choices)
+    status = forms.ChoiceField(choices=RepairItem.Status.choices)
