@@ -90,7 +90,8 @@ def available_actions(case: Case, user) -> list[ActionState]:
     for action in ACTIONS.values():
         if case.status not in action.sources:
             continue
-        reasons = _permission_reasons(case, user, action) or action.blockers(case)
+        # Both kinds: a responder sees what is left before a manager can close, too.
+        reasons = _permission_reasons(case, user, action) + action.blockers(case)
         states.append(ActionState(action, allowed=not reasons, reasons=reasons))
     return states
 
