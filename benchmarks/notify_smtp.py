@@ -79,7 +79,7 @@ def write_outbox(count: int, kind: str):
     case = Case.objects.create(reference="IRT-2099-0001", title="Benchmark", created_by=manager, owner=manager,
                                detected_at=now, breach_declared_at=now if kind == "breach" else None)
     AffectedCustomer.objects.bulk_create(AffectedCustomer(case=case, organization=o, data_disclosed=True, added_by=manager,
-                                                          impact_statement="Objects read.") for o in orgs)
+                                                          impact_statement="Objects read.", confirmed_at=now) for o in orgs)
     update = IncidentUpdate.objects.create(case=case, public_title="Benchmark notice", what_happened="Data was read.",
                                            what_we_are_doing="Rolled back.", what_you_should_do="Rotate keys.",
                                            author=manager, published_at=now)

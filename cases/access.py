@@ -111,6 +111,15 @@ def visible_cases(user) -> QuerySet:
     return Case.objects.filter(membership)
 
 
+def tied_to_visible_case_q(user, field: str = "case") -> Q:
+    """Return a filter for rows whose case (reached through ``field``) the user may know, or with no case.
+
+    Other apps filter their case-linked rows with it (``notification__case``), so a row is never
+    listed where its case would be a 404. Rows with no case are left to the caller's own gate.
+    """
+    return Q(**{f"{field}__isnull": True}) | Q(**{f"{field}__in": visible_cases(user).values("pk")})
+
+
 def get_case_for(user, reference: str, *, write: bool = False, queryset: QuerySet | None = None):
     """Return the case the user asked for: 404 if they may not know it, 403 if they may not act."""
     from cases.models import Case
@@ -156,15 +165,20 @@ def revoke_incident_access(case, organization) -> None:
 
 
 def customer_incidents(user) -> QuerySet:
-    """Return the cases whose incident page the customer's organisation may read (published only)."""
-    from cases.models import Case, CaseGroupObjectPermission
+    """Return the cases whose incident page the customer's organisation may read (published only).
+
+    Both must hold: the organisation's group holds ``view_incident`` (granted on confirmation,
+    revoked on withdrawal) and its affected row is confirmed and not withdrawn.
+    """
+    from cases.models import AffectedCustomer, Case, CaseGroupObjectPermission
 
     if not is_customer(user) or not user.is_active:
         return Case.objects.none()
     granted = CaseGroupObjectPermission.objects.filter(
         group__organization=user.organization_id, permission__codename=INCIDENT_PERMISSION
     ).values("content_object_id")
-    return Case.objects.filter(pk__in=granted, updates__published_at__isnull=False).distinct()
+    confirmed = AffectedCustomer.objects.visible_to(user.organization_id).values("case_id")
+    return Case.objects.filter(pk__in=granted, updates__published_at__isnull=False).filter(pk__in=confirmed).distinct()
 
 
 def get_incident_for(user, reference: str):

@@ -10,4 +10,5 @@ urlpatterns = [
     path("two-factor/setup/qr.svg", account.mfa_qr, name="mfa-qr"),
     path("two-factor/backup-codes/", account.mfa_backup_codes, name="mfa-backup-codes"),
     path("two-factor/disable/", account.mfa_disable, name="mfa-disable"),
+    path("locked/sign-in/", account.sign_in_with_code, name="sign-in-with-code"),
 ]

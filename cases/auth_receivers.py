@@ -27,7 +27,7 @@ def on_login(sender, request, user, **kwargs):
     if not required:
         # Fully signed in: earlier failures of this username no longer count toward a lockout.
         # With a second factor this happens only after it passes (cases.views.account).
-        security.reset_failures(username=user.get_username())
+        security.reset_failures(username=user.get_username(), request=request)
 
 
 @receiver(user_login_failed, dispatch_uid="irt-security-login-failed")

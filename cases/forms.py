@@ -5,7 +5,8 @@ from django.db.models import Q
 from django.utils import timezone
 
 from cases import access
-from cases.models import Case, IncidentUpdate, Organization, PublishedReview, RepairItem, Service, User
+from cases.models import Case, IncidentUpdate, Organization, OutOfBandNotice, PublishedReview, RepairItem, Service, User
+from irt.forms import ID_MAX, ModelChoiceField, ModelMultipleChoiceField
 
 
 def staff_users():
@@ -26,7 +27,7 @@ def _has_any_case_permission(codenames) -> Q:
     )
 
 
-class StaffChoiceField(forms.ModelChoiceField):
+class StaffChoiceField(ModelChoiceField):
     def label_from_instance(self, obj):
         return obj.display_name
 
@@ -34,7 +35,7 @@ class StaffChoiceField(forms.ModelChoiceField):
 class VersionedForm(forms.Form):
     """Carries the case version the user saw, so a stale submission is caught."""
 
-    version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=1, max_value=ID_MAX)
 
 
 class CaseOpenForm(forms.Form):
@@ -52,7 +53,7 @@ class CaseOpenForm(forms.Form):
         "Medium: limited impact. Low: no customer impact expected.",
     )
     owner = StaffChoiceField(queryset=User.objects.none(), required=False, empty_label="Nobody yet")
-    services = forms.ModelMultipleChoiceField(
+    services = ModelMultipleChoiceField(
         queryset=Service.objects.all(), required=False, widget=forms.CheckboxSelectMultiple, label="Affected services"
     )
     internal_summary = forms.CharField(
@@ -89,7 +90,7 @@ class CaseDetailsForm(VersionedForm):
         choices=[("", "Not set")] + Case.Scope.choices, required=False, label="Shared-responsibility scope",
         help_text="Provider: our side failed. Customer: their configuration or credentials. Shared: both.",
     )
-    services = forms.ModelMultipleChoiceField(
+    services = ModelMultipleChoiceField(
         queryset=Service.objects.all(), required=False, widget=forms.CheckboxSelectMultiple, label="Affected services"
     )
     internal_summary = forms.CharField(widget=forms.Textarea(attrs={"rows": 6}), required=False)
@@ -153,13 +154,32 @@ class TaskForm(forms.Form):
 
 
 class AffectedCustomerForm(forms.Form):
-    organization = forms.ModelChoiceField(queryset=Organization.objects.all(), label="Organisation")
+    organization = ModelChoiceField(queryset=Organization.objects.all(), label="Organisation")
     data_lost = forms.BooleanField(required=False, label="Data lost")
     data_altered = forms.BooleanField(required=False, label="Data altered")
     data_disclosed = forms.BooleanField(required=False, label="Data disclosed")
     impact_statement = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 3}), required=False, max_length=10_000,
         help_text="Customer-visible. What happened to their data, in words they can act on.",
+    )
+
+
+class AffectedCustomerEditForm(forms.Form):
+    data_lost = forms.BooleanField(required=False, label="Data lost")
+    data_altered = forms.BooleanField(required=False, label="Data altered")
+    data_disclosed = forms.BooleanField(required=False, label="Data disclosed")
+    impact_statement = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}), required=False, max_length=10_000,
+        help_text="Customer-visible. Once confirmed, a change reaches the customer only when a second person confirms it.",
+    )
+
+
+class OutOfBandNoticeForm(forms.Form):
+    channel = forms.ChoiceField(choices=OutOfBandNotice.Channel.choices, label="How they were reached")
+    person_reached = forms.CharField(max_length=200, help_text="Name and role of the person at the organisation.")
+    reached_at = forms.DateTimeField(label="Reached at (UTC)", widget=forms.DateTimeInput(attrs={"placeholder": "YYYY-MM-DD HH:MM"}))
+    evidence_reference = forms.CharField(
+        max_length=300, help_text="Call log id, letter tracking number, ticket number or message id.",
     )
 
 
@@ -206,6 +226,16 @@ class IncidentUpdateForm(forms.ModelForm):
             "public_title": "Customers see this. No internal names, no other customers.",
             "what_happened": "Markdown allowed. Customer-visible.",
         }
+
+
+class CorrectionForm(forms.Form):
+    """Which published update of the case a new update corrects (``?corrects=`` or the hidden field)."""
+
+    corrects = ModelChoiceField(queryset=IncidentUpdate.objects.none(), required=False)
+
+    def __init__(self, *args, case, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["corrects"].queryset = case.updates.filter(published_at__isnull=False)
 
 
 class PublishedReviewForm(forms.ModelForm):

@@ -27,3 +27,24 @@ def close_blockers(case) -> list[str]:
     for provider in _close_blocker_providers:
         reasons.extend(provider(case))
     return reasons
+
+
+# An exposure provider answers, for a withdrawn organisation, what reached its people while it
+# had access: ``provider(row, since) -> [{"who": str, "what": str, "at": datetime}, ...]``.
+ExposureProvider = Callable[["object", "object"], list[dict]]
+
+_exposure_providers: list[ExposureProvider] = []
+
+
+def register_exposure_provider(provider: ExposureProvider) -> ExposureProvider:
+    """Register ``provider(row, since)`` as a source of what reached an organisation."""
+    if provider not in _exposure_providers:
+        _exposure_providers.append(provider)
+    return provider
+
+
+def exposure(row, since) -> list[dict]:
+    found: list[dict] = []
+    for provider in _exposure_providers:
+        found.extend(provider(row, since))
+    return found

@@ -10,6 +10,7 @@ from django.urls import reverse
 
 from cases.models import SecurityEvent
 from cases.services import security
+from irt.middleware import is_public_view
 
 # Views an authenticated user may open before passing the second factor.
 OPEN_BEFORE_SECOND_FACTOR = {
@@ -49,9 +50,10 @@ class AccountSecurityMiddleware:
         return self.get_response(request)
 
     def process_view(self, request, view_func, view_args, view_kwargs):
-        # No session cookie, no signed-in user; not touching the session keeps public pages free
-        # of "Vary: Cookie", so a CDN can cache them.
-        if settings.SESSION_COOKIE_NAME not in request.COOKIES:
+        # Public pages are the same for every reader: reading one neither touches the session (no
+        # "Vary: Cookie", no cookie written) nor counts as activity for the idle timeout. No session
+        # cookie means no signed-in user, so the session is not loaded either.
+        if is_public_view(view_func) or settings.SESSION_COOKIE_NAME not in request.COOKIES:
             return None
         user = request.user
         if not user.is_authenticated:

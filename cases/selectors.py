@@ -4,7 +4,7 @@ from django.db.models import Count, Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from cases import access
-from cases.models import AffectedCustomer, Case, Deadline, IncidentUpdate, Task, TimelineEvent
+from cases.models import AffectedCustomer, Case, Deadline, IncidentUpdate, OutOfBandNotice, Task, TimelineEvent
 
 
 def case_list(user, *, filters: dict) -> QuerySet:
@@ -62,7 +62,12 @@ def case_detail(case: Case) -> Case:
             "affected_services",
             Prefetch("tasks", queryset=Task.objects.select_related("assignee", "done_by")),
             Prefetch(
-                "affected_customers", queryset=AffectedCustomer.objects.select_related("organization")
+                "affected_customers",
+                queryset=AffectedCustomer.objects.select_related(
+                    "organization", "added_by", "confirmed_by", "pending_impact_by", "withdrawn_by"
+                ).prefetch_related(
+                    Prefetch("out_of_band_notices", queryset=OutOfBandNotice.objects.select_related("recorded_by", "approved_by"))
+                ),
             ),
             Prefetch("deadlines", queryset=Deadline.objects.prefetch_related("delays__requested_by", "delays__approved_by")),
             Prefetch("updates", queryset=IncidentUpdate.objects.select_related("author", "approved_by").order_by("-created_at", "-id")),

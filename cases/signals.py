@@ -12,3 +12,7 @@ breach_declared = Signal()
 case_owner_assigned = Signal()
 # sender=Case; kwargs: case, user, by
 case_member_added = Signal()
+# sender=Case; kwargs: case, row, by (an organisation may now read the incident)
+affected_customer_confirmed = Signal()
+# sender=Case; kwargs: case, row, by (the organisation lost access; nothing more goes to it)
+affected_customer_withdrawn = Signal()

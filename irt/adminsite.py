@@ -1,10 +1,16 @@
 """Django admin behind the same sign-in as the site: password, lockout, then the second factor."""
 
+from functools import wraps
 from urllib.parse import urlencode
 
 from django.contrib import admin
+from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect
 from django.urls import reverse
+
+
+def _has_admin_rights(user) -> bool:
+    return bool(user.is_active and user.is_staff)
 
 
 class IRTAdminSite(admin.AdminSite):
@@ -16,7 +22,29 @@ class IRTAdminSite(admin.AdminSite):
         is_verified = getattr(request.user, "is_verified", None)
         return super().has_permission(request) and bool(is_verified and is_verified())
 
+    def admin_view(self, view, cacheable=False):
+        """Answer 403 to a signed-in user without admin rights, instead of sending them to sign in.
+
+        Sending them to the login page would loop: the site's login page returns a signed-in user
+        to ``next``, which is admin again.
+        """
+        guarded = super().admin_view(view, cacheable)
+
+        @wraps(guarded)
+        def inner(request, *args, **kwargs):
+            if request.user.is_authenticated and not _has_admin_rights(request.user):
+                raise PermissionDenied
+            return guarded(request, *args, **kwargs)
+
+        return inner
+
     def login(self, request, extra_context=None):
         """Send sign-ins to the site's login page, so admin has no second, weaker door."""
         next_url = request.GET.get("next") or reverse("admin:index", current_app=self.name)
+        user = request.user
+        if user.is_authenticated:
+            if not _has_admin_rights(user):
+                raise PermissionDenied
+            # Admin rights, but the second factor is still to come.
+            return redirect(f"{reverse('account:mfa-verify')}?{urlencode({'next': next_url})}")
         return redirect(f"{reverse('login')}?{urlencode({'next': next_url})}")

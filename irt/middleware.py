@@ -1,4 +1,8 @@
-"""Site-wide response headers that Django's SecurityMiddleware does not set."""
+"""Site-wide response headers: what Django's SecurityMiddleware does not set, and who may cache a page."""
+
+from django.conf import settings
+from django.utils.cache import cc_delim_re
+from django.views.decorators.cache import cache_control
 
 # No inline script or style anywhere in the templates, so the policy can stay strict.
 CONTENT_SECURITY_POLICY = "; ".join(
@@ -26,3 +30,73 @@ class SecurityHeadersMiddleware:
         response.headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
         response.headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
         return response
+
+
+# -- caching: public pages are the same for every reader -----------------------------------
+
+PUBLIC_PAGE_ATTR = "irt_public_page"
+SIGNED_IN_CACHE_CONTROL = "private, no-store"
+
+
+def public_page(*, max_age: int):
+    """Mark a view as a public page: ``Cache-Control: public``, and never a cookie set or varied on.
+
+    The mark is what ``CacheHeadersMiddleware`` and the account-security middleware read, so one
+    decorator decides that a page may be cached by a CDN and shared between readers.
+    """
+
+    def decorator(view_func):
+        view = cache_control(public=True, max_age=max_age)(view_func)
+        setattr(view, PUBLIC_PAGE_ATTR, True)
+        return view
+
+    return decorator
+
+
+def is_public_view(view_func) -> bool:
+    return bool(getattr(view_func, PUBLIC_PAGE_ATTR, False))
+
+
+def is_public_request(request) -> bool:
+    return bool(getattr(request, PUBLIC_PAGE_ATTR, False))
+
+
+class CacheHeadersMiddleware:
+    """Keep public pages free of cookies; make every signed-in response ``private, no-store``.
+
+    It sits outside the session, CSRF and message middleware so it sees their cookies and
+    ``Vary`` after they have added them.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if is_public_request(request):
+            # One cached copy serves everyone, so nothing in it may belong to one reader.
+            response.cookies.clear()
+            if response.has_header("Vary"):
+                kept = [value for value in cc_delim_re.split(response["Vary"]) if value and value.lower() != "cookie"]
+                if kept:
+                    response["Vary"] = ", ".join(kept)
+                else:
+                    del response["Vary"]
+        elif self._signed_in(request) and "no-store" not in response.get("Cache-Control", ""):
+            response["Cache-Control"] = SIGNED_IN_CACHE_CONTROL
+        return response
+
+    def process_view(self, request, view_func, view_args, view_kwargs):
+        setattr(request, PUBLIC_PAGE_ATTR, is_public_view(view_func))
+
+    @staticmethod
+    def _signed_in(request) -> bool:
+        session = getattr(request, "session", None)
+        if session is None:
+            return False
+        # Without a session cookie (and no sign-in during this request) the reader is anonymous:
+        # not asking keeps anonymous responses from loading the session.
+        if settings.SESSION_COOKIE_NAME not in request.COOKIES and not session.modified:
+            return False
+        user = getattr(request, "user", None)
+        return bool(user is not None and user.is_authenticated)

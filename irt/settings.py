@@ -52,6 +52,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Outside sessions, CSRF and messages, so it can keep their cookies off public pages.
+    "irt.middleware.CacheHeadersMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -126,9 +128,13 @@ IRT_STAFF_IDLE_MINUTES = env_int("IRT_STAFF_IDLE_MINUTES", 30, minimum=1)
 SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 12 * 3600, minimum=300)
 AXES_FAILURE_LIMIT = env_int("IRT_LOCKOUT_FAILURES", 5, minimum=1)
 AXES_COOLOFF_TIME = env_int("IRT_LOCKOUT_MINUTES", 15, minimum=1) / 60  # hours
-# Either a username or an address reaching the limit locks it, whichever comes first, so neither
-# one address guessing many passwords nor many addresses guessing one password get far.
-AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+# The lock is on a username *from one address*: wrong passwords typed elsewhere never lock the
+# owner out, and one person's typos do not lock out everyone behind the same NAT. An address
+# also has a ceiling of its own across all usernames (password spraying), enforced by
+# cases.lockout because axes gives all its lockout parameters one limit.
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+IRT_LOCKOUT_ADDRESS_FAILURES = env_int("IRT_LOCKOUT_ADDRESS_FAILURES", 50, minimum=1)
+AXES_HANDLER = "cases.lockout.LockoutHandler"
 AXES_RESET_ON_SUCCESS = False  # reset only after the second factor (cases.views.account)
 AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 AXES_LOCKOUT_CALLABLE = "cases.views.account.locked_out"
@@ -167,6 +173,8 @@ EMAIL_BACKEND = env_str(
     if EMAIL_HOST
     else "django.core.mail.backends.console.EmailBackend",
 )
+# Where django.core.mail.backends.filebased.EmailBackend writes (one file per connection).
+EMAIL_FILE_PATH = env_str("EMAIL_FILE_PATH", str(BASE_DIR / "var" / "mail"))
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "IRT <irt@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 

@@ -1,5 +1,6 @@
 from django.contrib import admin, messages
 
+from notifications.forms import WebhookEndpointAdminForm
 from notifications.models import Delivery, DeliveryAttempt, Notification, Preference, WebhookEndpoint
 from notifications.services import webhooks
 from notifications.services.delivery import retry_now
@@ -54,6 +55,7 @@ class DeliveryAdmin(admin.ModelAdmin):
 
 @admin.register(WebhookEndpoint)
 class WebhookEndpointAdmin(admin.ModelAdmin):
+    form = WebhookEndpointAdminForm
     list_display = ["organization", "url", "is_active", "disabled_reason", "created_at", "secret_rotated_at"]
     list_filter = ["is_active"]
     search_fields = ["organization__name", "url"]

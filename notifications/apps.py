@@ -8,6 +8,7 @@ class NotificationsConfig(AppConfig):
     def ready(self) -> None:
         from cases import hooks
         from notifications import receivers  # noqa: F401 - connects the signal receivers
-        from notifications.guards import unnotified_customer_blockers
+        from notifications.guards import delivered_to_organization, unnotified_customer_blockers
 
         hooks.register_close_blockers(unnotified_customer_blockers)
+        hooks.register_exposure_provider(delivered_to_organization)

@@ -6,7 +6,7 @@ from django.dispatch import receiver
 
 from cases import signals
 from cases.models import IncidentUpdate
-from notifications.models import Notification
+from notifications.models import Delivery, Notification
 from notifications.services import outbox
 
 Kind = Notification.Kind
@@ -17,6 +17,22 @@ def on_breach_declared(sender, *, case, by, **kwargs):
     # The notice needs customer text: it goes out with the first approved update, in either order.
     update = case.updates.filter(published_at__isnull=False).order_by("-published_at", "-id").first()
     outbox.notify_breach(case=case, update=update)
+
+
+@receiver(signals.affected_customer_confirmed, dispatch_uid="notifications.affected_customer_confirmed")
+def on_affected_customer_confirmed(sender, *, case, row, by, **kwargs):
+    # Confirmed after the declaration: its breach notice goes out now, with the latest approved update.
+    if case.breach_declared_at:
+        on_breach_declared(sender, case=case, by=by)
+
+
+@receiver(signals.affected_customer_withdrawn, dispatch_uid="notifications.affected_customer_withdrawn")
+def on_affected_customer_withdrawn(sender, *, case, row, by, **kwargs):
+    # Nothing more may reach a withdrawn organisation; the cancelled deliveries stay visible as dead.
+    Delivery.objects.filter(notification__case=case, organization=row.organization_id, status=Delivery.Status.PENDING).update(
+        status=Delivery.Status.DEAD, lease_until=None,
+        last_error=f"Cancelled: {row.organization} was withdrawn from the affected customers.",
+    )
 
 
 @receiver(signals.incident_update_published, dispatch_uid="notifications.update_published")

@@ -66,15 +66,15 @@ def delivery_list(request):
     _require_delivery_staff(request.user)
     status = request.GET.get("status", "")
     status = status if status in Delivery.Status.values else ""
-    page = Paginator(selectors.deliveries(status=status), PAGE_SIZE).get_page(request.GET.get("page"))
+    page = Paginator(selectors.deliveries(request.user, status=status), PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "notifications/deliveries.html",
-                  {"page": page, "status": status, "statuses": Delivery.Status.choices, "totals": selectors.delivery_totals()})
+                  {"page": page, "status": status, "statuses": Delivery.Status.choices, "totals": selectors.delivery_totals(request.user)})
 
 
 @staff_required
 def delivery_detail(request, delivery_id):
     _require_delivery_staff(request.user)
-    delivery = get_object_or_404(selectors.deliveries(), pk=delivery_id)
+    delivery = get_object_or_404(selectors.deliveries(request.user), pk=delivery_id)
     return render(request, "notifications/delivery_detail.html",
                   {"delivery": delivery, "attempts": delivery.attempt_log.order_by("at", "pk")})
 
@@ -83,7 +83,7 @@ def delivery_detail(request, delivery_id):
 @require_POST
 def delivery_retry(request, delivery_id):
     _require_delivery_staff(request.user)
-    delivery = get_object_or_404(selectors.deliveries(), pk=delivery_id)
+    delivery = get_object_or_404(selectors.deliveries(request.user), pk=delivery_id)
     if delivery.status == Delivery.Status.DELIVERED:
         messages.info(request, "This delivery was already delivered.")
     else:

@@ -140,8 +140,21 @@ class AffectedCustomerFactory(factory.django.DjangoModelFactory):
     impact_statement = "Objects in one bucket were read by an unknown party."
 
     @classmethod
-    def _create(cls, model_class, *args, case, by=None, **kwargs):
-        return breach.add_affected_customer(case=case, by=by or case.created_by, **kwargs)
+    def _create(cls, model_class, *args, case, by=None, confirm=True, confirmed_by=None, **kwargs):
+        """Add the row through the service and, unless ``confirm=False``, have a second person confirm it."""
+        by = by or case.created_by
+        row = breach.add_affected_customer(case=case, by=by, **kwargs)
+        if confirm:
+            row = breach.confirm_affected_customer(row=row, by=confirmed_by or _second_person(by))
+        return row
+
+
+def _second_person(by):
+    """Return someone other than ``by`` who may confirm customer-visible changes (the comms persona first)."""
+    from cases.models import User
+
+    others = User.objects.filter(is_active=True, groups__name__in=["Communications", "Incident managers"]).exclude(pk=by.pk)
+    return others.filter(username="comms").first() or others.order_by("pk").first() or CommsFactory()
 
 
 class DeadlineFactory(factory.django.DjangoModelFactory):

@@ -25,10 +25,18 @@ def test_admin_lists_and_searches_every_model(client, admin, populated, model):
     assert client.get(url, {"q": "IRT"}).status_code == 200
 
 
-def test_admin_cannot_be_opened_by_staff_without_admin_rights(client, manager):
-    client.force_login(manager)
-    response = client.get(reverse("admin:index"))
-    assert response.status_code == 302 and "/admin/login/" in response["Location"]
+@pytest.mark.parametrize("url_name", ["admin:index", "admin:login", "admin:cases_case_changelist"])
+def test_admin_answers_403_to_signed_in_users_without_admin_rights(client, manager, contoso_user, url_name):
+    for user in (manager, contoso_user):
+        client.force_login(user)
+        # Not a redirect to a login page that would send a signed-in user straight back here.
+        response = client.get(reverse(url_name), follow=True)
+        assert response.status_code == 403 and response.redirect_chain == []
+
+
+def test_admin_sends_signed_out_visitors_to_the_sites_sign_in(client, db):
+    response = client.get(reverse("admin:index"), follow=True)
+    assert response.status_code == 200 and response.request["PATH_INFO"] == reverse("login")
 
 
 def test_admin_close_action_goes_through_the_lifecycle_guards(client, admin, populated):

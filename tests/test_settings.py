@@ -93,3 +93,15 @@ def test_storage_options_come_from_json_and_bad_json_is_explained(monkeypatch):
     monkeypatch.setenv("X_JSON", "{bucket")
     with pytest.raises(ImproperlyConfigured, match="not valid JSON"):
         env_json("X_JSON", {})
+
+
+def test_file_email_backend_writes_to_email_file_path_from_the_environment(tmp_path):
+    result = subprocess.run(
+        [sys.executable, "manage.py", "sendtestemail", "someone@irt.example"], cwd=ROOT, capture_output=True, text=True,
+        timeout=60, env={**{k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "SECRET_KEY", "DEBUG")},
+                         "EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
+                         "EMAIL_FILE_PATH": str(tmp_path / "mail")},
+    )
+    assert result.returncode == 0, result.stderr
+    [written] = (tmp_path / "mail").iterdir()
+    assert "someone@irt.example" in written.read_text()

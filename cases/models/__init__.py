@@ -3,7 +3,7 @@
 from cases.models.accounts import Organization, User
 from cases.models.case import Case, CaseGroupObjectPermission, CaseUserObjectPermission, ReferenceCounter, Service
 from cases.models.communications import Acknowledgement, CustomerStatus, IncidentUpdate, PublishedReview, RepairItem
-from cases.models.customers import AffectedCustomer
+from cases.models.customers import AffectedCustomer, IncidentPageView, OutOfBandNotice
 from cases.models.deadlines import Deadline, DeadlineDelay
 from cases.models.evidence import Evidence, EvidenceAccess
 from cases.models.review import PostIncidentReview
@@ -25,7 +25,9 @@ __all__ = [
     "DeadlineDelay",
     "Evidence",
     "EvidenceAccess",
+    "IncidentPageView",
     "Organization",
+    "OutOfBandNotice",
     "PostIncidentReview",
     "ReferenceCounter",
     "SecurityEvent",

@@ -217,9 +217,7 @@ class Case(ConcurrentTransitionMixin, models.Model):
             reasons.append("A breach can be declared only while diagnosing or stabilizing.")
         if self.breach_declared_at:
             reasons.append("A breach was already declared on this case.")
-        if not self.affected_customers.filter(
-            models.Q(data_lost=True) | models.Q(data_altered=True) | models.Q(data_disclosed=True)
-        ).exists():
+        if not self.affected_customers.active().breached().exists():
             reasons.append("Add at least one affected customer whose data was lost, altered or disclosed.")
         return reasons
 

@@ -1,15 +1,54 @@
-"""Customers whose data a case affected."""
+"""Customers whose data a case affected, the out-of-band notices they got, and who read their page.
+
+Which rows count is asked in many places (access, the notice deadline, the close guard, the
+outbox, templates), so it is answered once, by ``AffectedCustomerQuerySet``.
+"""
 
 from django.conf import settings
 from django.db import models
+
+BREACH_IMPACT = models.Q(data_lost=True) | models.Q(data_altered=True) | models.Q(data_disclosed=True)
+
+
+class AffectedCustomerQuerySet(models.QuerySet):
+    def active(self):
+        """Rows not withdrawn."""
+        return self.filter(withdrawn_at__isnull=True)
+
+    def awaiting_confirmation(self):
+        """Active rows a second person has not confirmed yet: the organisation sees nothing."""
+        return self.active().filter(confirmed_at__isnull=True)
+
+    def confirmed(self):
+        """Active rows a second person confirmed: the organisation reads the incident page."""
+        return self.active().filter(confirmed_at__isnull=False)
+
+    def breached(self):
+        """Rows whose data was lost, altered or disclosed."""
+        return self.filter(BREACH_IMPACT)
+
+    def awaiting_notice(self):
+        """Confirmed breach rows without a delivered breach notice or an approved out-of-band notice."""
+        return self.confirmed().breached().filter(notified_at__isnull=True)
+
+    def visible_to(self, organization):
+        """The organisation's own row, if it may read the incident (at most one per case)."""
+        return self.confirmed().filter(organization=organization)
 
 
 class AffectedCustomer(models.Model):
     """An organisation affected by a case, and what happened to its data.
 
-    ``impact_statement`` is customer-visible; everything else on the case is internal.
-    ``notified_at`` is stamped when the organisation's breach notice is delivered.
+    ``impact_statement`` is the customer-visible text, the only one a customer page or notice
+    renders. An edit after confirmation waits in ``pending_impact_statement`` until a second
+    person confirms it. The organisation reads the incident only while the row is confirmed and
+    not withdrawn. ``notified_at`` is stamped when its breach notice is delivered or an
+    out-of-band notice is approved (``notified_via`` says which).
     """
+
+    class NotifiedVia(models.TextChoices):
+        DELIVERY = "delivery", "Delivered breach notice"
+        OUT_OF_BAND = "out_of_band", "Out-of-band notice"
 
     case = models.ForeignKey("cases.Case", on_delete=models.PROTECT, related_name="affected_customers")
     organization = models.ForeignKey("cases.Organization", on_delete=models.PROTECT, related_name="affected_by")
@@ -19,15 +58,41 @@ class AffectedCustomer(models.Model):
     impact_statement = models.TextField(
         blank=True, help_text="Shown to this customer. Describe their impact in words they can act on."
     )
-    confirmed_at = models.DateTimeField(null=True, blank=True)
-    notified_at = models.DateTimeField(null=True, blank=True)
     added_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     added_at = models.DateTimeField(auto_now_add=True)
+    # The last person who edited the row before it was confirmed: they cannot confirm it either.
+    edited_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    confirmed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    pending_impact_statement = models.TextField(blank=True)
+    pending_impact_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    pending_impact_at = models.DateTimeField(null=True, blank=True)
+    notified_at = models.DateTimeField(null=True, blank=True)
+    notified_via = models.CharField(max_length=20, choices=NotifiedVia.choices, blank=True)
+    withdrawn_at = models.DateTimeField(null=True, blank=True)
+    withdrawn_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    withdrawal_reason = models.TextField(blank=True)
+    # Who of the organisation opened the page or received a notice while it had access, found at withdrawal.
+    exposure = models.JSONField(default=list, blank=True)
+
+    objects = AffectedCustomerQuerySet.as_manager()
 
     class Meta:
-        ordering = ["organization__name"]
+        ordering = ["organization__name", "added_at"]
         constraints = [
-            models.UniqueConstraint(fields=["case", "organization"], name="one_affected_row_per_org_and_case")
+            models.UniqueConstraint(
+                fields=["case", "organization"], condition=models.Q(withdrawn_at__isnull=True),
+                name="one_active_affected_row_per_org_and_case",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(confirmed_by__isnull=True)
+                | (~models.Q(confirmed_by=models.F("added_by")) & (
+                    models.Q(edited_by__isnull=True) | ~models.Q(confirmed_by=models.F("edited_by")))),
+                name="affected_row_confirmer_is_not_author",
+                violation_error_message="Whoever added or edited an affected organisation cannot confirm it.",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -48,3 +113,82 @@ class AffectedCustomer(models.Model):
     @property
     def is_breach(self) -> bool:
         return bool(self.data_impacts)
+
+    @property
+    def is_withdrawn(self) -> bool:
+        return self.withdrawn_at is not None
+
+    @property
+    def is_confirmed(self) -> bool:
+        return self.confirmed_at is not None and not self.is_withdrawn
+
+    @property
+    def has_pending_impact(self) -> bool:
+        return self.pending_impact_by_id is not None
+
+    @property
+    def awaits_confirmation(self) -> bool:
+        """Return whether a second person has something to confirm on this row."""
+        return not self.is_withdrawn and (self.confirmed_at is None or self.has_pending_impact)
+
+    @property
+    def awaits_notice(self) -> bool:
+        return self.is_confirmed and self.is_breach and self.notified_at is None
+
+
+class OutOfBandNotice(models.Model):
+    """A breach notice given outside IRT (phone, letter, another system's email, a ticket).
+
+    Recorded by an incident manager, it meets the organisation's notice only when someone else
+    approves it: a note alone never keeps the promise.
+    """
+
+    class Channel(models.TextChoices):
+        PHONE = "phone", "Phone call"
+        LETTER = "letter", "Letter"
+        OTHER_EMAIL = "other_email", "Email from another system"
+        TICKET = "ticket", "Support ticket"
+
+    row = models.ForeignKey(AffectedCustomer, on_delete=models.PROTECT, related_name="out_of_band_notices")
+    channel = models.CharField(max_length=20, choices=Channel.choices)
+    person_reached = models.CharField(max_length=200, help_text="Name and role of the person at the organisation.")
+    reached_at = models.DateTimeField("Reached at (UTC)")
+    evidence_reference = models.CharField(
+        max_length=300, help_text="Where the proof is: call log id, letter tracking number, ticket number, message id."
+    )
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    recorded_at = models.DateTimeField(auto_now_add=True)
+    approved_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    approved_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["recorded_at", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(approved_by__isnull=True) | ~models.Q(approved_by=models.F("recorded_by")),
+                name="out_of_band_notice_approver_is_not_recorder",
+                violation_error_message="Whoever recorded an out-of-band notice cannot approve it.",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Out-of-band notice to {self.row.organization} by {self.get_channel_display().lower()}"
+
+    @property
+    def is_approved(self) -> bool:
+        return self.approved_at is not None
+
+
+class IncidentPageView(models.Model):
+    """The first time a customer user opened an incident page: who of an organisation saw it."""
+
+    case = models.ForeignKey("cases.Case", on_delete=models.PROTECT, related_name="page_views")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    organization = models.ForeignKey("cases.Organization", on_delete=models.PROTECT, related_name="+")
+    viewed_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["case", "user"], name="one_first_page_view_per_user_and_case")]
+
+    def __str__(self) -> str:
+        return f"{self.user} opened {self.case.reference}"

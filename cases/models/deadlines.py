@@ -16,6 +16,8 @@ class Deadline(models.Model):
     started_at = models.DateTimeField()
     due_at = models.DateTimeField()
     met_at = models.DateTimeField(null=True, blank=True)
+    # The customer notice was met with at least one approved out-of-band notice, not only deliveries.
+    met_out_of_band = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["due_at"]

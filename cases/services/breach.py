@@ -1,33 +1,48 @@
-"""Affected customers, breach declaration and the deadlines it starts."""
+"""Affected customers, breach declaration and the deadlines it starts.
+
+No single person can expose an incident: a row someone adds reaches the organisation only
+when a second person (incident manager or Communications) confirms it, and an impact
+statement changed after confirmation waits for the same. Notices are in ``notices``.
+"""
 
 from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
 
-from cases import access, signals
+from cases import access, hooks, signals
 from cases.exceptions import ActionRefused, NotAllowed
-from cases.models import AffectedCustomer, Case, Deadline, DeadlineDelay, TimelineEvent
+from cases.models import AffectedCustomer, Case, Deadline, DeadlineDelay, IncidentPageView, TimelineEvent
+from cases.services import notices, tasks
 from cases.services.timeline import append_event, lock_case, lock_for_work, record_refusal
-
-
-BREACH_ROWS = Q(data_lost=True) | Q(data_altered=True) | Q(data_disclosed=True)
 
 
 def _impact_words(row: AffectedCustomer) -> str:
     return ", ".join(row.data_impacts) or "no data impact recorded"
 
 
+def _check_confirmer(case: Case, by) -> None:
+    if not access.can_view_case(by, case) or not (access.can_manage_case(case, by) or access.can_approve_communication(by)):
+        raise NotAllowed("Only an incident manager or a communications reviewer can confirm an affected organisation.")
+
+
+def _lock_row(row: AffectedCustomer, case: Case) -> AffectedCustomer:
+    row = AffectedCustomer.objects.select_for_update().select_related("organization").get(pk=row.pk, case=case)
+    if row.is_withdrawn:
+        raise ActionRefused(f"{row.organization} was withdrawn from the affected customers; add them again if they are affected.")
+    return row
+
+
 @transaction.atomic
 def add_affected_customer(
     *, case: Case, by, organization, data_lost=False, data_altered=False, data_disclosed=False, impact_statement=""
 ) -> AffectedCustomer:
+    """Record an organisation as affected, awaiting a second person's confirmation before it sees anything."""
     locked = lock_for_work(case, by)
     if not locked.is_open:
         raise ActionRefused("The case is closed; reopen it before recording another affected customer.")
-    if locked.affected_customers.filter(organization=organization).exists():
+    if locked.affected_customers.active().filter(organization=organization).exists():
         raise ActionRefused(f"{organization} is already listed as affected.")
     row = AffectedCustomer.objects.create(
         case=locked,
@@ -36,39 +51,158 @@ def add_affected_customer(
         data_altered=data_altered,
         data_disclosed=data_disclosed,
         impact_statement=impact_statement.strip(),
-        confirmed_at=timezone.now() if (data_lost or data_altered or data_disclosed) else None,
         added_by=by,
     )
-    access.grant_incident_access(locked, organization)
     append_event(
         case=locked,
         actor=by,
         kind=TimelineEvent.Kind.CUSTOMER_ADDED,
-        text=f"{organization} affected: data {_impact_words(row)}.",
+        text=f"{organization} affected: data {_impact_words(row)}. Awaiting confirmation by a second person.",
         data={"organization": organization.slug, "impacts": row.data_impacts},
     )
     return row
 
 
 @transaction.atomic
-def remove_affected_customer(*, row: AffectedCustomer, by, reason: str) -> None:
+def edit_affected_customer(
+    *, row: AffectedCustomer, by, data_lost: bool, data_altered: bool, data_disclosed: bool, impact_statement: str
+) -> AffectedCustomer:
+    """Change what happened to an organisation's data; a confirmed row's new impact text awaits confirmation."""
     locked = lock_for_work(row.case, by)
-    if not reason.strip():
-        raise ActionRefused("Say why this customer is no longer considered affected.")
-    if locked.breach_declared_at:
-        raise ActionRefused(
-            "A breach was declared with this customer affected; correct their impact statement instead of removing them."
-        )
-    organization = row.organization
-    row.delete()
-    access.revoke_incident_access(locked, organization)
+    row = _lock_row(row, locked)
+    impact_statement = impact_statement.strip()
+    before = row.data_impacts
+    row.data_lost, row.data_altered, row.data_disclosed = data_lost, data_altered, data_disclosed
+    fields = ["data_lost", "data_altered", "data_disclosed"]
+    changes = []
+    if row.data_impacts != before:
+        changes.append(f"data {_impact_words(row)} (was: {', '.join(before) or 'no data impact'})")
+    if row.confirmed_at is None:
+        # Nothing is visible yet: the text changes in place, and the editor may not confirm it.
+        if impact_statement != row.impact_statement:
+            row.impact_statement = impact_statement
+            changes.append("impact statement changed")
+        row.edited_by = by
+        fields += ["impact_statement", "edited_by"]
+    elif impact_statement != (row.pending_impact_statement if row.has_pending_impact else row.impact_statement):
+        if impact_statement == row.impact_statement:
+            row.pending_impact_statement, row.pending_impact_by, row.pending_impact_at = "", None, None
+            changes.append("pending impact statement edit dropped")
+        else:
+            row.pending_impact_statement, row.pending_impact_by, row.pending_impact_at = impact_statement, by, timezone.now()
+            changes.append("impact statement edit awaiting confirmation by a second person")
+        fields += ["pending_impact_statement", "pending_impact_by", "pending_impact_at"]
+    if not changes:
+        raise ActionRefused("Nothing changed.")
+    row.save(update_fields=fields)
     append_event(
         case=locked,
         actor=by,
-        kind=TimelineEvent.Kind.CUSTOMER_REMOVED,
-        text=f"{organization} removed from affected customers: {reason.strip()}",
-        data={"organization": organization.slug, "reason": reason.strip()},
+        kind=TimelineEvent.Kind.CUSTOMER_CHANGED,
+        text=f"{row.organization}: {'; '.join(changes)}.",
+        data={"organization": row.organization.slug, "impacts": row.data_impacts},
     )
+    notices.meet_customer_notice_if_done(case=locked, by=by)
+    return row
+
+
+@transaction.atomic
+def confirm_affected_customer(*, row: AffectedCustomer, by) -> AffectedCustomer:
+    """Confirm what awaits a second person on the row: the row itself (granting access) or its new impact text."""
+    locked = lock_case(row.case)
+    _check_confirmer(locked, by)
+    row = _lock_row(row, locked)
+    if row.confirmed_at is None:
+        if by.pk in (row.added_by_id, row.edited_by_id):
+            raise ActionRefused(f"You added or edited {row.organization}; someone else must confirm it.")
+        row.confirmed_by, row.confirmed_at = by, timezone.now()
+        row.save(update_fields=["confirmed_by", "confirmed_at"])
+        access.grant_incident_access(locked, row.organization)
+        append_event(
+            case=locked,
+            actor=by,
+            kind=TimelineEvent.Kind.CUSTOMER_CONFIRMED,
+            text=f"{row.organization} confirmed as affected (data {_impact_words(row)}); they can now read the incident page.",
+            data={"organization": row.organization.slug, "impacts": row.data_impacts},
+        )
+        signals.affected_customer_confirmed.send(sender=Case, case=locked, row=row, by=by)
+        return row
+    if not row.has_pending_impact:
+        raise ActionRefused(f"{row.organization} is already confirmed; nothing awaits confirmation.")
+    if row.pending_impact_by_id == by.pk:
+        raise ActionRefused("You wrote this impact statement; someone else must confirm it.")
+    row.impact_statement = row.pending_impact_statement
+    row.pending_impact_statement, row.pending_impact_by, row.pending_impact_at = "", None, None
+    row.save(update_fields=["impact_statement", "pending_impact_statement", "pending_impact_by", "pending_impact_at"])
+    append_event(
+        case=locked,
+        actor=by,
+        kind=TimelineEvent.Kind.CUSTOMER_CONFIRMED,
+        text=f"New impact statement for {row.organization} confirmed; the customer now reads it.",
+        data={"organization": row.organization.slug, "impact_statement": True},
+    )
+    return row
+
+
+def _exposure(row: AffectedCustomer) -> list[dict]:
+    """Return who of the organisation opened the page or received a notice while it had access."""
+    if row.confirmed_at is None:
+        return []
+    found = [
+        {"who": view.user.get_username(), "what": "opened the incident page", "at": view.viewed_at}
+        for view in IncidentPageView.objects.filter(
+            case=row.case_id, organization=row.organization_id, viewed_at__gte=row.confirmed_at
+        ).select_related("user")
+    ]
+    found += hooks.exposure(row, row.confirmed_at)
+    found.sort(key=lambda item: item["at"])
+    return [{**item, "at": item["at"].isoformat()} for item in found]
+
+
+@transaction.atomic
+def withdraw_affected_customer(*, row: AffectedCustomer, by, reason: str) -> AffectedCustomer:
+    """Withdraw a wrong row: revoke access at once, keep the row, and turn any exposure into a task."""
+    locked = lock_for_work(row.case, by)
+    reason = reason.strip()
+    if not reason:
+        raise ActionRefused("Say why this customer is no longer considered affected.")
+    if not locked.is_open:
+        raise ActionRefused("The case is closed; reopen it before withdrawing an affected customer.")
+    row = _lock_row(row, locked)
+    now = timezone.now()
+    row.exposure = _exposure(row)
+    row.withdrawn_at, row.withdrawn_by, row.withdrawal_reason = now, by, reason
+    row.save(update_fields=["withdrawn_at", "withdrawn_by", "withdrawal_reason", "exposure"])
+    access.revoke_incident_access(locked, row.organization)
+    exposed = "; ".join(f"{item['who']} {item['what']} at {item['at'][:16].replace('T', ' ')} UTC" for item in row.exposure)
+    append_event(
+        case=locked,
+        actor=by,
+        kind=TimelineEvent.Kind.CUSTOMER_WITHDRAWN,
+        text=f"{row.organization} withdrawn from affected customers: {reason}"
+        + (f" While it had access: {exposed}." if exposed else " Nobody of the organisation saw the incident."),
+        data={"organization": row.organization.slug, "reason": reason, "exposure": row.exposure},
+    )
+    signals.affected_customer_withdrawn.send(sender=Case, case=locked, row=row, by=by)
+    if row.exposure:
+        tasks.add_task(
+            case=locked, by=by, mandatory=True,
+            title=f"Privacy event: handle exposure of {locked.reference} to {row.organization}"[:200],
+        )
+    notices.meet_customer_notice_if_done(case=locked, by=by)
+    return row
+
+
+def record_incident_page_view(*, case: Case, user) -> None:
+    """Remember the first time a customer user opened the incident page (for exposure reports).
+
+    One indexed read per page view, one insert per user and case; a concurrent first view
+    loses the unique-constraint race quietly.
+    """
+    if not IncidentPageView.objects.filter(case=case, user=user).exists():
+        IncidentPageView.objects.bulk_create(
+            [IncidentPageView(case=case, user=user, organization_id=user.organization_id)], ignore_conflicts=True
+        )
 
 
 def declare_breach(*, case: Case, by, note: str, expected_version: int | None = None) -> Case:
@@ -93,7 +227,7 @@ def declare_breach(*, case: Case, by, note: str, expected_version: int | None = 
                 started_at=now,
                 due_at=now + timedelta(hours=settings.IRT_NOTIFY_WITHIN_HOURS),
             )
-            organizations = [row.organization.name for row in locked.affected_customers.select_related("organization") if row.is_breach]
+            organizations = [row.organization.name for row in locked.affected_customers.active().breached().select_related("organization")]
             append_event(
                 case=locked,
                 actor=by,
@@ -107,41 +241,6 @@ def declare_breach(*, case: Case, by, note: str, expected_version: int | None = 
     except (ActionRefused, NotAllowed) as refusal:
         record_refusal(case=case, actor=by, action="Declare breach", reasons=getattr(refusal, "reasons", [str(refusal)]))
         raise
-
-
-@transaction.atomic
-def record_customer_notified(*, row: AffectedCustomer, by, how: str, at=None) -> AffectedCustomer:
-    """Record that an affected organisation received its breach notice; meet the deadline when all have."""
-    locked = lock_case(row.case)
-    if by is not None and not access.can_work_on_case(locked, by):
-        raise NotAllowed("You can read this case but not change it.")
-    row = AffectedCustomer.objects.select_for_update().get(pk=row.pk)
-    if row.notified_at:
-        return row
-    row.notified_at = at or timezone.now()
-    row.save(update_fields=["notified_at"])
-    append_event(
-        case=locked,
-        actor=by,
-        kind=TimelineEvent.Kind.CUSTOMER_NOTIFIED,
-        text=f"{row.organization} notified ({how}).",
-        data={"organization": row.organization.slug, "how": how},
-    )
-    # One query, not a walk over every row: a large breach notifies thousands of organisations.
-    pending = locked.affected_customers.filter(BREACH_ROWS, notified_at__isnull=True).exists()
-    deadline = locked.deadlines.filter(kind=Deadline.Kind.CUSTOMER_NOTICE, met_at__isnull=True).first()
-    if deadline and not pending:
-        deadline.met_at = row.notified_at
-        deadline.save(update_fields=["met_at"])
-        append_event(
-            case=locked,
-            actor=by,
-            kind=TimelineEvent.Kind.DEADLINE_MET,
-            text=f"{deadline.get_kind_display()} deadline met"
-            f"{' late' if deadline.met_at > deadline.due_at else ''}: every affected customer notified.",
-            data={"deadline": deadline.kind, "late": deadline.met_at > deadline.due_at},
-        )
-    return row
 
 
 @transaction.atomic

@@ -113,6 +113,16 @@ def _custody(*, evidence: Evidence, action: str, by, event, sha256: str = "", no
     )
 
 
+def _origin_data(client_address: str | None, user_agent: str) -> dict:
+    return {"client_address": client_address, "user_agent": user_agent[:255]} if client_address or user_agent else {}
+
+
+def _origin_note(client_address: str | None, user_agent: str) -> str:
+    if not client_address and not user_agent:
+        return ""
+    return f"Requested from {client_address or 'an unknown address'} with {user_agent[:255] or 'no user agent'}."
+
+
 def add_evidence(
     *,
     case: Case,
@@ -191,8 +201,12 @@ def _record_added(*, case: Case, by, stored_name: str, original_name: str, size:
 
 
 @transaction.atomic
-def record_download(*, evidence: Evidence, by) -> EvidenceAccess:
-    """Record that ``by`` is about to receive the item's bytes; call before streaming them."""
+def record_download(*, evidence: Evidence, by, client_address: str | None = None, user_agent: str = "") -> EvidenceAccess:
+    """Record that ``by`` is about to receive the item's bytes; call before streaming them.
+
+    ``client_address`` and ``user_agent`` name the request that asked for them, so the custody
+    trail says where the copy went, not only whose session sent it.
+    """
     # Permission is asked of the locked row: membership may have changed since the caller read it.
     locked = lock_case(evidence.case)
     _require_view(locked, by)
@@ -202,9 +216,10 @@ def record_download(*, evidence: Evidence, by) -> EvidenceAccess:
     event = append_event(
         case=locked, actor=by, kind=Action.DOWNLOADED,
         text=f"Evidence downloaded: {evidence.label} {evidence.display_name}.",
-        data={"evidence": evidence.pk, "sha256": evidence.sha256},
+        data={"evidence": evidence.pk, "sha256": evidence.sha256, **_origin_data(client_address, user_agent)},
     )
-    return _custody(evidence=evidence, action=Action.DOWNLOADED, by=by, event=event)
+    return _custody(evidence=evidence, action=Action.DOWNLOADED, by=by, event=event,
+                    note=_origin_note(client_address, user_agent))
 
 
 def _describe_mismatch(evidence: Evidence, seen: tuple[str, int] | None) -> str:
@@ -330,7 +345,7 @@ def supersede_evidence(*, evidence: Evidence, by, reason: str) -> Evidence:
 
 
 @transaction.atomic
-def record_export(*, case: Case, by) -> list[Evidence]:
+def record_export(*, case: Case, by, client_address: str | None = None, user_agent: str = "") -> list[Evidence]:
     """Record an export of every item of the case and return them; call before building the archive."""
     locked = lock_case(case)
     _require_view(locked, by)
@@ -340,13 +355,15 @@ def record_export(*, case: Case, by) -> list[Evidence]:
     purged = [item for item in items if item.is_purged]
     total = sum(item.size for item in items if not item.is_purged)
     text = f"Evidence exported: {len(items)} item{'s' if len(items) != 1 else ''}, {total:,} bytes, as a zip archive with a manifest."
-    data = {"evidence": [item.pk for item in items], "bytes": total}
+    data = {"evidence": [item.pk for item in items], "bytes": total, **_origin_data(client_address, user_agent)}
     if purged:
         text += " Purged, listed without a file: " + ", ".join(item.label for item in purged) + "."
         data["purged"] = [item.pk for item in purged]
     event = append_event(case=locked, actor=by, kind=Action.EXPORTED, text=text, data=data)
     for item in items:
-        note = "Record only: the stored bytes were purged." if item.is_purged else ""
+        note = " ".join(filter(None, [
+            "Record only: the stored bytes were purged." if item.is_purged else "", _origin_note(client_address, user_agent),
+        ]))
         _custody(evidence=item, action=Action.EXPORTED, by=by, event=event, note=note)
     return items
 

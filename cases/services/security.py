@@ -67,11 +67,94 @@ def end_all_sessions(user) -> None:
     user.refresh_from_db(fields=["session_generation"])
 
 
-def reset_failures(*, username: str) -> None:
-    """Forget the failed attempts of a username once its owner has fully signed in."""
+def end_other_sessions(user, *, request=None) -> None:
+    """End every session of the user except the one of ``request`` (which gets a new key)."""
+    from django.contrib.auth import update_session_auth_hash
+
+    end_all_sessions(user)
+    if request is not None and hasattr(request, "session"):
+        update_session_auth_hash(request, user)
+
+
+def reset_failures(*, username: str, request=None) -> None:
+    """Forget the failed attempts of a username once its owner has fully signed in.
+
+    With a request, only the failures from its address go: the lock is per username and address,
+    and the owner signing in here says nothing about guesses made from elsewhere.
+    """
     from axes.handlers.proxy import AxesProxyHandler
 
-    AxesProxyHandler.reset_attempts(username=username)
+    address = client_ip(request) if request is not None else None
+    AxesProxyHandler.reset_attempts(username=username, ip_address=address)
+
+
+def sign_in_past_lock(*, request, username: str, password: str, token: str):
+    """Return ``(user, device)`` when the password and a second factor both match, else None.
+
+    This is the way through a username lock for its owner: the lock stops passwords alone, not
+    someone who also holds the second factor. Both are checked together, so a locked-out attacker
+    cannot learn whether a password was right. A failure counts like a wrong password; an address
+    over its ceiling (``IRT_LOCKOUT_ADDRESS_FAILURES``) is refused without checking anything.
+    """
+    from axes.handlers.proxy import AxesProxyHandler
+    from django.contrib.auth.backends import ModelBackend
+    from django.contrib.auth.signals import user_login_failed
+
+    from cases.lockout import address_ceiling_reached
+
+    username = str(username or "")[:150]
+    AxesProxyHandler.update_request(request)
+    found = None
+    if address_ceiling_reached(request):
+        request.axes_locked_out = True
+    else:
+        # ModelBackend directly: the axes backend would refuse the locked username before this.
+        user = ModelBackend().authenticate(request, username=username, password=password)
+        if user is not None and has_mfa(user):
+            device = verify_second_factor(user=user, token=token)
+            if device is not None:
+                found = (user, device)
+    if found is None:
+        user_login_failed.send(sender=__name__, credentials={"username": username}, request=request)
+    return found
+
+
+# -- password reset ----------------------------------------------------------------------------
+
+
+@transaction.atomic
+def request_password_reset(*, email: str, request=None) -> None:
+    """Record a reset request and queue the email; the worker looks the address up.
+
+    The request does the same work whatever the address (no user lookup, no mail), so neither the
+    answer nor its timing says whether an account has it.
+    """
+    from cases import tasks
+
+    record_event(SecurityEvent.Kind.PASSWORD_RESET_REQUESTED, request=request, username=email[:150])
+    transaction.on_commit(lambda: tasks.enqueue_password_reset(email))
+
+
+def send_password_reset(*, email: str) -> int:
+    """Email a reset link (built on ``IRT_SITE_URL``) to each active account with ``email``; return how many."""
+    from urllib.parse import urlsplit
+
+    from django.contrib.auth.forms import PasswordResetForm
+
+    form = PasswordResetForm({"email": email})
+    if not form.is_valid():
+        return 0
+    users = list(form.get_users(form.cleaned_data["email"]))
+    if not users:
+        return 0
+    site = urlsplit(settings.IRT_SITE_URL)
+    form.save(
+        domain_override=site.netloc, use_https=site.scheme == "https",
+        email_template_name="registration/password_reset_email.txt",
+        subject_template_name="registration/password_reset_subject.txt",
+        extra_email_context={"site_url": settings.IRT_SITE_URL},
+    )
+    return len(users)
 
 
 # -- the second factor -------------------------------------------------------------------------
@@ -127,6 +210,8 @@ def confirm_totp_enrolment(*, user, token: str, request=None) -> tuple[object, l
     device.confirmed = True
     device.save(update_fields=["confirmed"])
     codes = create_backup_codes(user=user, request=request, record=False)
+    # Sessions opened with the password alone (perhaps by whoever else knows it) end here.
+    end_other_sessions(user, request=request)
     record_event(SecurityEvent.Kind.MFA_ENROLLED, request=request, user=user)
     return device, codes
 

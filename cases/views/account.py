@@ -7,7 +7,7 @@ import django_otp
 from axes.handlers.proxy import AxesProxyHandler
 from django import forms
 from django.contrib import messages
-from django.contrib.auth import logout
+from django.contrib.auth import login, logout
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.signals import user_login_failed
 from django.contrib.auth.views import PasswordResetConfirmView, PasswordResetView
@@ -53,10 +53,14 @@ def _landing(request) -> str:
 
 def locked_out(request, original_response=None, credentials=None):
     """Answer a locked-out username or address: the same page whether or not the account exists."""
-    from django.conf import settings
-
     if request.user.is_authenticated:
         logout(request)
+    return _locked_page(request)
+
+
+def _locked_page(request):
+    from django.conf import settings
+
     minutes = int(settings.AXES_COOLOFF_TIME * 60)
     return render(request, "registration/locked_out.html", {"minutes": minutes}, status=429)
 
@@ -84,7 +88,7 @@ def mfa_verify(request):
             django_otp.login(request, device)
             # A new privilege level gets a new session key, as a sign-in does.
             request.session.cycle_key()
-            security.reset_failures(username=user.get_username())
+            security.reset_failures(username=user.get_username(), request=request)
             security.record_event(SecurityEvent.Kind.MFA_VERIFIED, request=request, user=user,
                                   detail=type(device).__name__)
             if device.name == security.BACKUP_DEVICE_NAME:
@@ -125,10 +129,10 @@ def mfa_setup(request):
         result = security.confirm_totp_enrolment(user=user, token=form.cleaned_data["otp_token"], request=request)
         if result is not None:
             confirmed, codes = result
+            # The service has ended the user's other sessions and given this one a new key.
             django_otp.login(request, confirmed)
-            request.session.cycle_key()
             request.session[MFA_REQUIRED_KEY] = True
-            security.reset_failures(username=user.get_username())
+            security.reset_failures(username=user.get_username(), request=request)
             return render(request, "registration/mfa_backup_codes.html", {
                 "codes": codes, "next": _next_url(request, _landing(request)), "first_time": True,
             })
@@ -187,6 +191,37 @@ def mfa_disable(request):
     return redirect("account:mfa-setup")
 
 
+class LockedSignInForm(forms.Form):
+    username = forms.CharField(max_length=150)
+    password = forms.CharField(max_length=4096, strip=False)
+    otp_token = forms.CharField(max_length=64, strip=True)
+
+
+@never_cache
+@require_POST
+def sign_in_with_code(request):
+    """Let the owner of a locked username through with the password and a second-factor code together.
+
+    Every refusal is the lockout page, word for word, whether the account exists or not.
+    """
+    form = LockedSignInForm(request.POST)
+    found = None
+    if form.is_valid():
+        found = security.sign_in_past_lock(request=request, username=form.cleaned_data["username"],
+                                           password=form.cleaned_data["password"],
+                                           token=form.cleaned_data["otp_token"])
+    if found is None:
+        return _locked_page(request)
+    user, device = found
+    login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+    django_otp.login(request, device)
+    request.session.cycle_key()
+    security.reset_failures(username=user.get_username(), request=request)
+    security.record_event(SecurityEvent.Kind.MFA_VERIFIED, request=request, user=user,
+                          detail=f"{type(device).__name__}, past the username lock")
+    return redirect(_landing(request))
+
+
 class ThrottledPasswordResetView(PasswordResetView):
     """Django's password reset, throttled per address and per email, saying the same thing every time.
 
@@ -208,8 +243,9 @@ class ThrottledPasswordResetView(PasswordResetView):
         if not all(_within_rate(key, limit) for key, limit in keys):
             security.record_event(SecurityEvent.Kind.PASSWORD_RESET_THROTTLED, request=self.request, username=email[:150])
             return HttpResponseRedirect(self.get_success_url())
-        security.record_event(SecurityEvent.Kind.PASSWORD_RESET_REQUESTED, request=self.request, username=email[:150])
-        return super().form_valid(form)
+        # The worker sends the email (with a link on IRT_SITE_URL, never on this request's Host).
+        security.request_password_reset(email=email, request=self.request)
+        return HttpResponseRedirect(self.get_success_url())
 
 
 class AuditedPasswordResetConfirmView(PasswordResetConfirmView):

@@ -6,18 +6,20 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from cases import access
 from cases.forms import (
+    AffectedCustomerEditForm,
     AffectedCustomerForm,
     DeclareBreachForm,
     DelayRequestForm,
     MemberForm,
     NoteForm,
+    OutOfBandNoticeForm,
     OwnerForm,
     ReasonForm,
     TaskForm,
     TransitionForm,
 )
-from cases.models import AffectedCustomer, Deadline, DeadlineDelay, Task, User
-from cases.services import breach, lifecycle, review, tasks, timeline
+from cases.models import AffectedCustomer, Deadline, DeadlineDelay, OutOfBandNotice, Task, User
+from cases.services import breach, lifecycle, notices, review, tasks, timeline
 from cases.services import cases as case_services
 from cases.views.helpers import form_errors_to_messages, run_service, staff_required
 
@@ -57,7 +59,7 @@ def declare_breach(request, reference):
         ):
             return redirect(case)
         return redirect(case)
-    affected = case.affected_customers.select_related("organization")
+    affected = case.affected_customers.active().select_related("organization")
     return render(
         request,
         "cases/declare_breach.html",
@@ -138,14 +140,22 @@ def toggle_task(request, reference, task_id):
     return redirect(case)
 
 
+def _warn_without_impact(request, data) -> None:
+    if not (data["data_lost"] or data["data_altered"] or data["data_disclosed"]):
+        messages.warning(request, "No data impact is ticked: this customer will not count as breached "
+                                  "and gets no breach notice. Tick lost, altered or disclosed if their data was affected.")
+
+
 @staff_required
 @require_POST
 def add_customer(request, reference):
     case = access.get_case_for(request.user, reference, write=True)
     form = AffectedCustomerForm(request.POST)
     if form.is_valid():
-        run_service(request, breach.add_affected_customer, success="Affected customer added.", case=case,
-                    by=request.user, **form.cleaned_data)
+        if run_service(request, breach.add_affected_customer,
+                       success="Affected customer added. It awaits confirmation by an incident manager or Communications.",
+                       case=case, by=request.user, **form.cleaned_data):
+            _warn_without_impact(request, form.cleaned_data)
     else:
         form_errors_to_messages(request, form)
     return redirect(case)
@@ -153,13 +163,40 @@ def add_customer(request, reference):
 
 @staff_required
 @require_POST
-def remove_customer(request, reference, row_id):
+def edit_customer(request, reference, row_id):
+    case = access.get_case_for(request.user, reference, write=True)
+    row = get_object_or_404(AffectedCustomer, pk=row_id, case=case)
+    form = AffectedCustomerEditForm(request.POST)
+    if form.is_valid():
+        if run_service(request, breach.edit_affected_customer, success=f"{row.organization} updated.", row=row,
+                       by=request.user, **form.cleaned_data):
+            _warn_without_impact(request, form.cleaned_data)
+    else:
+        form_errors_to_messages(request, form)
+    return redirect(case)
+
+
+@staff_required
+@require_POST
+def confirm_customer(request, reference, row_id):
+    case = access.get_case_for(request.user, reference)
+    row = get_object_or_404(AffectedCustomer, pk=row_id, case=case)
+    run_service(request, breach.confirm_affected_customer, success=f"{row.organization} confirmed.", row=row, by=request.user)
+    return redirect(case)
+
+
+@staff_required
+@require_POST
+def withdraw_customer(request, reference, row_id):
     case = access.get_case_for(request.user, reference, write=True)
     row = get_object_or_404(AffectedCustomer, pk=row_id, case=case)
     form = ReasonForm(request.POST)
     if form.is_valid():
-        run_service(request, breach.remove_affected_customer, success="Affected customer removed.", row=row,
-                    by=request.user, reason=form.cleaned_data["reason"])
+        withdrawn = run_service(request, breach.withdraw_affected_customer, success=f"{row.organization} withdrawn; their access is revoked.",
+                                row=row, by=request.user, reason=form.cleaned_data["reason"])
+        if withdrawn and withdrawn.exposure:
+            messages.warning(request, f"{row.organization} saw or received this incident while it had access: "
+                                      "a mandatory privacy-event task was added.")
     else:
         messages.error(request, "Say why this customer is no longer considered affected.")
     return redirect(case)
@@ -167,15 +204,25 @@ def remove_customer(request, reference, row_id):
 
 @staff_required
 @require_POST
-def mark_notified(request, reference, row_id):
+def record_notice(request, reference, row_id):
     case = access.get_case_for(request.user, reference, write=True)
     row = get_object_or_404(AffectedCustomer, pk=row_id, case=case)
-    form = ReasonForm(request.POST)
+    form = OutOfBandNoticeForm(request.POST)
     if form.is_valid():
-        run_service(request, breach.record_customer_notified, success=f"{row.organization} recorded as notified.",
-                    row=row, by=request.user, how=form.cleaned_data["reason"])
+        run_service(request, notices.record_out_of_band_notice,
+                    success="Out-of-band notice recorded; someone else must approve it before it counts.",
+                    row=row, by=request.user, **form.cleaned_data)
     else:
-        messages.error(request, "Say how the customer was notified (for example: phone call with their CISO).")
+        form_errors_to_messages(request, form)
+    return redirect(case)
+
+
+@staff_required
+@require_POST
+def approve_notice(request, reference, notice_id):
+    case = access.get_case_for(request.user, reference)
+    notice = get_object_or_404(OutOfBandNotice, pk=notice_id, row__case=case)
+    run_service(request, notices.approve_out_of_band_notice, success="Out-of-band notice approved.", notice=notice, by=request.user)
     return redirect(case)
 
 

@@ -1,11 +1,12 @@
 """Staff pages for what customers read: drafting and approving updates, the customer review, repairs."""
 
 from django.contrib import messages
+from django.core.exceptions import BadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
 from cases import access
-from cases.forms import IncidentUpdateForm, PublishedReviewForm, RepairItemForm, RepairStatusForm
+from cases.forms import CorrectionForm, IncidentUpdateForm, PublishedReviewForm, RepairItemForm, RepairStatusForm
 from cases.models import IncidentUpdate, PublishedReview, RepairItem
 from cases.services import communications
 from cases.views.helpers import form_errors_to_messages, run_service, staff_required
@@ -15,11 +16,10 @@ from cases.views.helpers import form_errors_to_messages, run_service, staff_requ
 @require_http_methods(["GET", "POST"])
 def update_new(request, reference):
     case = access.get_case_for(request.user, reference, write=True)
-    corrects = None
-    if request.GET.get("corrects") or request.POST.get("corrects"):
-        corrects = get_object_or_404(
-            IncidentUpdate, pk=request.GET.get("corrects") or request.POST.get("corrects"), case=case, published_at__isnull=False
-        )
+    choice = CorrectionForm({"corrects": request.POST.get("corrects") or request.GET.get("corrects") or ""}, case=case)
+    if not choice.is_valid():
+        raise BadRequest("There is no such published update of this case to correct.")
+    corrects = choice.cleaned_data["corrects"]
     latest = case.updates.filter(published_at__isnull=False).order_by("-published_at").first()
     source = corrects or latest
     initial = {name: getattr(source, name) for name in communications.UPDATE_FIELDS} if source else {

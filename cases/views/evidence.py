@@ -17,7 +17,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
 from cases import access
 from cases.evidence_forms import EvidenceUploadForm, LegalHoldForm, SupersedeForm
@@ -27,6 +27,7 @@ from cases.models import Evidence, EvidenceAccess
 from cases.models.evidence import evidence_storage
 from cases.services import evidence as evidence_services
 from cases.services import legal_hold as legal_hold_services
+from cases.services import security
 from cases.services.timeline import record_refusal
 from cases.uploadhandlers import EvidenceUploadHandler
 from cases.views.helpers import form_errors_to_messages, run_service, staff_required
@@ -149,13 +150,20 @@ def _page_context(request, case, form) -> dict:
     }
 
 
+def _origin(request) -> dict:
+    """Return where the request came from, for the custody record."""
+    return {"client_address": security.client_ip(request), "user_agent": request.META.get("HTTP_USER_AGENT", "")}
+
+
+# A POST (with its CSRF token) and never a GET: a download writes custody, so a cross-site link or
+# image must not be able to plant "downloaded by" records in someone else's name.
 @evidence_staff_only
-@require_GET
+@require_POST
 def download(request, reference, evidence_id):
     case = access.get_case_for(request.user, reference)
     evidence = get_object_or_404(Evidence.objects.select_related("case"), pk=evidence_id, case=case)
     try:
-        evidence_services.record_download(evidence=evidence, by=request.user)
+        evidence_services.record_download(evidence=evidence, by=request.user, **_origin(request))
     except ActionRefused as exc:
         for reason in exc.reasons:
             messages.error(request, reason)
@@ -254,7 +262,7 @@ def legal_hold(request, reference):
 @require_POST
 def export(request, reference):
     case = access.get_case_for(request.user, reference)
-    items = run_service(request, evidence_services.record_export, success="", case=case, by=request.user)
+    items = run_service(request, evidence_services.record_export, success="", case=case, by=request.user, **_origin(request))
     if not items:
         return redirect(_list_url(case))
     custody = defaultdict(list)

@@ -11,11 +11,11 @@ from django.db.models import Max
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils.feedgenerator import Atom1Feed
-from django.views.decorators.cache import cache_control
 from django.views.decorators.http import condition, require_safe
 
 from cases.models import PublishedReview, RepairItem
 from irt.markdown import render_markdown
+from irt.middleware import public_page
 
 CACHE_SECONDS = 300
 
@@ -42,7 +42,7 @@ def _detail_etag(request, slug) -> str | None:
 
 
 @require_safe
-@cache_control(public=True, max_age=CACHE_SECONDS)
+@public_page(max_age=CACHE_SECONDS)
 @condition(etag_func=_list_etag)
 def index(request):
     reviews = public_reviews().order_by("-published_at")
@@ -50,7 +50,7 @@ def index(request):
 
 
 @require_safe
-@cache_control(public=True, max_age=CACHE_SECONDS)
+@public_page(max_age=CACHE_SECONDS)
 @condition(etag_func=_detail_etag)
 def detail(request, slug):
     review = get_object_or_404(public_reviews(), slug=slug)
@@ -81,4 +81,4 @@ class LessonsFeed(Feed):
         return item.updated_at
 
 
-feed = cache_control(public=True, max_age=CACHE_SECONDS)(LessonsFeed())
+feed = public_page(max_age=CACHE_SECONDS)(LessonsFeed())

@@ -11,6 +11,7 @@ from django.views.decorators.http import require_POST
 
 from cases import access
 from cases.models import Acknowledgement, AffectedCustomer, IncidentUpdate, PublishedReview, RepairItem
+from cases.services.breach import record_incident_page_view
 from cases.services.communications import acknowledge
 
 
@@ -51,6 +52,7 @@ def incident(request, reference):
     cache key changes exactly when the content does.
     """
     case = access.get_incident_for(request.user, reference)
+    record_incident_page_view(case=case, user=request.user)
     organization = request.user.organization
     key = f"portal:incident:{case.pk}:{organization.pk}:{case.timeline_head}"
     cached = cache.get(key)
@@ -81,7 +83,7 @@ def _incident_body(case, organization) -> dict:
         "organization": organization,
         "latest": updates[0],
         "updates": updates,
-        "impact": AffectedCustomer.objects.filter(case=case, organization=organization).first(),
+        "impact": AffectedCustomer.objects.filter(case=case).visible_to(organization).first(),
         "review": review,
         "repairs": list(RepairItem.objects.filter(case=case)) if review else [],
     }

@@ -27,6 +27,36 @@ USER_AGENT = "IRT-Webhooks/1"
 # Cloud metadata services that are not covered by the private/link-local ranges everywhere.
 _METADATA = {ipaddress.ip_address("169.254.169.254"), ipaddress.ip_address("fd00:ec2::254"),
              ipaddress.ip_address("100.100.100.200")}
+# Special-use ranges (IANA IPv4/IPv6 Special-Purpose Address Registries, RFC 6890) refused
+# whatever the ``ipaddress`` module of this Python version thinks of them: its properties have
+# changed between releases and miss the translation prefixes that lead back to IPv4 hosts.
+_REFUSED_NETWORKS = tuple(ipaddress.ip_network(net) for net in (
+    "0.0.0.0/8",           # "this network"
+    "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16",  # private (RFC 1918)
+    "100.64.0.0/10",       # carrier-grade NAT (RFC 6598)
+    "127.0.0.0/8",         # loopback
+    "169.254.0.0/16",      # link-local, cloud metadata
+    "192.0.0.0/24",        # IETF protocol assignments
+    "192.0.2.0/24", "198.51.100.0/24", "203.0.113.0/24",  # documentation
+    "192.31.196.0/24", "192.52.193.0/24", "192.175.48.0/24",  # AS112, AMT, direct delegation AS112
+    "192.88.99.0/24",      # 6to4 relay anycast
+    "198.18.0.0/15",       # benchmarking
+    "224.0.0.0/4",         # multicast
+    "240.0.0.0/4",         # reserved, and the limited broadcast address
+    "::/128", "::1/128",   # unspecified, loopback
+    "::/96",               # IPv4-compatible (deprecated)
+    "::ffff:0:0/96",       # IPv4-mapped (checked by their IPv4 address too)
+    "64:ff9b::/96", "64:ff9b:1::/48",  # NAT64: reaches any IPv4 host through a translator
+    "100::/64",            # discard-only
+    "2001::/23",           # IETF protocol assignments, Teredo (2001::/32) among them
+    "2001:db8::/32", "3fff::/20",  # documentation
+    "2002::/16",           # 6to4: reaches the embedded IPv4 address through a relay
+    "5f00::/16",           # SRv6 SIDs
+    "fc00::/7",            # unique local
+    "fe80::/10",           # link-local
+    "fec0::/10",           # site-local (deprecated, still routed inside some networks)
+    "ff00::/8",            # multicast
+))
 
 
 class WebhookRefused(Exception):
@@ -84,24 +114,66 @@ def _allow_private() -> bool:
 
 
 def check_url(url: str) -> None:
-    """Refuse URLs that are not http(s), carry credentials, or (outside DEBUG) are not https."""
-    parts = urlsplit(url)
-    if parts.scheme not in ("https", "http") or not parts.hostname:
+    """Refuse URLs that are not http(s), carry credentials, are not https outside DEBUG, or name a non-public address.
+
+    The one guard for webhook URLs: the service, Django admin and every send run it. A host name
+    is checked again, address by address, when it is resolved at send time.
+    """
+    try:
+        parts = urlsplit(url)
+        hostname, _ = parts.hostname, parts.port
+    except ValueError:
+        raise WebhookRefused("That is not a valid URL.") from None
+    if parts.scheme not in ("https", "http") or not hostname:
         raise WebhookRefused("A webhook URL must be an https:// URL.")
     if parts.scheme == "http" and not (settings.DEBUG or _allow_private()):
         raise WebhookRefused("A webhook URL must use https.")
     if parts.username or parts.password:
         raise WebhookRefused("A webhook URL must not contain credentials.")
+    if _allow_private():
+        return
+    try:
+        literal = ipaddress.ip_address(hostname.split("%", 1)[0])
+    except ValueError:
+        return  # a host name: checked when resolved
+    if not is_public_address(str(literal)):
+        raise WebhookRefused(f"{hostname} is not a public internet address; refused.")
+
+
+def _embedded_ipv4(ip: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
+    """Return the IPv4 address a translation or transition address leads to, if any."""
+    if ip.ipv4_mapped:
+        return ip.ipv4_mapped
+    if ip.sixtofour:
+        return ip.sixtofour
+    if ip.teredo:
+        return ip.teredo[1]  # (server, client): the client is the host reached
+    packed = int(ip)
+    if packed >> 32 == 0 and packed > 1:  # IPv4-compatible ::a.b.c.d
+        return ipaddress.IPv4Address(packed & 0xFFFFFFFF)
+    if ip in ipaddress.ip_network("64:ff9b::/96") or ip in ipaddress.ip_network("64:ff9b:1::/48"):
+        return ipaddress.IPv4Address(packed & 0xFFFFFFFF)
+    return None
+
+
+def _refused(ip) -> bool:
+    return (
+        ip in _METADATA or any(ip in net for net in _REFUSED_NETWORKS if net.version == ip.version)
+        or ip.is_private or ip.is_loopback or ip.is_link_local or ip.is_multicast or ip.is_reserved
+        or ip.is_unspecified or (ip.version == 6 and ip.is_site_local) or not ip.is_global
+    )
 
 
 def is_public_address(address: str) -> bool:
-    ip = ipaddress.ip_address(address.split("%", 1)[0])
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
-        ip = ip.ipv4_mapped
-    return not (
-        ip in _METADATA or ip.is_private or ip.is_loopback or ip.is_link_local or ip.is_multicast
-        or ip.is_reserved or ip.is_unspecified or not ip.is_global
-    )
+    """Return whether a webhook may connect to ``address`` (a literal IPv4 or IPv6 address)."""
+    try:
+        ip = ipaddress.ip_address(address.split("%", 1)[0])
+    except ValueError:
+        return False
+    if _refused(ip):
+        return False
+    embedded = _embedded_ipv4(ip) if ip.version == 6 else None
+    return embedded is None or not _refused(embedded)
 
 
 def resolve_public(host: str, port: int) -> str:

@@ -19,7 +19,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from cases.models import AffectedCustomer
-from cases.services.breach import record_customer_notified
+from cases.services.notices import record_customer_notified
 from notifications.channels import email as email_channel
 from notifications.channels import webhook as webhook_channel
 from notifications.models import Delivery, DeliveryAttempt, Notification, WebhookEndpoint
@@ -112,7 +112,7 @@ def customer_context(delivery: Delivery) -> dict:
     impact = None
     if delivery.organization_id is not None:
         # Only the recipient organisation's own row: never another organisation's impact.
-        impact = AffectedCustomer.objects.filter(case=case, organization_id=delivery.organization_id).first()
+        impact = AffectedCustomer.objects.filter(case=case).visible_to(delivery.organization_id).first()
     return {
         "delivery_id": str(delivery.pk),
         "notification": notification,
@@ -207,9 +207,9 @@ def _give_up(delivery: Delivery, error: str, *, now, log_attempt: bool = True) -
 
 def _record_breach_notice(delivery: Delivery, *, now) -> None:
     """Stamp the organisation notified: the fact behind both the 72-hour deadline and the close guard."""
-    row = AffectedCustomer.objects.filter(case_id=delivery.notification.case_id, organization_id=delivery.organization_id).first()
+    row = AffectedCustomer.objects.filter(case_id=delivery.notification.case_id).visible_to(delivery.organization_id).first()
     if row is not None and row.notified_at is None:
-        record_customer_notified(row=row, by=None, how=f"breach notice delivered by {delivery.get_channel_display().lower()} "
+        record_customer_notified(row=row, how=f"breach notice delivered by {delivery.get_channel_display().lower()} "
                                  f"to {delivery.recipient_label}", at=now)
 
 

@@ -135,7 +135,7 @@ def notify_breach(*, case, update) -> Notification | None:
     """Give every breach organisation that has none yet its breach notice. Return it, or None."""
     if not case.breach_declared_at or update is None:
         return None
-    rows = [row for row in case.affected_customers.select_related("organization") if row.is_breach]
+    rows = list(case.affected_customers.confirmed().breached().select_related("organization"))
     already = set(
         Delivery.objects.filter(notification__case=case, notification__kind=Kind.BREACH_NOTICE)
         .values_list("organization_id", flat=True).distinct()
@@ -158,7 +158,7 @@ def notify_update(*, case, update) -> list[Notification]:
     if breach is not None:
         created.append(breach)
     noticed = set(breach.deliveries.values_list("organization_id", flat=True)) if breach else set()
-    rows = [row for row in case.affected_customers.select_related("organization") if row.organization_id not in noticed]
+    rows = [row for row in case.affected_customers.confirmed().select_related("organization") if row.organization_id not in noticed]
     if rows:
         created.append(create_notification(
             kind=Kind.INCIDENT_UPDATE, case=case, incident_update=update,
@@ -169,7 +169,7 @@ def notify_update(*, case, update) -> list[Notification]:
 
 
 def notify_review(*, case, review) -> Notification | None:
-    rows = list(case.affected_customers.select_related("organization"))
+    rows = list(case.affected_customers.confirmed().select_related("organization"))
     if not rows:
         return None
     return create_notification(

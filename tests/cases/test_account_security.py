@@ -25,6 +25,14 @@ def sign_in_with_password(client, username, password=PASSWORD, **extra):
     return client.post(reverse("login"), {"username": username, "password": password}, **extra)
 
 
+def page_text(response, *names) -> str:
+    """Return the page with the given names and the per-response CSRF token blanked out."""
+    text = re.sub(r'name="csrfmiddlewaretoken" value="[^"]+"', 'name="csrfmiddlewaretoken"', response.content.decode())
+    for name in names:
+        text = text.replace(name, "USER")
+    return text
+
+
 @pytest.fixture
 def enrolled_manager(manager):
     security.enrol_totp_with_secret(user=manager, secret_b32=TEST_TOTP_SECRET)
@@ -62,7 +70,11 @@ def test_admin_refuses_an_unverified_superuser(client, admin, settings):
     login_without_second_factor(client, admin)
     response = client.get(reverse("admin:index"))
     assert response.status_code == 302 and reverse("admin:login") in response["Location"]
-    # Admin's own login page has no password form of its own: it sends people to the site's sign-in.
+    # Admin's own login page has no password form of its own: it sends a signed-in admin on to
+    # the second factor (and anyone signed out to the site's sign-in).
+    login_page = client.get(reverse("admin:login"))
+    assert login_page.status_code == 302 and login_page["Location"].startswith(VERIFY)
+    client.logout()
     login_page = client.get(reverse("admin:login"))
     assert login_page.status_code == 302 and login_page["Location"].startswith(reverse("login"))
 
@@ -197,9 +209,9 @@ def test_wrong_passwords_lock_the_username_and_the_answer_does_not_say_whether_i
     answers = {}
     for username in ("responder", "nobody-by-this-name"):
         for _ in range(3):
-            sign_in_with_password(client, username, "wrong", REMOTE_ADDR=f"10.0.0.{len(answers) + 1}")
-        locked = sign_in_with_password(client, username, PASSWORD, REMOTE_ADDR="10.9.9.9")
-        answers[username] = (locked.status_code, locked.content.decode().replace(username, "USER"))
+            sign_in_with_password(client, username, "wrong", REMOTE_ADDR="203.0.113.5")
+        locked = sign_in_with_password(client, username, PASSWORD, REMOTE_ADDR="203.0.113.5")
+        answers[username] = (locked.status_code, page_text(locked, username))
     assert answers["responder"] == answers["nobody-by-this-name"]
     assert answers["responder"][0] == 429
     assert "_auth_user_id" not in client.session
@@ -208,12 +220,106 @@ def test_wrong_passwords_lock_the_username_and_the_answer_does_not_say_whether_i
                                         user=None).count() == 4
 
 
-def test_wrong_passwords_from_one_address_lock_that_address(client, responder, settings):
+def test_wrong_passwords_from_another_address_do_not_lock_out_the_real_user(client, responder, settings):
     settings.AXES_FAILURE_LIMIT = 3
-    for i in range(3):
-        sign_in_with_password(client, f"guess{i}", "wrong", REMOTE_ADDR="192.0.2.7")
-    assert sign_in_with_password(client, "responder", PASSWORD, REMOTE_ADDR="192.0.2.7").status_code == 429
+    for i in range(10):
+        sign_in_with_password(client, "responder", "wrong", REMOTE_ADDR=f"198.51.100.{i % 2 + 1}")
+    assert sign_in_with_password(client, "responder", PASSWORD, REMOTE_ADDR="198.51.100.1").status_code == 429
+    assert sign_in_with_password(client, "responder", PASSWORD, REMOTE_ADDR="192.0.2.50").status_code == 302
+
+
+def test_one_persons_typos_do_not_lock_out_colleagues_behind_the_same_address(client, responder, manager, settings):
+    settings.AXES_FAILURE_LIMIT = 3
+    for _ in range(3):
+        sign_in_with_password(client, "manager", "wrong", REMOTE_ADDR="192.0.2.7")
+    assert sign_in_with_password(client, "manager", PASSWORD, REMOTE_ADDR="192.0.2.7").status_code == 429
+    assert sign_in_with_password(client, "responder", PASSWORD, REMOTE_ADDR="192.0.2.7").status_code == 302
+
+
+def test_many_usernames_from_one_address_hit_the_address_ceiling(client, responder, settings):
+    settings.AXES_FAILURE_LIMIT = 3
+    settings.IRT_LOCKOUT_ADDRESS_FAILURES = 6
+    for i in range(5):
+        assert sign_in_with_password(client, f"guess{i}", "wrong", REMOTE_ADDR="192.0.2.7").status_code == 200
+    assert sign_in_with_password(client, "guess5", "wrong", REMOTE_ADDR="192.0.2.7").status_code == 429
+    refused = sign_in_with_password(client, "responder", PASSWORD, REMOTE_ADDR="192.0.2.7")
+    assert refused.status_code == 429 and "_auth_user_id" not in client.session
+    unknown = sign_in_with_password(client, "nobody-by-this-name", PASSWORD, REMOTE_ADDR="192.0.2.7")
+    assert page_text(unknown, "nobody-by-this-name") == page_text(refused, "responder")
     assert sign_in_with_password(client, "responder", PASSWORD, REMOTE_ADDR="192.0.2.8").status_code == 302
+
+
+def test_address_ceiling_defaults_to_fifty_failures():
+    from irt import settings as configured
+
+    assert configured.IRT_LOCKOUT_ADDRESS_FAILURES == 50
+    assert configured.AXES_LOCKOUT_PARAMETERS == [["username", "ip_address"]]
+
+
+LOCKED_SIGN_IN = reverse("account:sign-in-with-code")
+
+
+def lock_out(client, username, *, limit=3, address="198.51.100.9"):
+    for _ in range(limit):
+        sign_in_with_password(client, username, "wrong", REMOTE_ADDR=address)
+    assert sign_in_with_password(client, username, PASSWORD, REMOTE_ADDR=address).status_code == 429
+
+
+def test_locked_out_owner_gets_through_with_password_and_second_factor(client, enrolled_manager, settings):
+    settings.AXES_FAILURE_LIMIT = 3
+    lock_out(client, "manager")
+    response = client.post(LOCKED_SIGN_IN, {"username": "manager", "password": PASSWORD, "otp_token": totp_now()},
+                           REMOTE_ADDR="198.51.100.9")
+    assert response.status_code == 302 and response["Location"] == "/"
+    assert client.get(reverse("cases:dashboard"), REMOTE_ADDR="198.51.100.9").status_code == 200
+    # The lock of this username at this address is over; a plain sign-in works again.
+    client.post(reverse("logout"))
+    assert sign_in_with_password(client, "manager", PASSWORD, REMOTE_ADDR="198.51.100.9").status_code == 302
+    assert SecurityEvent.objects.filter(kind=SecurityEvent.Kind.MFA_VERIFIED, user=enrolled_manager,
+                                        detail__contains="past the username lock").exists()
+
+
+def test_past_the_lock_a_right_password_alone_says_nothing(client, enrolled_manager, settings):
+    settings.AXES_FAILURE_LIMIT = 3
+    lock_out(client, "manager")
+    answers = [
+        client.post(LOCKED_SIGN_IN, {"username": username, "password": password, "otp_token": "000000"},
+                    REMOTE_ADDR="198.51.100.9")
+        for username, password in [("manager", PASSWORD), ("manager", "wrong"), ("nobody-by-this-name", PASSWORD)]
+    ]
+    assert {a.status_code for a in answers} == {429}
+    assert len({page_text(a, "nobody-by-this-name", "manager") for a in answers}) == 1
+    assert "_auth_user_id" not in client.session
+
+
+def test_a_user_without_a_second_factor_cannot_pass_the_lock(client, contoso_user, settings):
+    settings.AXES_FAILURE_LIMIT = 3
+    lock_out(client, "customer-contoso")
+    response = client.post(LOCKED_SIGN_IN, {"username": "customer-contoso", "password": PASSWORD, "otp_token": "123456"},
+                           REMOTE_ADDR="198.51.100.9")
+    assert response.status_code == 429 and "_auth_user_id" not in client.session
+
+
+def test_the_address_ceiling_is_not_passed_with_a_second_factor(client, enrolled_manager, settings):
+    settings.AXES_FAILURE_LIMIT = 3
+    settings.IRT_LOCKOUT_ADDRESS_FAILURES = 4
+    for i in range(4):
+        sign_in_with_password(client, f"guess{i}", "wrong", REMOTE_ADDR="198.51.100.9")
+    response = client.post(LOCKED_SIGN_IN, {"username": "manager", "password": PASSWORD, "otp_token": totp_now()},
+                           REMOTE_ADDR="198.51.100.9")
+    assert response.status_code == 429 and "_auth_user_id" not in client.session
+
+
+def test_locked_sign_in_refuses_get(client, db):
+    assert client.get(LOCKED_SIGN_IN).status_code == 405
+
+
+@pytest.mark.parametrize("data", [{}, {"username": "x" * 5_000, "password": "p", "otp_token": "1"},
+                                  {"username": "manager\x00", "password": "\x00", "otp_token": "9" * 5_000},
+                                  {"username": ["a", "b"], "password": "", "otp_token": ""}])
+def test_locked_sign_in_survives_junk_with_the_lockout_page(client, enrolled_manager, data):
+    response = client.post(LOCKED_SIGN_IN, data)
+    assert response.status_code == 429 and "_auth_user_id" not in client.session
 
 
 def test_client_address_comes_from_the_proxy_only_behind_a_trusted_proxy(rf, settings):
@@ -227,13 +333,23 @@ def test_client_address_comes_from_the_proxy_only_behind_a_trusted_proxy(rf, set
 # -- password reset ----------------------------------------------------------------------------
 
 
-def test_password_reset_says_the_same_for_known_and_unknown_addresses(client, responder):
-    known = client.post(reverse("password_reset"), {"email": responder.email})
-    unknown = client.post(reverse("password_reset"), {"email": "nobody@irt.example"})
+def run_worker():
+    call_command("db_worker", batch=True, no_startup_delay=True, reload=False, verbosity=0)
+
+
+def ask_for_reset(client, email, **extra):
+    return client.post(reverse("password_reset"), {"email": email}, **extra)
+
+
+def test_password_reset_says_the_same_for_known_and_unknown_addresses(client, responder, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        known = ask_for_reset(client, responder.email)
+        unknown = ask_for_reset(client, "nobody@irt.example")
     assert known.status_code == unknown.status_code == 302
     assert known["Location"] == unknown["Location"] == reverse("password_reset_done")
+    run_worker()
     assert len(mail.outbox) == 1 and mail.outbox[0].to == [responder.email]
-    link = re.search(r"http://testserver(/accounts/reset/\S+/)", mail.outbox[0].body).group(1)
+    link = re.search(r"http://127\.0\.0\.1:8000(/accounts/reset/\S+/)", mail.outbox[0].body).group(1)
     form = client.get(link, follow=True)
     assert form.status_code == 200 and b"new_password1" in form.content
     done = client.post(form.request["PATH_INFO"], {"new_password1": "a-new-long-passphrase-42", "new_password2": "a-new-long-passphrase-42"})
@@ -243,9 +359,48 @@ def test_password_reset_says_the_same_for_known_and_unknown_addresses(client, re
     assert SecurityEvent.objects.filter(kind=SecurityEvent.Kind.PASSWORD_CHANGED, user=responder).exists()
 
 
-def test_password_reset_is_throttled_per_email_without_saying_so(client, responder):
-    responses = [client.post(reverse("password_reset"), {"email": responder.email}) for _ in range(5)]
+def test_password_reset_link_uses_the_site_url_whatever_the_host_header(client, responder, settings,
+                                                                        django_capture_on_commit_callbacks):
+    settings.IRT_SITE_URL = "https://irt.example.com"
+    settings.ALLOWED_HOSTS = ["*"]
+    with django_capture_on_commit_callbacks(execute=True):
+        ask_for_reset(client, responder.email, HTTP_HOST="attacker.example")
+    run_worker()
+    [message] = mail.outbox
+    assert "https://irt.example.com/accounts/reset/" in message.body
+    assert "attacker.example" not in message.body and "testserver" not in message.body
+
+
+def test_password_reset_sends_no_mail_in_the_request(client, responder, django_capture_on_commit_callbacks):
+    from django_tasks_db.models import DBTaskResult
+
+    with django_capture_on_commit_callbacks(execute=True):
+        ask_for_reset(client, responder.email)
+    assert mail.outbox == []
+    assert DBTaskResult.objects.filter(task_path="cases.tasks.send_password_reset_task").count() == 1
+    run_worker()
+    assert len(mail.outbox) == 1
+
+
+def test_password_reset_request_does_the_same_work_for_known_and_unknown_addresses(client, responder,
+                                                                                    django_capture_on_commit_callbacks):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    queries = {}
+    for label, email in (("known", responder.email), ("unknown", "nobody@irt.example")):
+        with CaptureQueriesContext(connection) as captured, django_capture_on_commit_callbacks(execute=True):
+            ask_for_reset(client, email)
+        queries[label] = [q["sql"].replace(email, "EMAIL") for q in captured.captured_queries]
+    assert len(queries["known"]) == len(queries["unknown"])
+    assert not any('"cases_user"' in sql for sql in queries["known"])  # the worker looks the address up
+
+
+def test_password_reset_is_throttled_per_email_without_saying_so(client, responder, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        responses = [ask_for_reset(client, responder.email) for _ in range(5)]
     assert {r["Location"] for r in responses} == {reverse("password_reset_done")}
+    run_worker()
     assert len(mail.outbox) == 3
     assert SecurityEvent.objects.filter(kind=SecurityEvent.Kind.PASSWORD_RESET_THROTTLED).count() == 2
 
@@ -273,6 +428,22 @@ def test_recent_staff_activity_keeps_the_session(client, manager):
     session.save()
     assert client.get(reverse("cases:dashboard")).status_code == 200
     assert client.session[security.LAST_SEEN_KEY] >= int(time.time()) - 5
+
+
+def test_enabling_two_factor_ends_the_users_other_sessions_and_keeps_this_one(client, contoso_user):
+    from django.test import Client
+
+    other_browser = Client()
+    other_browser.force_login(contoso_user)
+    assert other_browser.get(reverse("portal:index")).status_code == 200
+    sign_in_with_password(client, "customer-contoso")
+    secret = re.search(rb'id="totp-secret">([A-Z2-7]+)<', client.get(SETUP).content).group(1).decode()
+    key_before = client.session.session_key
+    assert client.post(SETUP, {"otp_token": totp_now(secret)}).status_code == 200
+    assert client.session.session_key != key_before
+    assert client.get(reverse("portal:index")).status_code == 200
+    response = other_browser.get(reverse("portal:index"))
+    assert response.status_code == 302 and response["Location"].startswith(reverse("login"))
 
 
 def test_signing_out_ends_every_session_of_the_user(client, manager):

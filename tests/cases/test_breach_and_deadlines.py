@@ -8,7 +8,7 @@ from django.db import IntegrityError, transaction
 from cases import hooks
 from cases.exceptions import ActionRefused, NotAllowed
 from cases.models import AffectedCustomer, Case, Deadline, DeadlineDelay, TimelineEvent
-from cases.services import breach
+from cases.services import breach, notices
 from cases.services import cases as case_services
 from notifications.guards import unnotified_customer_blockers
 from tests.factories import AffectedCustomerFactory, case_in_stage
@@ -168,29 +168,30 @@ def test_an_organisation_is_listed_once_per_case(diagnosing, manager, contoso):
 
 
 def test_adding_an_affected_customer_is_on_the_timeline(diagnosing, manager, contoso):
-    row = AffectedCustomerFactory(case=diagnosing, by=manager, organization=contoso, data_lost=True)
-    assert row.confirmed_at is not None
+    row = AffectedCustomerFactory(case=diagnosing, by=manager, organization=contoso, data_lost=True, confirm=False)
+    assert row.confirmed_at is None
     event = diagnosing.timeline.order_by("-sequence").first()
     assert event.kind == K.CUSTOMER_ADDED
     assert event.data == {"organization": "contoso", "impacts": ["lost", "disclosed"]}
+    assert "Awaiting confirmation" in event.text
 
 
-def test_a_customer_can_be_removed_before_but_not_after_the_declaration(diagnosing, manager, contoso, fabrikam):
+def test_a_customer_can_be_withdrawn_before_and_after_the_declaration(diagnosing, manager, contoso, fabrikam):
     row = AffectedCustomerFactory(case=diagnosing, by=manager, organization=fabrikam)
-    breach.remove_affected_customer(row=row, by=manager, reason="Their bucket was never public.")
-    assert kinds(diagnosing)[-1] == K.CUSTOMER_REMOVED
+    breach.withdraw_affected_customer(row=row, by=manager, reason="Their bucket was never public.")
+    assert kinds(diagnosing)[-1] == K.CUSTOMER_WITHDRAWN
     row = AffectedCustomerFactory(case=diagnosing, by=manager, organization=contoso)
     breach.declare_breach(case=diagnosing, by=manager, note="Confirmed.")
-    with pytest.raises(ActionRefused, match="correct their impact statement"):
-        breach.remove_affected_customer(row=row, by=manager, reason="Changed my mind.")
-    assert AffectedCustomer.objects.filter(pk=row.pk).exists()
+    breach.withdraw_affected_customer(row=row, by=manager, reason="Changed my mind.")
+    row = AffectedCustomer.objects.get(pk=row.pk)
+    assert (row.is_withdrawn, row.withdrawn_by, row.withdrawal_reason) == (True, manager, "Changed my mind.")
 
 
-def test_removing_a_customer_needs_a_reason(diagnosing, manager, contoso):
+def test_withdrawing_a_customer_needs_a_reason(diagnosing, manager, contoso):
     row = AffectedCustomerFactory(case=diagnosing, by=manager, organization=contoso)
     with pytest.raises(ActionRefused, match="Say why"):
-        breach.remove_affected_customer(row=row, by=manager, reason="")
-    assert AffectedCustomer.objects.filter(pk=row.pk).exists()
+        breach.withdraw_affected_customer(row=row, by=manager, reason="")
+    assert not AffectedCustomer.objects.get(pk=row.pk).is_withdrawn
 
 
 # -- notification and the deadline --------------------------------------------------------------------
@@ -198,20 +199,20 @@ def test_removing_a_customer_needs_a_reason(diagnosing, manager, contoso):
 
 def test_the_deadline_is_met_when_the_last_breached_organisation_is_notified(breached, manager):
     contoso_row, fabrikam_row = breached.affected_customers.order_by("organization__name")
-    breach.record_customer_notified(row=contoso_row, by=manager, how="email")
+    notices.record_customer_notified(row=contoso_row, how="email")
     assert not notice(breached).is_met
     assert kinds(breached)[-1] == K.CUSTOMER_NOTIFIED
-    breach.record_customer_notified(row=fabrikam_row, by=None, how="webhook")
+    notices.record_customer_notified(row=fabrikam_row, how="webhook")
     deadline = notice(breached)
     assert deadline.met_at == AffectedCustomer.objects.get(pk=fabrikam_row.pk).notified_at
     assert kinds(breached)[-2:] == [K.CUSTOMER_NOTIFIED, K.DEADLINE_MET]
-    assert breached.timeline.order_by("-sequence").first().data == {"deadline": "customer_notice", "late": False}
+    assert breached.timeline.order_by("-sequence").first().data == {"deadline": "customer_notice", "late": False, "out_of_band": []}
 
 
 def test_a_notice_after_the_due_time_meets_the_deadline_late(breached, manager):
     due = notice(breached).due_at
     for row in breached.affected_customers.all():
-        breach.record_customer_notified(row=row, by=manager, how="phone", at=due + timedelta(hours=1))
+        notices.record_customer_notified(row=row, how="phone", at=due + timedelta(hours=1))
     last = breached.timeline.order_by("-sequence").first()
     assert last.kind == K.DEADLINE_MET
     assert last.data["late"] is True
@@ -223,23 +224,24 @@ def test_an_unaffected_organisation_listed_on_the_case_does_not_hold_the_deadlin
     contoso_row = AffectedCustomerFactory(case=diagnosing, by=manager, organization=contoso)
     AffectedCustomerFactory(case=diagnosing, by=manager, organization=fabrikam, data_disclosed=False)
     breach.declare_breach(case=diagnosing, by=manager, note="Confirmed.")
-    breach.record_customer_notified(row=contoso_row, by=manager, how="email")
+    notices.record_customer_notified(row=contoso_row, how="email")
     assert notice(diagnosing).is_met
 
 
 def test_notifying_twice_records_it_once(breached, manager):
     row = breached.affected_customers.first()
-    first = breach.record_customer_notified(row=row, by=manager, how="email").notified_at
+    first = notices.record_customer_notified(row=row, how="email").notified_at
     count = breached.timeline.count()
-    again = breach.record_customer_notified(row=row, by=manager, how="email")
+    again = notices.record_customer_notified(row=row, how="email")
     assert again.notified_at == first
     assert breached.timeline.count() == count
 
 
-def test_an_outsider_cannot_record_a_notification(breached, other_responder):
+def test_an_outsider_cannot_record_an_out_of_band_notice(breached, other_responder):
     row = breached.affected_customers.first()
     with pytest.raises(NotAllowed):
-        breach.record_customer_notified(row=row, by=other_responder, how="email")
+        notices.record_out_of_band_notice(row=row, by=other_responder, channel="phone", person_reached="CISO",
+                                          reached_at=breached.breach_declared_at, evidence_reference="call 1")
     assert AffectedCustomer.objects.get(pk=row.pk).notified_at is None
 
 
@@ -331,7 +333,7 @@ def test_a_delay_needs_a_later_time_and_a_reason(shift, reason, message, breache
 
 def test_a_met_deadline_cannot_be_delayed(breached, manager):
     for row in breached.affected_customers.all():
-        breach.record_customer_notified(row=row, by=manager, how="email")
+        notices.record_customer_notified(row=row, how="email")
     deadline = notice(breached)
     with pytest.raises(ActionRefused, match="already met"):
         breach.request_deadline_delay(
@@ -345,5 +347,5 @@ def test_a_deadline_is_overdue_only_after_its_due_time_and_while_unmet(breached,
     assert deadline.is_overdue(now=deadline.due_at + timedelta(seconds=1))
     assert deadline.time_left(now=deadline.due_at - timedelta(hours=2)) == timedelta(hours=2)
     for row in breached.affected_customers.all():
-        breach.record_customer_notified(row=row, by=manager, how="email")
+        notices.record_customer_notified(row=row, how="email")
     assert not notice(breached).is_overdue(now=deadline.due_at + timedelta(days=1))

@@ -99,10 +99,10 @@ def test_fabrikam_gets_404_for_contoso_incident_same_as_for_a_missing_one(client
     assert without_csrf(theirs.content) == without_csrf(missing.content)
 
 
-def test_removing_an_organisation_revokes_its_incident_page(client, incident, responder, comms, contoso_user, manager):
+def test_withdrawing_an_organisation_revokes_its_incident_page(client, incident, responder, comms, contoso_user, manager):
     publish(incident, responder, comms)
     row = incident.affected_customers.get()
-    breach.remove_affected_customer(row=row, by=manager, reason="Their bucket was in another region.")
+    breach.withdraw_affected_customer(row=row, by=manager, reason="Their bucket was in another region.")
     client.force_login(contoso_user)
     assert client.get(reverse("portal:incident", args=[incident.reference])).status_code == 404
 
@@ -200,7 +200,8 @@ def test_incident_page_and_portal_list_run_bounded_queries(client, manager, comm
     client.force_login(contoso_user)
     with django_assert_max_num_queries(8):
         assert client.get(reverse("portal:index")).status_code == 200
-    with django_assert_max_num_queries(10):
+    # Two of these record the reader's first view of the page (kept for exposure reports).
+    with django_assert_max_num_queries(12):
         assert client.get(reverse("portal:incident", args=[case.reference])).status_code == 200
 
 

@@ -147,7 +147,7 @@ def test_control_characters_in_names_are_neither_stored_as_paths_nor_sent_as_hea
     assert "\x1b" not in via_http.original_name and via_http.original_name.endswith(".txt")
     item = add(case, responder, b"y", "evil\r\nX-Injected: 1\x00.txt")
     assert item.original_name == "evil\r\nX-Injected: 1\ufffd.txt"
-    response = client.get(reverse("evidence:download", args=[case.reference, item.pk]))
+    response = client.post(reverse("evidence:download", args=[case.reference, item.pk]))
     assert "X-Injected" not in response.headers
     disposition = response["Content-Disposition"]
     assert "\r" not in disposition and "\n" not in disposition
@@ -164,7 +164,7 @@ def test_a_thousand_character_name_is_kept_whole_and_shortened_for_the_download(
     assert client.get(reverse("evidence:list", args=[case.reference])).status_code == 200
     offered = download_name(item.original_name)
     assert len(offered) == 150 and offered.endswith(".bin")
-    response = client.get(reverse("evidence:download", args=[case.reference, item.pk]))
+    response = client.post(reverse("evidence:download", args=[case.reference, item.pk]))
     assert len(response["Content-Disposition"]) < 400
     assert body_of(response) == b"x"
 
@@ -182,7 +182,7 @@ def test_unicode_names_are_kept_and_encoded_per_rfc_6266(client, case, responder
     upload(client, case, b"pcap", name)
     item = Evidence.objects.get(case=case)
     assert item.original_name == name
-    disposition = client.get(reverse("evidence:download", args=[case.reference, item.pk]))["Content-Disposition"]
+    disposition = client.post(reverse("evidence:download", args=[case.reference, item.pk]))["Content-Disposition"]
     assert disposition == (
         "attachment; filename=\"Unic_de ___ _.pcap\"; "
         "filename*=UTF-8''%C3%9Cn%C3%AFc%C3%B8d%C3%A9%20%E6%97%A5%E6%9C%AC%E8%AA%9E%20%F0%9F%93%84.pcap"
@@ -252,7 +252,7 @@ def test_empty_file_is_kept_and_shown_as_empty(client, case, responder):
     assert "The file is empty." in evidence_events(case, Action.ADDED).get().text
     page = client.get(reverse("evidence:list", args=[case.reference])).content.decode()
     assert "Empty file" in page
-    assert body_of(client.get(reverse("evidence:download", args=[case.reference, item.pk]))) == b""
+    assert body_of(client.post(reverse("evidence:download", args=[case.reference, item.pk]))) == b""
 
 
 def test_identical_uploads_are_both_kept_and_shown_as_duplicates(client, case, responder, storage_dir):
@@ -300,7 +300,7 @@ def test_case_page_links_to_its_evidence(client, case, responder):
 def test_download_streams_the_exact_bytes_with_safe_headers(client, case, responder, comms):
     item = add(case, responder, MALWARE, "dropper.exe")
     client.force_login(comms)
-    response = client.get(reverse("evidence:download", args=[case.reference, item.pk]))
+    response = client.post(reverse("evidence:download", args=[case.reference, item.pk]))
     assert response.status_code == 200 and response.streaming
     assert response["Content-Type"] == "application/octet-stream"
     assert response["Content-Disposition"] == "attachment; filename=\"dropper.exe\"; filename*=UTF-8''dropper.exe"
@@ -320,7 +320,7 @@ def test_download_of_a_file_changed_on_disk_breaks_and_flags_it(client, case, re
     path.chmod(0o640)
     path.write_bytes(b"tampered" + (MALWARE * 20)[8:])
     client.force_login(responder)
-    response = client.get(reverse("evidence:download", args=[case.reference, item.pk]))
+    response = client.post(reverse("evidence:download", args=[case.reference, item.pk]))
     received = b""
     with pytest.raises(EvidenceAltered):
         for chunk in response.streaming_content:
@@ -336,7 +336,7 @@ def test_download_of_a_missing_file_is_refused_and_flagged(client, case, respond
     path = storage_dir / item.stored_name
     path.unlink()
     client.force_login(responder)
-    response = client.get(reverse("evidence:download", args=[case.reference, item.pk]))
+    response = client.post(reverse("evidence:download", args=[case.reference, item.pk]))
     assert response.status_code == 302
     item.refresh_from_db()
     assert item.integrity_ok is False
@@ -347,7 +347,72 @@ def test_download_of_another_cases_item_is_404(client, case, manager, responder)
     other = case_in_stage(Case.Status.DIAGNOSING, manager=manager)
     item = add(other, manager)
     client.force_login(responder)
-    assert client.get(reverse("evidence:download", args=[case.reference, item.pk])).status_code == 404
+    assert client.post(reverse("evidence:download", args=[case.reference, item.pk])).status_code == 404
+    assert not item.custody.filter(action=Action.DOWNLOADED).exists()
+
+
+def test_evidence_download_by_get_is_refused_and_records_nothing(client, case, responder, manager):
+    item = add(case, responder)
+    client.force_login(manager)
+    before = evidence_events(case).count()
+    response = client.get(reverse("evidence:download", args=[case.reference, item.pk]))
+    assert response.status_code == 405 and not response.streaming
+    assert evidence_events(case).count() == before
+    assert list(item.custody.values_list("action", flat=True)) == [Action.ADDED]
+
+
+def test_evidence_download_without_a_csrf_token_is_refused_and_records_nothing(case, responder, manager):
+    from django.test import Client
+
+    item = add(case, responder)
+    browser = Client(enforce_csrf_checks=True)
+    browser.force_login(manager)
+    # What a cross-site form would send: the session cookie, but no token.
+    response = browser.post(reverse("evidence:download", args=[case.reference, item.pk]))
+    assert response.status_code == 403 and not response.streaming
+    assert not evidence_events(case, Action.DOWNLOADED).exists()
+    assert not item.custody.filter(action=Action.DOWNLOADED).exists()
+
+
+def test_evidence_download_from_the_list_page_posts_its_form_with_a_csrf_token(case, responder, manager):
+    from django.test import Client
+
+    item = add(case, responder, MALWARE, "dropper.exe")
+    browser = Client(enforce_csrf_checks=True)
+    browser.force_login(manager)
+    page = browser.get(reverse("evidence:list", args=[case.reference])).content.decode()
+    url = reverse("evidence:download", args=[case.reference, item.pk])
+    form = re.search(rf'<form method="post" action="{re.escape(url)}">(.*?)</form>', page, re.S)
+    assert form, "the download is a form that posts"
+    assert f'href="{url}"' not in page
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', form.group(1)).group(1)
+    response = browser.post(url, {"csrfmiddlewaretoken": token})
+    assert response.status_code == 200 and body_of(response) == MALWARE
+
+
+def test_the_custody_record_of_a_download_names_the_user_address_and_user_agent(client, case, responder, comms):
+    item = add(case, responder)
+    client.force_login(comms)
+    response = client.post(reverse("evidence:download", args=[case.reference, item.pk]),
+                           REMOTE_ADDR="203.0.113.7", HTTP_USER_AGENT="curl/8.5.0")
+    assert body_of(response) == MALWARE
+    touch = item.custody.get(action=Action.DOWNLOADED)
+    assert (touch.actor, touch.actor_name) == (comms, "comms")
+    assert "203.0.113.7" in touch.note and "curl/8.5.0" in touch.note
+    event = evidence_events(case, Action.DOWNLOADED).get()
+    assert event.actor == comms and touch.timeline_event == event
+    assert (event.data["client_address"], event.data["user_agent"]) == ("203.0.113.7", "curl/8.5.0")
+
+
+def test_the_custody_record_of_an_export_names_the_address_and_user_agent(client, case, responder, manager):
+    item = add(case, responder)
+    client.force_login(manager)
+    response = client.post(reverse("evidence:export", args=[case.reference]),
+                           REMOTE_ADDR="198.51.100.4", HTTP_USER_AGENT="Mozilla/5.0 (X11; Linux)")
+    assert response.status_code == 200 and body_of(response)
+    touch = item.custody.get(action=Action.EXPORTED)
+    assert touch.actor == manager and "198.51.100.4" in touch.note and "Mozilla/5.0 (X11; Linux)" in touch.note
+    assert evidence_events(case, Action.EXPORTED).get().data["client_address"] == "198.51.100.4"
 
 
 # -- Verification -------------------------------------------------------------------
@@ -421,11 +486,17 @@ def test_superseding_keeps_the_item_and_records_the_reason(client, case, respond
 def test_comms_cannot_supersede_or_verify(client, case, responder, comms):
     item = add(case, responder)
     client.force_login(comms)
+    before = evidence_events(case).count()
     assert client.post(reverse("evidence:supersede", args=[case.reference, item.pk]), {"reason": "x"}).status_code == 403
     assert client.post(reverse("evidence:verify", args=[case.reference, item.pk])).status_code == 403
     assert client.post(reverse("evidence:verify-all", args=[case.reference])).status_code == 403
     with pytest.raises(NotAllowed):
         evidence_services.supersede_evidence(evidence=item, by=comms, reason="x")
+    item.refresh_from_db()
+    assert not item.is_superseded and item.superseded_reason == ""
+    assert item.integrity_ok is None and item.last_verified_at is None
+    assert evidence_events(case).count() == before
+    assert list(item.custody.values_list("action", flat=True)) == [Action.ADDED]
 
 
 # -- Export -------------------------------------------------------------------------
@@ -488,7 +559,7 @@ def test_evidence_urls_answer_each_role_as_expected(client, case, people, manage
     elif action == "upload":
         response = upload(client, case, b"new bytes")
     elif action == "download":
-        response = client.get(reverse("evidence:download", args=[case.reference, item.pk]))
+        response = client.post(reverse("evidence:download", args=[case.reference, item.pk]))
     else:
         response = client.post(reverse("evidence:export", args=[case.reference]))
     expected = EXPECTED[action][role]

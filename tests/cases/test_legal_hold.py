@@ -149,7 +149,7 @@ def test_admin_purges_the_bytes_and_the_record_hashes_and_custody_stay(client, c
 
     # Download: refused, saying when and why, and nothing recorded as sent.
     client.force_login(manager)
-    response = client.get(reverse("evidence:download", args=[case.reference, item.pk]), follow=True)
+    response = client.post(reverse("evidence:download", args=[case.reference, item.pk]), follow=True)
     text = messages_of(response)
     assert f"{item.label}'s stored bytes were purged on {item.purged_at:%Y-%m-%d %H:%M} UTC by admin" in text
     assert "Malware retention limit" in text

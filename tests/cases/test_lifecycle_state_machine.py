@@ -20,7 +20,7 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, ru
 
 from cases.exceptions import ActionRefused, CaseChanged, NotAllowed
 from cases.models import AffectedCustomer, Case, CaseUserObjectPermission, Deadline, PostIncidentReview, Task, TimelineEvent
-from cases.services import breach, lifecycle, review, tasks
+from cases.services import breach, lifecycle, notices, review, tasks
 from cases.services import cases as case_services
 from cases.timeline_integrity import first_broken_link
 from tests.factories import CaseFactory, ServiceFactory, case_in_stage
@@ -263,16 +263,33 @@ class LifecycleMachine(RuleBasedStateMachine):
             role=role, permitted=self.manages(role), kinds=((K.BREACH_DECLARED,),), records_refusal=True, bumps=True,
         )
 
-    @rule(role=st.sampled_from([None, *sorted(KIND_OF_ROLE)]), pick=st.integers(min_value=0, max_value=1))
-    def notify_customer(self, role, pick):
+    @rule(role=ROLES, pick=st.integers(min_value=0, max_value=1))
+    def confirm_affected_customer(self, role, pick):
         rows = list(AffectedCustomer.objects.filter(case=self.case).order_by("pk"))
         if not rows:
             return
         row = rows[pick % len(rows)]
-        by = self.people[role] if role else None
+        permitted = (
+            self.sees(role)
+            and (self.manages(role) or KIND_OF_ROLE[role] in ("comms", "manager", "admin"))
+            and row.confirmed_at is None
+            and row.added_by_id != self.people[role].pk
+        )
         self.attempt(
-            lambda: breach.record_customer_notified(row=row, by=by, how="email"),
-            role=role or "admin", permitted=role is None or self.works(role),
+            lambda: breach.confirm_affected_customer(row=row, by=self.people[role]),
+            role=role, permitted=permitted, kinds=((K.CUSTOMER_CONFIRMED,),),
+        )
+
+    @rule(pick=st.integers(min_value=0, max_value=1))
+    def deliver_breach_notice(self, pick):
+        # Only the notifications app stamps a delivered notice; no person records one.
+        rows = list(AffectedCustomer.objects.filter(case=self.case).order_by("pk"))
+        if not rows:
+            return
+        row = rows[pick % len(rows)]
+        self.attempt(
+            lambda: notices.record_customer_notified(row=row, how="email"),
+            role="admin", permitted=True,
             kinds=((K.CUSTOMER_NOTIFIED,), (K.CUSTOMER_NOTIFIED, K.DEADLINE_MET), ()),
         )
 

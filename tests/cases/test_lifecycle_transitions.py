@@ -11,7 +11,7 @@ from django.forms.models import model_to_dict
 
 from cases.exceptions import ActionRefused, NotAllowed
 from cases.models import Case, TimelineEvent
-from cases.services import breach, lifecycle, review, tasks
+from cases.services import breach, lifecycle, notices, review, tasks
 from cases.services import cases as case_services
 from tests.factories import (
     AffectedCustomerFactory,
@@ -415,7 +415,7 @@ def test_close_is_blocked_until_every_breached_organisation_is_notified(manager,
     approve_a_review(case, approver=manager)
     with refused(case, match="Breach notice not yet delivered to Contoso."):
         lifecycle.close_case(case=case, by=manager, note="Done.")
-    breach.record_customer_notified(row=contoso_row, by=manager, how="email")
+    notices.record_customer_notified(row=contoso_row, how="email")
     assert lifecycle.close_case(case=case, by=manager, note="Done.").status == S.CLOSED
 
 

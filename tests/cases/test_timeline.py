@@ -10,7 +10,7 @@ from django.db import DatabaseError, connection, transaction
 from cases.exceptions import ActionRefused, NotAllowed
 from cases.models import Case, Deadline, TimelineEvent
 from cases.models.timeline import genesis_hash
-from cases.services import breach, lifecycle, review, tasks
+from cases.services import breach, lifecycle, notices, review, tasks
 from cases.services import cases as case_services
 from cases.services.timeline import add_note
 from cases.timeline_integrity import first_broken_link
@@ -75,12 +75,17 @@ def _task_reopened(case, manager, task, **_):
 
 
 def _customer(case, manager, contoso, **_):
-    AffectedCustomerFactory(case=case, by=manager, organization=contoso)
+    AffectedCustomerFactory(case=case, by=manager, organization=contoso, confirm=False)
 
 
-def _remove_customer(case, manager, fabrikam, **_):
+def _confirm_customer(case, manager, second_manager, fabrikam, **_):
+    row = AffectedCustomerFactory(case=case, by=manager, organization=fabrikam, confirm=False)
+    return lambda: breach.confirm_affected_customer(row=row, by=second_manager)
+
+
+def _withdraw_customer(case, manager, fabrikam, **_):
     row = AffectedCustomerFactory(case=case, by=manager, organization=fabrikam)
-    return lambda: breach.remove_affected_customer(row=row, by=manager, reason="Not theirs.")
+    return lambda: breach.withdraw_affected_customer(row=row, by=manager, reason="Not theirs.")
 
 
 def _declare(case, manager, contoso, **_):
@@ -140,7 +145,8 @@ ACTIONS = {
     K.TASK_DONE: _lazy(_task_done),
     K.TASK_REOPENED: _task_reopened,
     K.CUSTOMER_ADDED: _lazy(_customer),
-    K.CUSTOMER_REMOVED: _remove_customer,
+    K.CUSTOMER_CONFIRMED: _confirm_customer,
+    K.CUSTOMER_WITHDRAWN: _withdraw_customer,
     K.BREACH_DECLARED: _declare,
     K.DEADLINE_DELAY_REQUESTED: _delay_requested,
     K.DEADLINE_DELAY_APPROVED: _delay_approved,
@@ -353,7 +359,7 @@ def test_an_event_written_by_the_system_has_no_actor_and_still_verifies(manager,
     case = case_in_stage(S.DIAGNOSING, manager=manager)
     row = AffectedCustomerFactory(case=case, by=manager, organization=contoso)
     breach.declare_breach(case=case, by=manager, note="Confirmed.")
-    breach.record_customer_notified(row=row, by=None, how="email")
+    notices.record_customer_notified(row=row, how="email")
     newest = case.timeline.order_by("-sequence").first()
     assert (newest.kind, newest.actor, newest.actor_name) == (K.DEADLINE_MET, None, "")
     assert first_broken_link(Case.objects.get(pk=case.pk))[0] is None

@@ -10,10 +10,10 @@ import pytest
 from django.utils import timezone
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
-from cases.models import Case, TimelineEvent
+from cases.models import Case, OutOfBandNotice, TimelineEvent
 from cases.services import cases as case_services
 from cases.services import communications
-from tests.factories import AffectedCustomerFactory, CommsFactory, TaskFactory, case_in_stage
+from tests.factories import AffectedCustomerFactory, CommsFactory, OrganizationFactory, TaskFactory, case_in_stage
 
 ROLES = [
     "anonymous",
@@ -63,8 +63,11 @@ MATRIX = {
     "cases:task-add": ("post", {"reference": "CASE"}, CASE_CHANGE),
     "cases:task-toggle": ("post", {"reference": "CASE", "task_id": "TASK"}, CASE_CHANGE),
     "cases:customer-add": ("post", {"reference": "CASE"}, CASE_CHANGE),
-    "cases:customer-remove": ("post", {"reference": "CASE", "row_id": "ROW"}, CASE_CHANGE),
-    "cases:customer-notified": ("post", {"reference": "CASE", "row_id": "ROW"}, CASE_CHANGE),
+    "cases:customer-edit": ("post", {"reference": "CASE", "row_id": "ROW"}, CASE_CHANGE),
+    "cases:customer-confirm": ("post", {"reference": "CASE", "row_id": "PENDING_ROW"}, APPROVAL),
+    "cases:customer-withdraw": ("post", {"reference": "CASE", "row_id": "ROW"}, CASE_CHANGE),
+    "cases:notice-record": ("post", {"reference": "CASE", "row_id": "ROW"}, {**CASE_CHANGE, "member_responder": 403}),
+    "cases:notice-approve": ("post", {"reference": "CASE", "notice_id": "NOTICE"}, APPROVAL),
     "cases:delay-request": ("post", {"reference": "CASE", "deadline_id": "DEADLINE"}, CASE_CHANGE),
     "cases:delay-approve": ("post", {"reference": "CASE", "delay_id": "DELAY"}, {**CASE_CHANGE, "member_responder": 403}),
     "cases:update-new": ("get", {"reference": "CASE"}, CASE_WRITE_PAGE),
@@ -76,7 +79,7 @@ MATRIX = {
     "portal:incident": ("get", {"reference": "CASE"}, CUSTOMER_PAGE),
     "portal:acknowledge": ("post", {"reference": "CASE"}, {**CUSTOMER_PAGE, "customer_affected": "redirect"}),
     "evidence:list": ("get", {"reference": "CASE"}, EVIDENCE_READ),
-    "evidence:download": ("get", {"reference": "CASE", "evidence_id": "EVIDENCE"}, EVIDENCE_READ),
+    "evidence:download": ("post", {"reference": "CASE", "evidence_id": "EVIDENCE"}, EVIDENCE_READ),
     "evidence:export": ("post", {"reference": "CASE"}, EVIDENCE_READ),
     "evidence:verify-all": ("post", {"reference": "CASE"}, EVIDENCE_CHANGE),
     "evidence:verify": ("post", {"reference": "CASE", "evidence_id": "EVIDENCE"}, EVIDENCE_CHANGE),
@@ -108,6 +111,8 @@ MATRIX = {
                                               "customer_other": "redirect", "customer_affected": "redirect"}),
     "account:mfa-disable": ("post", {}, {**{role: 403 for role in ROLES}, "anonymous": LOGIN,
                                          "customer_other": "redirect", "customer_affected": "redirect"}),
+    # Password and code together past a username lock; without both, the lockout page for everyone.
+    "account:sign-in-with-code": ("post", {}, {role: 429 for role in ROLES}),
     "password_reset": ("get", {}, PUBLIC),
     "password_reset_done": ("get", {}, PUBLIC),
     "password_reset_confirm": ("get", {"uidb64": "MQ", "token": "not-a-token"}, PUBLIC),
@@ -129,6 +134,9 @@ def world(manager, responder, other_responder, comms, admin, contoso, fabrikam, 
     case_services.add_member(case=case, by=manager, user=bystander)
     task = TaskFactory(case=case, by=manager)
     row = AffectedCustomerFactory(case=case, by=manager, organization=contoso)
+    pending_row = AffectedCustomerFactory(case=case, by=responder, organization=OrganizationFactory(name="Northwind"), confirm=False)
+    notice = OutOfBandNotice.objects.create(row=row, channel="phone", person_reached="Their CISO", reached_at=timezone.now(),
+                                            evidence_reference="call-log 42", recorded_by=manager)
     deadline = Deadline.objects.create(case=case, kind=Deadline.Kind.GDPR_ART33, started_at=timezone.now(),
                                        due_at=timezone.now() + timedelta(hours=72))
     delay = DeadlineDelay.objects.create(deadline=deadline, new_due_at=deadline.due_at + timedelta(hours=2),
@@ -158,7 +166,7 @@ def world(manager, responder, other_responder, comms, admin, contoso, fabrikam, 
         "manager": manager,
         "admin": admin,
     }
-    ids = {"CASE": case.reference, "TASK": task.pk, "ROW": row.pk, "DEADLINE": deadline.pk, "DELAY": delay.pk,
+    ids = {"CASE": case.reference, "TASK": task.pk, "ROW": row.pk, "PENDING_ROW": pending_row.pk, "NOTICE": notice.pk, "DEADLINE": deadline.pk, "DELAY": delay.pk,
            "DRAFT": draft.pk, "REPAIR": repair.pk, "PUBLIC_SLUG": public_review.slug,
            "EVIDENCE": item.pk}
     ids.update(notification_ids(manager))
@@ -202,8 +210,10 @@ def post_data(url_name, world):
         "cases:note-add": {"text": "Checked the load balancer logs."},
         "cases:task-add": {"title": "Rotate the signing key"},
         "cases:customer-add": {"organization": world["users"]["customer_other"].organization.pk, "data_lost": "on"},
-        "cases:customer-remove": {"reason": "Their bucket was not in the affected region."},
-        "cases:customer-notified": {"reason": "Phone call with their CISO."},
+        "cases:customer-edit": {"data_disclosed": "on", "impact_statement": "Three objects were read."},
+        "cases:customer-withdraw": {"reason": "Their bucket was not in the affected region."},
+        "cases:notice-record": {"channel": "phone", "person_reached": "Their CISO", "reached_at": "2026-01-01 10:00",
+                                "evidence_reference": "call-log 42"},
         "cases:delay-request": {"new_due_at": "2099-01-01 00:00", "reason": "Waiting for the regulator."},
         "cases:repair-add": {"title": "Alert on inverted deny rules"},
         "cases:repair-status": {"status": "in_progress"},
@@ -260,6 +270,59 @@ def test_post_only_urls_refuse_get(client, world, url_name):
     _, kwargs, _ = MATRIX[url_name]
     response = client.get(reverse(url_name, kwargs=resolve_kwargs(kwargs, world["ids"])))
     assert response.status_code == 405
+
+
+# Pages of things tied to a restricted case: a manager who is not a member gets the case's 404.
+RESTRICTED_ROLES = [*ROLES, "member_manager"]
+RESTRICTED_DELIVERY_PAGE = {**DELIVERY_PAGE, "manager": 404, "member_manager": 200}
+RESTRICTED_MATRIX = {
+    "notifications:delivery": ("get", RESTRICTED_DELIVERY_PAGE),
+    "notifications:delivery-retry": ("post", {**RESTRICTED_DELIVERY_PAGE, "member_manager": "redirect", "admin": "redirect"}),
+}
+
+
+@pytest.fixture
+def restricted_world(manager, second_manager, responder, other_responder, comms, admin, contoso, contoso_user, fabrikam_user):
+    """A restricted case owned by the second manager, the responder a member, with a dead email to Contoso."""
+    from notifications.models import Delivery, Notification
+    from notifications.services.outbox import create_notification
+
+    case = case_in_stage(Case.Status.DIAGNOSING, manager=second_manager, restricted=True)
+    case_services.add_member(case=case, by=second_manager, user=responder)
+    notification = create_notification(
+        kind=Notification.Kind.BREACH_NOTICE, case=case, title="Restricted notice",
+        deliveries=[Delivery(channel=Delivery.Channel.EMAIL, address="ciso@contoso.example", organization=contoso)],
+    )
+    delivery = notification.deliveries.get()
+    Delivery.objects.filter(pk=delivery.pk).update(status=Delivery.Status.DEAD)
+    users = {"anonymous": None, "customer_other": fabrikam_user, "customer_affected": contoso_user,
+             "nonmember_responder": other_responder, "member_responder": responder, "comms": comms,
+             "manager": manager, "member_manager": second_manager, "admin": admin}
+    return {"users": users, "delivery": delivery}
+
+
+@pytest.mark.parametrize("role", RESTRICTED_ROLES)
+@pytest.mark.parametrize("url_name", sorted(RESTRICTED_MATRIX))
+def test_restricted_case_page_answers_each_role_as_the_matrix_says(client, restricted_world, url_name, role):
+    from notifications.models import Delivery
+
+    method, expectations = RESTRICTED_MATRIX[url_name]
+    user = restricted_world["users"][role]
+    if user is not None:
+        client.force_login(user)
+    delivery = restricted_world["delivery"]
+    response = getattr(client, method)(reverse(url_name, args=[delivery.pk]))
+    check(response, expectations[role], case_url="")
+    if expectations[role] in (LOGIN, PORTAL, 403, 404):
+        assert Delivery.objects.get(pk=delivery.pk).status == Delivery.Status.DEAD, "a refused request changed the delivery"
+
+
+def test_delivery_list_shows_a_restricted_case_only_to_those_who_may_know_it(client, restricted_world):
+    expected = {"manager": False, "member_manager": True, "admin": True}
+    for role, sees in expected.items():
+        client.force_login(restricted_world["users"][role])
+        page = client.get(reverse("notifications:deliveries")).content.decode()
+        assert ("ciso@contoso.example" in page) is sees, role
 
 
 def _url_names(resolver: URLResolver, namespace: str = "") -> set[str]:

@@ -1,4 +1,4 @@
-"""A responder uploads evidence with a progress bar and downloads it back, byte for byte."""
+"""A responder uploads evidence with a progress bar and downloads it back, byte for byte, with a POST."""
 
 import hashlib
 
@@ -38,11 +38,19 @@ def test_manager_uploads_evidence_with_progress_and_downloads_the_same_bytes(pag
     assert seen, "the progress bar never moved"
     assert seen[-1][0] == seen[-1][1] >= len(payload), seen[-3:]
 
+    # The download is a form button (POST with the CSRF token): a plain link or a GET writes nothing.
+    item = case.evidence.get(original_name="access-log ümlaut.txt")
+    download_url = f"{site}{case.get_absolute_url()}evidence/{item.pk}/download/"
+    assert page.request.get(download_url).status == 405
+    assert not item.custody.filter(action="evidence_downloaded").exists()
     with page.expect_download() as download_info:
-        page.locator("table").get_by_role("link", name="Download").first.click()
+        page.locator("table").get_by_role("button", name="Download").first.click()
     download = download_info.value
     assert download.suggested_filename == "access-log ümlaut.txt"
     assert hashlib.sha256(open(download.path(), "rb").read()).hexdigest() == digest
+    assert page.url.endswith(f"{case.get_absolute_url()}evidence/"), "the page stays where it was"
     page.reload()
     expect(page.locator("table")).to_contain_text("downloaded")
+    [touch] = item.custody.filter(action="evidence_downloaded")
+    assert touch.actor_name == "manager" and "127.0.0.1" in touch.note and "Chrome" in touch.note
     screenshot(page, "evidence-02-after-download")

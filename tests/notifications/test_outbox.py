@@ -32,7 +32,8 @@ def test_breach_declared_then_update_approved_writes_one_breach_notice_per_conta
 
 def test_update_approved_then_breach_declared_writes_the_breach_notice(manager, comms, contoso):
     case = case_in_stage(Case.Status.STABILIZING, manager=manager)
-    breach.add_affected_customer(case=case, by=manager, organization=contoso, data_lost=True, impact_statement="Lost.")
+    row = breach.add_affected_customer(case=case, by=manager, organization=contoso, data_lost=True, impact_statement="Lost.")
+    breach.confirm_affected_customer(row=row, by=comms)
     publish_update(case, comms=comms)
     assert not breach_emails(case).exists()
     assert Delivery.objects.filter(notification__kind=Kind.INCIDENT_UPDATE, address="security@contoso.example").exists()
@@ -51,7 +52,8 @@ def test_breach_notice_falls_back_to_customer_users_without_security_contacts(ma
     org = Organization.objects.create(name="Northwind", slug="northwind", security_contacts="")
     CustomerUserFactory(username="nw1", organization=org, email="alice@northwind.example")
     case = case_in_stage(Case.Status.STABILIZING, manager=manager)
-    breach.add_affected_customer(case=case, by=manager, organization=org, data_disclosed=True)
+    row = breach.add_affected_customer(case=case, by=manager, organization=org, data_disclosed=True)
+    breach.confirm_affected_customer(row=row, by=comms)
     breach.declare_breach(case=case, by=manager, note="Confirmed.")
     publish_update(case, comms=comms)
     assert list(breach_emails(case).values_list("address", flat=True)) == ["alice@northwind.example"]
@@ -126,7 +128,7 @@ def test_breach_notice_to_thousands_of_organisations_takes_bounded_queries(manag
         for i in range(orgs)
     )
     AffectedCustomer.objects.bulk_create(
-        AffectedCustomer(case=case, organization=org, data_disclosed=True, added_by=manager)
+        AffectedCustomer(case=case, organization=org, data_disclosed=True, added_by=manager, confirmed_at=case.detected_at)
         for org in Organization.objects.filter(slug__startswith="org-")
     )
     Case.objects.filter(pk=case.pk).update(breach_declared_at=case.detected_at)

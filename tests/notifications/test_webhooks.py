@@ -8,6 +8,7 @@ from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+from django.urls import reverse
 from django.utils import timezone
 
 from notifications.channels import webhook
@@ -192,3 +193,72 @@ def test_a_public_address_is_allowed():
     assert webhook.is_public_address("93.184.216.34")
     assert not webhook.is_public_address("100.64.0.1")  # carrier-grade NAT
     assert not webhook.is_public_address("fd00:ec2::254")
+
+
+SPECIAL_USE_ADDRESSES = [
+    "0.1.2.3", "10.1.2.3", "100.64.0.1", "100.127.255.254", "127.0.0.1", "169.254.169.254", "172.16.5.4",
+    "192.0.0.8", "192.0.2.10", "192.88.99.1", "192.168.1.1", "198.18.0.1", "198.19.255.1", "198.51.100.7",
+    "203.0.113.9", "224.0.0.251", "239.255.255.250", "240.0.0.1", "255.255.255.255",
+    "::", "::1", "::ffff:10.0.0.1", "::ffff:127.0.0.1", "::10.0.0.1", "::127.0.0.1",
+    "64:ff9b::a00:1", "64:ff9b::7f00:1", "64:ff9b::808:808", "64:ff9b:1::a00:1",
+    "2001:0:4136:e378:8000:63bf:f5ff:fffe",  # Teredo, client 10.0.0.1
+    "2001:0:4136:e378:8000:63bf:3fff:fdd2",  # Teredo, client 192.0.2.45
+    "2001:db8::1", "2002:7f00:1::1", "2002:a00:1::1", "2002:808:808::1", "3fff::1", "100::1",
+    "fc00::1", "fd00:ec2::254", "fe80::1", "fec0::1", "fec0:1:2:3::4", "ff02::1", "ff05::2",
+]
+
+
+@pytest.mark.parametrize("address", SPECIAL_USE_ADDRESSES)
+def test_special_use_addresses_are_not_public(address):
+    assert not webhook.is_public_address(address)
+
+
+@pytest.mark.parametrize("address", SPECIAL_USE_ADDRESSES)
+def test_a_url_naming_a_special_use_address_is_refused_before_any_connection(address, settings):
+    settings.IRT_WEBHOOK_ALLOW_PRIVATE = False
+    host = f"[{address}]" if ":" in address else address
+    with pytest.raises(webhook.WebhookRefused):
+        webhook.check_url(f"https://{host}/hook")
+
+
+@pytest.mark.parametrize("address", ["93.184.216.34", "8.8.8.8", "2606:4700:4700::1111", "2a00:1450:4001:80b::200e"])
+def test_public_addresses_are_allowed(address):
+    assert webhook.is_public_address(address)
+
+
+def test_a_host_name_resolving_to_6to4_or_nat64_is_refused_at_send_time(monkeypatch):
+    def fake_getaddrinfo(host, port, *args, **kwargs):
+        return [(socket.AF_INET6, socket.SOCK_STREAM, 6, "", ("2002:7f00:1::1", port, 0, 0)),
+                (socket.AF_INET6, socket.SOCK_STREAM, 6, "", ("64:ff9b::a9fe:a9fe", port, 0, 0))]
+
+    monkeypatch.setattr(socket, "getaddrinfo", fake_getaddrinfo)
+    with pytest.raises(webhook.WebhookRefused):
+        webhook.resolve_public("hooks.example.com", 443)
+
+
+def test_service_refuses_an_endpoint_on_an_internal_address(contoso):
+    with pytest.raises(webhook.WebhookRefused):
+        create_endpoint(organization=contoso, url="https://[fec0::1]/hook")
+    assert not WebhookEndpoint.objects.exists()
+
+
+def endpoint_form_data(contoso, url):
+    return {"organization": contoso.pk, "url": url, "description": "", "is_active": "on", "disabled_reason": ""}
+
+
+@pytest.mark.parametrize("url", ["https://[2002:a00:1::1]/hook", "https://[64:ff9b::a00:1]/hook", "https://10.0.0.7/hook",
+                                 "https://[::ffff:192.168.0.1]/hook"])
+def test_admin_runs_the_webhook_url_check_when_an_endpoint_is_saved(client, admin, contoso, url):
+    client.force_login(admin)
+    response = client.post(reverse("admin:notifications_webhookendpoint_add"), endpoint_form_data(contoso, url))
+    assert response.status_code == 200
+    assert "not a public internet address" in str(response.context["adminform"].form.errors["url"])
+    assert not WebhookEndpoint.objects.exists()
+
+
+def test_admin_saves_an_endpoint_on_a_public_host(client, admin, contoso):
+    client.force_login(admin)
+    response = client.post(reverse("admin:notifications_webhookendpoint_add"),
+                           endpoint_form_data(contoso, "https://hooks.contoso.example/irt"))
+    assert response.status_code == 302
+    assert WebhookEndpoint.objects.get().url == "https://hooks.contoso.example/irt"

@@ -133,8 +133,11 @@ class Command(BaseCommand):
             case = advance(case, ("start_diagnosis", manager, ""))
             tasks.add_task(case=case, by=manager, title="Export access logs for the exposure window", assignee=responder, mandatory=True,
                            due_at=now + timedelta(hours=4))
-            breach.add_affected_customer(case=case, by=manager, organization=orgs["contoso"], data_disclosed=True,
-                                         impact_statement="Three objects in bucket contoso-reports were read by an unknown party between 02:10 and 05:40 UTC.")
+            contoso_row = breach.add_affected_customer(
+                case=case, by=manager, organization=orgs["contoso"], data_disclosed=True,
+                impact_statement="Three objects in bucket contoso-reports were read by an unknown party between 02:10 and 05:40 UTC.")
+            # A second person confirms the row; only then may Contoso read the incident.
+            breach.confirm_affected_customer(row=contoso_row, by=comms)
             case = advance(case, ("stabilize", manager, "Rolled the policy engine back to 4.11; cross-account listing denied again."))
             breach.declare_breach(case=case, by=manager, note="Access logs confirm reads of Contoso objects by an external principal.")
             update = communications.draft_update(
