@@ -8,7 +8,10 @@ class CasesConfig(AppConfig):
     def ready(self) -> None:
         from django.db.models.signals import post_migrate
 
-        from cases import auth_receivers, checks  # noqa: F401 - registers receivers and system checks
-        from cases.roles import ensure_teams_after_migrate
+        # Imported for their side effects: signal receivers, the system checks, the task registry.
+        from cases.access.roles import ensure_teams_after_migrate
+        from cases.receivers import security as auth_receivers  # noqa: F401
+        from cases.tasks import security as tasks  # noqa: F401
+        from irt import checks  # noqa: F401
 
         post_migrate.connect(ensure_teams_after_migrate, sender=self, dispatch_uid="cases.ensure_teams")

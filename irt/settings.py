@@ -44,6 +44,9 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_totp",
     "django_otp.plugins.otp_static",
     "axes",
+    "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "irt",
     "cases",
     "notifications",
@@ -60,7 +63,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
-    "cases.middleware.AccountSecurityMiddleware",
+    "cases.views.middleware.AccountSecurityMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "irt.middleware.SecurityHeadersMiddleware",
     # Last, so it sees the lockout flag the authentication backend sets on the request.
@@ -80,7 +83,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "cases.context_processors.roles",
+                "cases.views.context_processors.roles",
             ],
         },
     },
@@ -131,15 +134,15 @@ AXES_COOLOFF_TIME = env_int("IRT_LOCKOUT_MINUTES", 15, minimum=1) / 60  # hours
 # The lock is on a username *from one address*: wrong passwords typed elsewhere never lock the
 # owner out, and one person's typos do not lock out everyone behind the same NAT. An address
 # also has a ceiling of its own across all usernames (password spraying), enforced by
-# cases.lockout because axes gives all its lockout parameters one limit.
+# cases.services.lockout because axes gives all its lockout parameters one limit.
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 IRT_LOCKOUT_ADDRESS_FAILURES = env_int("IRT_LOCKOUT_ADDRESS_FAILURES", 50, minimum=1)
-AXES_HANDLER = "cases.lockout.LockoutHandler"
+AXES_HANDLER = "cases.services.lockout.LockoutHandler"
 AXES_RESET_ON_SUCCESS = False  # reset only after the second factor (cases.views.account)
 AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 AXES_LOCKOUT_CALLABLE = "cases.views.account.locked_out"
-AXES_CLIENT_IP_CALLABLE = "cases.services.security.client_ip"
-AXES_USERNAME_CALLABLE = "cases.services.security.lockout_username"
+AXES_CLIENT_IP_CALLABLE = "cases.services.security_log.client_ip"
+AXES_USERNAME_CALLABLE = "cases.services.sessions.lockout_username"
 AXES_SENSITIVE_PARAMETERS = ["password", "otp_token", "new_password1", "new_password2"]
 AXES_VERBOSE = False
 
@@ -203,6 +206,52 @@ X_FRAME_OPTIONS = "DENY"
 
 # Product settings.
 IRT_NOTIFY_WITHIN_HOURS = env_int("IRT_NOTIFY_WITHIN_HOURS", 72, minimum=1)
+# Alert intake (cases/services/intake.py): alerts sharing observables or resources within the
+# window fall into one triage group; the raw payload is kept verbatim up to the byte limit.
+IRT_ALERT_CORRELATION_WINDOW_MINUTES = env_int("IRT_ALERT_CORRELATION_WINDOW_MINUTES", 60, minimum=1)
+IRT_ALERT_RAW_MAX_BYTES = env_int("IRT_ALERT_RAW_MAX_BYTES", 256 * 1024, minimum=0)
+IRT_ALERT_DESCRIPTION_MAX_CHARS = env_int("IRT_ALERT_DESCRIPTION_MAX_CHARS", 65_536, minimum=1000)
+IRT_ALERT_MAX_OBSERVABLES = env_int("IRT_ALERT_MAX_OBSERVABLES", 500, minimum=1)
+IRT_ALERT_SIGNATURE_TOLERANCE_SECONDS = env_int("IRT_ALERT_SIGNATURE_TOLERANCE_SECONDS", 300, minimum=10)
+
+# The REST API (cases/api/): Bearer tokens only (no session, so no CSRF), scopes, problem
+# details for every error, a rate per token.
+IRT_API_RATE = env_str("IRT_API_RATE", "600/min")
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": ["cases.api.authentication.BearerTokenAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["cases.api.permissions.TokenScopes"],
+    "DEFAULT_THROTTLE_CLASSES": ["cases.api.throttling.TokenRateThrottle"],
+    "DEFAULT_RENDERER_CLASSES": ["cases.api.renderers.NoStoreJSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["cases.api.parsers.StrictJSONParser"],
+    "DEFAULT_PAGINATION_CLASS": "cases.api.pagination.Pagination",
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "cases.api.problems.exception_handler",
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+    "PAGE_SIZE": 50,
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "IRT API",
+    "DESCRIPTION": "Cases, evidence and alerts of the incident response team. Errors are RFC 9457 problem details.",
+    "VERSION": "1",
+    "OAS_VERSION": "3.1.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": "/api/v1",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    # Choice sets named once, so other sub-domains' "status" or "kind" fields never collide with them.
+    "ENUM_NAME_OVERRIDES": {
+        "CaseStatusEnum": "cases.models.case.Case.Status",
+        "CaseSourceEnum": "cases.models.case.Case.Source",
+        "TimelineKindEnum": "cases.models.timeline.TimelineEvent.Kind",
+        "CaseDismissalReasonEnum": "cases.models.case.Case.DismissalReason",
+    },
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "cases.api.schema.add_problem_responses",
+    ],
+}
 
 LOGGING = {
     "version": 1,

@@ -63,12 +63,10 @@ class WebhookEndpointAdmin(admin.ModelAdmin):
     actions = ["rotate"]
 
     def save_model(self, request, obj, form, change):
-        if not change:
-            from notifications.channels.webhook import new_secret
-
-            obj.secret = new_secret()
-            self._show_secret(request, obj, obj.secret)
-        super().save_model(request, obj, form, change)
+        # The form ran the same URL guard already (as a field error); the service runs it again.
+        secret = webhooks.save_endpoint(endpoint=obj)
+        if secret is not None:
+            self._show_secret(request, obj, secret)
 
     def _show_secret(self, request, obj, secret):
         messages.warning(request, f"Signing secret for {obj.url} (shown once; give it to the customer now): {secret}")

@@ -6,8 +6,8 @@ class NotificationsConfig(AppConfig):
     verbose_name = "Notifications"
 
     def ready(self) -> None:
-        from cases import hooks
-        from notifications import receivers  # noqa: F401 - connects the signal receivers
+        from cases.models import hooks
+        from notifications import receivers, tasks  # noqa: F401 - connects the signal receivers, registers the tasks
         from notifications.guards import delivered_to_organization, unnotified_customer_blockers
 
         hooks.register_close_blockers(unnotified_customer_blockers)

@@ -1,9 +1,10 @@
 """The answers ``notifications`` gives to the case lifecycle's questions."""
 
+from cases.models import Blocker
 from notifications.models import Delivery
 
 
-def unnotified_customer_blockers(case) -> list[str]:
+def unnotified_customer_blockers(case) -> list[Blocker]:
     """Block closing while any organisation in a declared breach has not received its notice.
 
     A notice counts when it was delivered or an out-of-band notice was approved (both stamp
@@ -14,10 +15,12 @@ def unnotified_customer_blockers(case) -> list[str]:
     reasons = []
     unconfirmed = [row.organization.name for row in case.affected_customers.awaiting_confirmation().breached().select_related("organization")]
     if unconfirmed:
-        reasons.append(f"Confirm or withdraw the affected customers awaiting confirmation: {', '.join(unconfirmed)}.")
+        reasons.append(Blocker(
+            "customers_unconfirmed", f"Confirm or withdraw the affected customers awaiting confirmation: {', '.join(unconfirmed)}."
+        ))
     waiting = [row.organization.name for row in case.affected_customers.awaiting_notice().select_related("organization")]
     if waiting:
-        reasons.append(f"Breach notice not yet delivered to {', '.join(waiting)}.")
+        reasons.append(Blocker("notice_undelivered", f"Breach notice not yet delivered to {', '.join(waiting)}."))
     return reasons
 
 

@@ -4,7 +4,7 @@ commit or roll back with the change that caused them."""
 from django.db.models.signals import post_save
 from django.dispatch import receiver
 
-from cases import signals
+from cases.services import signals
 from cases.models import IncidentUpdate
 from notifications.models import Delivery, Notification
 from notifications.services import outbox
@@ -15,7 +15,7 @@ Kind = Notification.Kind
 @receiver(signals.breach_declared, dispatch_uid="notifications.breach_declared")
 def on_breach_declared(sender, *, case, by, **kwargs):
     # The notice needs customer text: it goes out with the first approved update, in either order.
-    update = case.updates.filter(published_at__isnull=False).order_by("-published_at", "-id").first()
+    update = case.updates.published().order_by("-published_at", "-id").first()
     outbox.notify_breach(case=case, update=update)
 
 

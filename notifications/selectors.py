@@ -2,7 +2,7 @@
 
 from django.db.models import Count, Q, QuerySet
 
-from cases import access
+from cases.access.querysets import tied_to_visible_case_q
 from notifications.models import Delivery
 
 
@@ -18,7 +18,7 @@ def unread_count(user) -> int:
 def external_deliveries(user) -> QuerySet:
     """Return the email and webhook deliveries the staff user may know: never one of a case hidden from them."""
     return Delivery.objects.exclude(channel=Delivery.Channel.INBOX).filter(
-        access.tied_to_visible_case_q(user, "notification__case"))
+        tied_to_visible_case_q(user, "notification__case"))
 
 
 def deliveries(user, *, status: str = "", channel: str = "") -> QuerySet:

@@ -8,7 +8,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
-from cases import access
+from cases.access.permissions import is_customer, is_manager
 from cases.views.helpers import staff_required
 from notifications import selectors
 from notifications.forms import PreferenceForm
@@ -45,7 +45,7 @@ def mark_all_read(request):
 @login_required
 @require_http_methods(["GET", "POST"])
 def preferences(request):
-    if not access.is_customer(request.user):
+    if not is_customer(request.user):
         return redirect("cases:dashboard")
     preference, _ = Preference.objects.get_or_create(user=request.user)
     form = PreferenceForm(request.POST or None, instance=preference)
@@ -57,7 +57,7 @@ def preferences(request):
 
 
 def _require_delivery_staff(user) -> None:
-    if not (user.is_superuser or access.is_manager(user)):
+    if not (user.is_superuser or is_manager(user)):
         raise PermissionDenied("Only incident managers and admins see deliveries.")
 
 

@@ -39,52 +39,49 @@ def _force_login_passes_second_factor(monkeypatch):
     monkeypatch.setattr(Client, "force_login", force_login_with_second_factor)
 
 
-@pytest.fixture
-def contoso(db):
-    return OrganizationFactory(name="Contoso", slug="contoso")
+def persona(factory, **fields):
+    """Return a fixture that builds one fixed persona: ``responder = persona(StaffFactory, username="responder")``."""
+
+    @pytest.fixture
+    def build(db):
+        return factory(**fields)
+
+    return build
+
+
+def organization_and_customer(name: str, slug: str):
+    """Return the fixtures for one customer organisation and its one portal user, ``customer-<slug>``."""
+
+    @pytest.fixture
+    def organization(db):
+        return OrganizationFactory(name=name, slug=slug)
+
+    @pytest.fixture
+    def customer(request):
+        return CustomerUserFactory(username=f"customer-{slug}", organization=request.getfixturevalue(slug))
+
+    return organization, customer
+
+
+contoso, contoso_user = organization_and_customer("Contoso", "contoso")
+fabrikam, fabrikam_user = organization_and_customer("Fabrikam", "fabrikam")
+responder = persona(StaffFactory, username="responder")
+other_responder = persona(StaffFactory, username="outsider-responder")  # a member of no case the tests create
+manager = persona(ManagerFactory, username="manager")
+second_manager = persona(ManagerFactory, username="manager2")
+comms = persona(CommsFactory, username="comms")
+admin = persona(UserFactory, username="admin", is_superuser=True, is_staff=True)
 
 
 @pytest.fixture
-def fabrikam(db):
-    return OrganizationFactory(name="Fabrikam", slug="fabrikam")
-
-
-@pytest.fixture
-def responder(db):
-    return StaffFactory(username="responder")
-
-
-@pytest.fixture
-def other_responder(db):
-    """A responder who is not a member of any case the tests create."""
-    return StaffFactory(username="outsider-responder")
-
-
-@pytest.fixture
-def manager(db):
-    return ManagerFactory(username="manager")
-
-
-@pytest.fixture
-def second_manager(db):
-    return ManagerFactory(username="manager2")
-
-
-@pytest.fixture
-def comms(db):
-    return CommsFactory(username="comms")
-
-
-@pytest.fixture
-def admin(db):
-    return UserFactory(username="admin", is_superuser=True, is_staff=True)
-
-
-@pytest.fixture
-def contoso_user(contoso):
-    return CustomerUserFactory(username="customer-contoso", organization=contoso)
-
-
-@pytest.fixture
-def fabrikam_user(fabrikam):
-    return CustomerUserFactory(username="customer-fabrikam", organization=fabrikam)
+def personas(responder, other_responder, manager, second_manager, comms, admin, contoso_user):
+    """Return every role the authorization tests try, by the name their matrices use."""
+    return {
+        "member_responder": responder,
+        "outsider_responder": other_responder,
+        "opening_manager": manager,
+        "other_manager": second_manager,
+        "comms": comms,
+        "admin": admin,
+        "customer": contoso_user,
+    }

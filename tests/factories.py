@@ -22,7 +22,7 @@ from cases.models import (
     TimelineEvent,
     User,
 )
-from cases.roles import ensure_teams
+from cases.access.roles import ensure_teams
 from cases.services import breach, lifecycle, review, tasks
 from cases.services import cases as case_services
 from cases.services.timeline import append_event, lock_case
@@ -117,17 +117,26 @@ class CaseFactory(factory.django.DjangoModelFactory):
         return case_services.open_case(by=by, **kwargs)
 
 
-class TaskFactory(factory.django.DjangoModelFactory):
+class CaseRowFactory(factory.django.DjangoModelFactory):
+    """Create a row of a case through its service: ``service(case=…, by=…, **fields)``; ``by`` defaults to the opener."""
+
     class Meta:
-        model = Task
+        abstract = True
 
     case = factory.SubFactory(CaseFactory)
-    title = factory.Sequence(lambda n: f"Task {n}")
-    mandatory = False
 
     @classmethod
     def _create(cls, model_class, *args, case, by=None, **kwargs):
-        return tasks.add_task(case=case, by=by or case.created_by, **kwargs)
+        return cls.service(case=case, by=by or case.created_by, **kwargs)
+
+
+class TaskFactory(CaseRowFactory):
+    class Meta:
+        model = Task
+
+    service = staticmethod(tasks.add_task)
+    title = factory.Sequence(lambda n: f"Task {n}")
+    mandatory = False
 
 
 class AffectedCustomerFactory(factory.django.DjangoModelFactory):
@@ -177,17 +186,13 @@ class DeadlineDelayFactory(factory.django.DjangoModelFactory):
     requested_by = factory.SubFactory(ManagerFactory)
 
 
-class ReviewFactory(factory.django.DjangoModelFactory):
+class ReviewFactory(CaseRowFactory):
     class Meta:
         model = PostIncidentReview
 
-    case = factory.SubFactory(CaseFactory)
+    service = staticmethod(review.save_review)
     what_happened = "Between 02:10 and 05:40 UTC objects were readable across accounts."
     what_went_wrong = "A policy engine release inverted one deny rule."
-
-    @classmethod
-    def _create(cls, model_class, *args, case, by=None, **kwargs):
-        return review.save_review(case=case, by=by or case.created_by, **kwargs)
 
 
 class TimelineEventFactory(factory.django.DjangoModelFactory):

@@ -20,19 +20,19 @@ def login_without_second_factor(client, user, backend=None):
 
 def pass_second_factor(client, user):
     """Mark the client's session as verified with the user's authenticator (enrolling one if needed)."""
-    from cases.services import security
+    from cases.services import mfa
 
-    device = security.totp_device(user) or security.enrol_totp_with_secret(user=user, secret_b32=TEST_TOTP_SECRET)
+    device = mfa.totp_device(user) or mfa.enrol_totp_with_secret(user=user, secret_b32=TEST_TOTP_SECRET)
     session = client.session
     session[DEVICE_ID_SESSION_KEY] = device.persistent_id
     session.save()
 
 
 def force_login_with_second_factor(self, user, backend=None):
-    from cases.services import security
+    from cases.services import mfa
 
     _original_force_login(self, user, backend)
-    if security.requires_mfa(user):
+    if mfa.requires_mfa(user):
         pass_second_factor(self, user)
 
 

@@ -16,7 +16,7 @@ from django.urls import resolve, reverse
 from hypothesis import HealthCheck, given, settings as hypothesis_settings, strategies as st
 
 from cases.models import Case, SecurityEvent, TimelineEvent
-from tests.cases.test_views_authorization import MATRIX, resolve_kwargs, world  # noqa: F401 - fixture
+from tests.cases.views.test_authorization import MATRIX, resolve_kwargs, world  # noqa: F401 - fixture
 from tests.factories import case_in_stage
 from tests.mfa import login_without_second_factor
 
@@ -159,12 +159,12 @@ def test_public_and_sign_in_forms_survive_junk(client, world):
 
 
 def test_second_factor_forms_survive_junk(client, world):
-    from cases.services import security
+    from cases.services import mfa
     from tests.factories import StaffFactory
     from tests.mfa import TEST_TOTP_SECRET
 
     manager = world["users"]["manager"]
-    security.enrol_totp_with_secret(user=manager, secret_b32=TEST_TOTP_SECRET)
+    mfa.enrol_totp_with_secret(user=manager, secret_b32=TEST_TOTP_SECRET)
     login_without_second_factor(client, manager)
     forms = find_forms(client, [reverse("account:mfa-verify")])
     assert "account:mfa-verify" in fuzzable(forms), [form["name"] for form in forms]
@@ -193,14 +193,15 @@ def test_every_post_url_has_a_form_fuzzed(client, world):
         found |= {form["name"] for form in find_forms(client, pages_for(role, world))}
     not_fuzzed = {
         "logout": "no fields",
-        "account:mfa-disable": "no fields; customers with two-factor only (tests/cases/test_account_security.py)",
-        "account:sign-in-with-code": "on the lockout page only (tests/cases/test_account_security.py, junk there)",
+        "account:mfa-disable": "no fields; customers with two-factor only (tests/cases/services/test_security.py)",
+        "account:sign-in-with-code": "on the lockout page only (tests/cases/services/test_security.py, junk there)",
         "cases:review-approve": "no fields; shown once the review is written",
         "portal:acknowledge": "no fields; shown only before the customer acknowledges",
-        "evidence:export": "no free-text fields (tests/cases/test_evidence.py)",
+        "evidence:export": "no free-text fields (tests/cases/services/test_evidence.py)",
         "evidence:verify-all": "no fields",
         "evidence:verify": "no fields",
-        "evidence:supersede": "file upload (tests/cases/test_evidence.py)",
+        "evidence:supersede": "file upload (tests/cases/services/test_evidence.py)",
+        "api_tokens:revoke": "no fields; shown once the user has a token (tests/cases/api/test_api_tokens.py)",
     }
     post_urls = {name for name, spec in MATRIX.items() if spec[0] == "post"}
     missing = post_urls - found - set(not_fuzzed)

@@ -1,16 +1,16 @@
-"""Create the staff teams with their permissions (the table lives in ``cases.roles``)."""
+"""Create the staff teams with their permissions (the table lives in ``cases.access.roles``)."""
 
 from django.db import migrations
 
 
 def create_teams(apps, schema_editor):
-    from cases.roles import ensure_teams
+    from cases.access.roles import ensure_teams
 
     ensure_teams(apps=apps, using=schema_editor.connection.alias if schema_editor else "default")
 
 
 def remove_teams(apps, schema_editor):
-    from cases.roles import TEAMS
+    from cases.access.roles import TEAMS
 
     apps.get_model("auth", "Group").objects.filter(name__in=TEAMS).delete()
 

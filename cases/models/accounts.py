@@ -1,6 +1,6 @@
 """Customer tenants and the user model shared by staff and customers."""
 
-from django.contrib.auth.models import AbstractUser
+from django.contrib.auth.models import AbstractUser, UserManager
 from django.core.validators import validate_email
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -23,6 +23,11 @@ class Organization(models.Model):
         "auth.Group", null=True, blank=True, editable=False, on_delete=models.PROTECT, related_name="organization"
     )
     created_at = models.DateTimeField(auto_now_add=True)
+    # Defaults for which regulatory clocks a breach affecting the organisation starts (cases.models.clock_rules).
+    in_eu = models.BooleanField("in the EU", default=False, help_text="GDPR applies: pre-tick GDPR Art. 33.")
+    nis2_entity = models.BooleanField("NIS2 entity", default=False, help_text="Pre-tick the NIS2 Art. 23 clocks.")
+    financial_entity = models.BooleanField(default=False, help_text="DORA applies: pre-tick the DORA clocks.")
+    hipaa_covered_entity = models.BooleanField("HIPAA covered entity", default=False, help_text="Pre-tick the HIPAA notice.")
 
     class Meta:
         ordering = ["name"]
@@ -41,6 +46,38 @@ class Organization(models.Model):
         return [line.strip() for line in self.security_contacts.splitlines() if line.strip()]
 
 
+# Who works cases and who may own one, by ``cases.*`` permission codename. The per-user
+# predicates in ``cases.access`` (``is_staff_user``, ``can_own_cases``) ask the same codenames.
+STAFF_PERMISSIONS = ("work_case", "read_all_cases", "manage_case")
+CASE_OWNER_PERMISSIONS = ("work_case", "manage_case")
+
+
+class UserQuerySet(models.QuerySet):
+    def _holding_any(self, codenames) -> models.Q:
+        # A superuser holds every permission, as ``User.has_perm`` says.
+        return (
+            models.Q(is_superuser=True)
+            | models.Q(groups__permissions__codename__in=codenames, groups__permissions__content_type__app_label="cases")
+            | models.Q(user_permissions__codename__in=codenames, user_permissions__content_type__app_label="cases")
+        )
+
+    def with_case_permission(self, *codenames: str):
+        """Active non-customer users holding any of ``cases.<codename>`` (directly, by group, or as superuser)."""
+        return self.filter(self._holding_any(codenames), is_active=True, organization__isnull=True).distinct()
+
+    def staff(self):
+        """The response team: who may be a member or an assignee (``access.is_staff_user``)."""
+        return self.with_case_permission(*STAFF_PERMISSIONS)
+
+    def case_owners(self):
+        """Who may own a case (``access.can_own_cases``): responders, incident managers, admins."""
+        return self.with_case_permission(*CASE_OWNER_PERMISSIONS)
+
+
+class IrtUserManager(UserManager.from_queryset(UserQuerySet)):
+    pass
+
+
 class User(AbstractUser):
     """A person who signs in. ``organization`` set means a customer user, never staff."""
 
@@ -55,6 +92,12 @@ class User(AbstractUser):
     # Part of the session hash: raising it ends every session of the user (sign-out everywhere,
     # deactivation), the way a password change does.
     session_generation = models.PositiveIntegerField(default=0, editable=False)
+    # A connector's account (a SIEM, a SOAR): it acts only through API tokens and never signs in.
+    is_service_account = models.BooleanField(
+        default=False, help_text="Acts only through API tokens; cannot sign in to the browser."
+    )
+
+    objects = IrtUserManager()
 
     class Meta(AbstractUser.Meta):
         swappable = "AUTH_USER_MODEL"
@@ -79,10 +122,11 @@ class User(AbstractUser):
             algorithm="sha256",
         ).hexdigest()
 
+    def check_password(self, raw_password) -> bool:
+        # A service account never signs in with a password, wherever one might have been set.
+        return False if self.is_service_account else super().check_password(raw_password)
+
     @property
     def display_name(self) -> str:
         return self.get_full_name() or self.username
 
-    @property
-    def is_customer(self) -> bool:
-        return self.organization_id is not None

@@ -2,8 +2,14 @@
 
 The transitions below are the only way ``status`` changes (the field is protected). Each
 carries a ``conditions`` guard built from a ``*_blockers()`` method, so the question "why can't
-I?" and the guard share one rule, and a ``permission`` callable from ``cases.access``. Services
-in ``cases.services.lifecycle`` call them inside a locked transaction and write the timeline.
+I?" and the guard share one rule, a ``permission`` callable from ``cases.access``, and in
+``custom`` how the UI offers it (label, help, what it asks for, confirmation, danger); the UI
+lists actions from django-fsm's own transition list. Services in ``cases.services.lifecycle``
+call them inside a locked transaction and write the timeline.
+
+Concurrency: services lock the row (``select_for_update``) and check the ``version`` the user
+saw. django-fsm's ``ConcurrentTransitionMixin`` (an UPDATE filtered on the status read) is not
+used: every transition runs on the row just read under that lock, so its check could never fail.
 """
 
 from datetime import timedelta
@@ -12,10 +18,13 @@ from django.conf import settings
 from django.db import models
 from django.urls import reverse
 from django.utils import timezone
-from django_fsm import ConcurrentTransitionMixin, FSMField, transition
+from django_fsm import FSMField, FSMModelMixin, transition
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
-from cases import access, hooks
+from cases.access.permissions import MEMBER_PERMISSION, can_manage_case, can_work_on_case
+from cases.models import hooks
+from cases.models.blockers import Blocker
+from cases.models.deadlines import Deadline
 
 
 class Service(models.Model):
@@ -40,7 +49,17 @@ class ReferenceCounter(models.Model):
         return f"{self.year}: {self.last_number}"
 
 
-class Case(ConcurrentTransitionMixin, models.Model):
+class CaseQuerySet(models.QuerySet):
+    def open(self):
+        """Cases still being worked: neither closed nor dismissed (``Case.is_open``)."""
+        return self.exclude(status__in=Case.FINISHED)
+
+    def finished(self):
+        """Closed or dismissed cases."""
+        return self.filter(status__in=Case.FINISHED)
+
+
+class Case(FSMModelMixin, models.Model):
     class Status(models.TextChoices):
         # First indication: an alert, a customer report, a researcher, an internal finding.
         DETECTED = "detected", "Detected"
@@ -54,6 +73,11 @@ class Case(ConcurrentTransitionMixin, models.Model):
         CLOSED = "closed", "Closed"
         # Not (our) security incident: false positive, customer's responsibility, duplicate.
         DISMISSED = "dismissed", "Dismissed"
+
+    # The stages no work happens in; ``is_open`` and ``Case.objects.open()`` ask this one tuple.
+    FINISHED = (Status.CLOSED, Status.DISMISSED)
+    # The stages a breach can be declared in.
+    BREACH_STAGES = (Status.DIAGNOSING, Status.STABILIZING)
 
     class Source(models.TextChoices):
         ALERT = "alert", "Automated alert"
@@ -123,6 +147,10 @@ class Case(ConcurrentTransitionMixin, models.Model):
     timeline_head = models.CharField(max_length=64, blank=True, editable=False)
     # Incremented by every service that changes the case; forms carry it to detect stale edits.
     version = models.PositiveIntegerField(default=1)
+    # The playbook version the case follows (cases.services.playbooks.apply_playbook sets it).
+    playbook_version = models.ForeignKey(
+        "cases.PlaybookVersion", null=True, blank=True, editable=False, on_delete=models.PROTECT, related_name="cases"
+    )
 
     detected_at = models.DateTimeField(default=timezone.now)
     assessed_at = models.DateTimeField(null=True, blank=True)
@@ -138,6 +166,8 @@ class Case(ConcurrentTransitionMixin, models.Model):
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    objects = CaseQuerySet.as_manager()
 
     class Meta:
         ordering = ["-detected_at", "-id"]
@@ -160,7 +190,7 @@ class Case(ConcurrentTransitionMixin, models.Model):
 
     @property
     def is_open(self) -> bool:
-        return self.status not in (self.Status.CLOSED, self.Status.DISMISSED)
+        return self.status not in self.FINISHED
 
     @property
     def severity_help(self) -> str:
@@ -181,55 +211,117 @@ class Case(ConcurrentTransitionMixin, models.Model):
     def time_to_close(self) -> timedelta | None:
         return self._since_detected(self.closed_at or self.dismissed_at)
 
+    def member_ids(self) -> set[int]:
+        """Return the ids of the case's members (cached on the instance; the owner is not counted)."""
+        if getattr(self, "_member_ids", None) is None:
+            self._member_ids = set(
+                CaseUserObjectPermission.objects.filter(
+                    content_object=self, permission__codename=MEMBER_PERMISSION
+                ).values_list("user_id", flat=True)
+            )
+        return self._member_ids
+
     # -- yes/no questions: the reasons an action is blocked -----------------------------
 
-    def start_assessment_blockers(self) -> list[str]:
-        return [] if self.owner_id else ["Assign an owner: someone must be on point for the assessment."]
+    def stage_step_blockers(self) -> list[Blocker]:
+        """Return one reason per open mandatory playbook step of the current stage.
 
-    def start_diagnosis_blockers(self) -> list[str]:
+        Every forward transition out of a working stage asks this. Dismissing and stepping back
+        to diagnosing do not: they abandon or revisit the stage rather than finish it.
+        """
+        open_steps = self.tasks.open().filter(mandatory=True, step__stage=self.status).order_by("step__order", "id")
+        return [
+            Blocker(
+                "open_stage_step",
+                f"Finish the mandatory playbook step “{task.title}” first (or an incident manager skips it with a reason).",
+            )
+            for task in open_steps
+        ]
+
+    def clock_close_blockers(self) -> list[Blocker]:
+        """Return one reason per regulatory clock still running with no manager's reason to close anyway.
+
+        The customer notice is left to its own guard (every affected organisation's notice delivered or
+        approved, from ``hooks.close_blockers``): that is what meets it, and no reason overrides it.
+        """
+        running = self.deadlines.filter(met_at__isnull=True, close_override_at__isnull=True).exclude(
+            kind=Deadline.Kind.CUSTOMER_NOTICE
+        ).order_by("due_at")
+        return [
+            Blocker(
+                "clock_running",
+                f"The {clock.get_kind_display()} clock is still running (due {clock.due_at:%Y-%m-%d %H:%M} UTC): "
+                "record the submission, or an incident manager records why the case may close anyway.",
+            )
+            for clock in running
+        ]
+
+    def start_assessment_blockers(self) -> list[Blocker]:
+        reasons = [] if self.owner_id else [Blocker("no_owner", "Assign an owner: someone must be on point for the assessment.")]
+        return reasons + self.stage_step_blockers()
+
+    def start_diagnosis_blockers(self) -> list[Blocker]:
         reasons = []
         if not self.severity:
-            reasons.append("Set a severity.")
+            reasons.append(Blocker("no_severity", "Set a severity."))
         if not self.affected_services.exists():
-            reasons.append("Name at least one affected service.")
+            reasons.append(Blocker("no_affected_service", "Name at least one affected service."))
         if not self.scope:
-            reasons.append("Set the shared-responsibility scope (provider, customer or shared).")
-        return reasons
+            reasons.append(Blocker("no_scope", "Set the shared-responsibility scope (provider, customer or shared)."))
+        return reasons + self.stage_step_blockers()
 
-    def close_blockers(self) -> list[str]:
-        reasons = []
-        open_mandatory = self.tasks.filter(mandatory=True, done_at__isnull=True).count()
+    def stabilize_blockers(self) -> list[Blocker]:
+        return self.stage_step_blockers()
+
+    def close_blockers(self) -> list[Blocker]:
+        reasons = self.stage_step_blockers()
+        # The current stage's mandatory steps are named above; count the other open mandatory tasks.
+        open_mandatory = self.tasks.open().filter(mandatory=True).exclude(step__stage=self.status).count()
         if open_mandatory:
-            reasons.append(
-                f"{open_mandatory} mandatory task{'s are' if open_mandatory != 1 else ' is'} still open."
-            )
+            reasons.append(Blocker(
+                "open_mandatory_tasks",
+                f"{open_mandatory} mandatory task{'s are' if open_mandatory != 1 else ' is'} still open.",
+            ))
         review = getattr(self, "review", None) if self.pk else None
         if review is None:
-            reasons.append("Write the post-incident review.")
+            reasons.append(Blocker("no_review", "Write the post-incident review."))
         elif not review.is_approved:
-            reasons.append("The post-incident review is not approved yet.")
-        reasons.extend(hooks.close_blockers(self))
+            reasons.append(Blocker("review_not_approved", "The post-incident review is not approved yet."))
+        reasons.extend(self.clock_close_blockers())
+        reasons.extend(Blocker.of(reason) for reason in hooks.close_blockers(self))
         return reasons
 
-    def declare_breach_blockers(self) -> list[str]:
+    def declare_breach_blockers(self) -> list[Blocker]:
+        """Return why a breach cannot be declared now: the one answer for the page, the action list and the service."""
         reasons = []
-        if self.status not in (self.Status.DIAGNOSING, self.Status.STABILIZING):
-            reasons.append("A breach can be declared only while diagnosing or stabilizing.")
+        if self.status not in self.BREACH_STAGES:
+            reasons.append(Blocker("wrong_stage", "A breach can be declared only while diagnosing or stabilizing."))
         if self.breach_declared_at:
-            reasons.append("A breach was already declared on this case.")
+            reasons.append(Blocker("already_declared", "A breach was already declared on this case."))
         if not self.affected_customers.active().breached().exists():
-            reasons.append("Add at least one affected customer whose data was lost, altered or disclosed.")
+            reasons.append(Blocker(
+                "no_breached_customer", "Add at least one affected customer whose data was lost, altered or disclosed."
+            ))
         return reasons
 
     # -- transitions ---------------------------------------------------------------------
     # Bodies stamp the case's own fields only; the service saves and writes the timeline.
+
+    # ``custom`` keys (read by ``cases.services.lifecycle``): label, help, blockers (the
+    # ``*_blockers`` method the guard asks), asks_for (form fields), note_required (the refusal
+    # when the note is empty), confirm, danger, secondary (folded away), managers_only, and for
+    # an action with its own page: form (URL name), verb, once (a field set when it was done).
 
     @transition(
         field=status,
         source=Status.DETECTED,
         target=Status.ASSESSING,
         conditions=[lambda case: not case.start_assessment_blockers()],
-        permission=access.can_work_on_case,
+        permission=can_work_on_case,
+        custom={
+            "label": "Start assessment", "blockers": "start_assessment_blockers",
+            "help": "Take the case on: the owner assesses impact and severity.",
+        },
     )
     def start_assessment(self) -> None:
         pass
@@ -239,7 +331,11 @@ class Case(ConcurrentTransitionMixin, models.Model):
         source=Status.ASSESSING,
         target=Status.DIAGNOSING,
         conditions=[lambda case: not case.start_diagnosis_blockers()],
-        permission=access.can_work_on_case,
+        permission=can_work_on_case,
+        custom={
+            "label": "Start diagnosis", "blockers": "start_diagnosis_blockers",
+            "help": "Confirmed security incident: start the technical and forensic investigation.",
+        },
     )
     def start_diagnosis(self) -> None:
         self.assessed_at = timezone.now()
@@ -248,7 +344,12 @@ class Case(ConcurrentTransitionMixin, models.Model):
         field=status,
         source=[Status.DETECTED, Status.ASSESSING],
         target=Status.DISMISSED,
-        permission=access.can_work_on_case,
+        permission=can_work_on_case,
+        custom={
+            "label": "Dismiss", "asks_for": ("dismissal_reason", "note"), "danger": True, "secondary": True,
+            "note_required": "Write a note that explains the dismissal.",
+            "help": "False positive, not a security incident, the customer's responsibility, or a duplicate.",
+        },
     )
     def dismiss(self, *, reason: str, duplicate_of: "Case | None" = None) -> None:
         self.dismissal_reason = reason
@@ -259,7 +360,13 @@ class Case(ConcurrentTransitionMixin, models.Model):
         field=status,
         source=Status.DIAGNOSING,
         target=Status.STABILIZING,
-        permission=access.can_work_on_case,
+        conditions=[lambda case: not case.stabilize_blockers()],
+        permission=can_work_on_case,
+        custom={
+            "label": "Move to stabilize & recover", "blockers": "stabilize_blockers", "asks_for": ("note",),
+            "note_required": "Write a containment or recovery note: what stopped the harm, or how recovery starts.",
+            "help": "Say what contained the incident or how recovery starts.",
+        },
     )
     def stabilize(self) -> None:
         if self.contained_at is None:
@@ -269,7 +376,12 @@ class Case(ConcurrentTransitionMixin, models.Model):
         field=status,
         source=Status.STABILIZING,
         target=Status.DIAGNOSING,
-        permission=access.can_work_on_case,
+        permission=can_work_on_case,
+        custom={
+            "label": "Back to diagnosing", "asks_for": ("note",), "secondary": True,
+            "note_required": "Say why the case goes back to diagnosing.",
+            "help": "New findings need more investigation.",
+        },
     )
     def resume_diagnosis(self) -> None:
         pass
@@ -279,7 +391,11 @@ class Case(ConcurrentTransitionMixin, models.Model):
         source=Status.STABILIZING,
         target=Status.CLOSED,
         conditions=[lambda case: not case.close_blockers()],
-        permission=access.can_manage_case,
+        permission=can_manage_case,
+        custom={
+            "label": "Close case", "blockers": "close_blockers", "managers_only": True, "asks_for": ("note",),
+            "note_required": "Write a closing note.", "confirm": "Close this case? Customers see it as resolved.",
+        },
     )
     def close(self) -> None:
         now = timezone.now()
@@ -290,10 +406,33 @@ class Case(ConcurrentTransitionMixin, models.Model):
         field=status,
         source=Status.CLOSED,
         target=Status.DIAGNOSING,
-        permission=access.can_manage_case,
+        permission=can_manage_case,
+        custom={
+            "label": "Reopen", "managers_only": True, "asks_for": ("note",),
+            "note_required": "Give the reason for reopening.", "help": "Give the reason for reopening.",
+        },
     )
     def reopen(self) -> None:
         self.closed_at = None
+
+    # Declaring a breach is an action, not a state (``target=None`` keeps the stage), offered
+    # in the same action list; ``cases.services.breach.declare_breach`` runs it with its own form.
+    @transition(
+        field=status,
+        source=list(BREACH_STAGES),
+        target=None,
+        conditions=[lambda case: not case.declare_breach_blockers()],
+        permission=can_manage_case,
+        custom={
+            "label": "Declare breach", "blockers": "declare_breach_blockers", "managers_only": True, "danger": True,
+            "form": "cases:declare-breach", "verb": "declare a breach", "once": "breach_declared_at",
+            "help": "Customer data was lost, altered or disclosed: record it and start the customer-notice clock.",
+        },
+    )
+    def declare_breach(self, *, now) -> None:
+        self.breach_declared_at = now
+        if self.classification in ("", self.Classification.SECURITY_INCIDENT, self.Classification.FALSE_POSITIVE):
+            self.classification = self.Classification.CUSTOMER_REPORTABLE
 
 
 class CaseUserObjectPermission(UserObjectPermissionBase):

@@ -9,6 +9,18 @@ from django.conf import settings
 from django.db import models
 from django.urls import reverse
 
+from cases.models.approval import FourEyesApproval, four_eyes_constraint
+
+
+class PublishedQuerySet(models.QuerySet):
+    """Customer text is published once a second person approved it: ``published_at`` is set."""
+
+    def published(self):
+        return self.filter(published_at__isnull=False)
+
+    def drafts(self):
+        return self.filter(published_at__isnull=True)
+
 
 class CustomerStatus(models.TextChoices):
     """The status vocabulary customers know from cloud status pages."""
@@ -19,7 +31,7 @@ class CustomerStatus(models.TextChoices):
     RESOLVED = "resolved", "Resolved"
 
 
-class IncidentUpdate(models.Model):
+class IncidentUpdate(FourEyesApproval):
     """One dated entry of a customer incident page; published only after someone else approves it.
 
     Published updates are never edited: a correction is a new update whose ``corrects`` names
@@ -37,18 +49,16 @@ class IncidentUpdate(models.Model):
     corrects = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="corrections")
     author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
-    approved_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
     published_at = models.DateTimeField(null=True, blank=True, db_index=True)
+
+    objects = PublishedQuerySet.as_manager()
 
     class Meta:
         ordering = ["-published_at", "-id"]
         constraints = [
-            models.CheckConstraint(
-                condition=models.Q(approved_by__isnull=True) | ~models.Q(approved_by=models.F("author")),
-                name="update_approver_is_not_author",
-                violation_error_message="The author of an update cannot approve it.",
+            four_eyes_constraint(
+                name="update_approver_is_not_author", author="author",
+                message="The author of an update cannot approve it.",
             )
         ]
 
@@ -82,7 +92,7 @@ class RepairItem(models.Model):
         return self.title
 
 
-class PublishedReview(models.Model):
+class PublishedReview(FourEyesApproval):
     """The customer-facing post-incident review, published to the affected organisations or to everyone."""
 
     class Audience(models.TextChoices):
@@ -104,18 +114,16 @@ class PublishedReview(models.Model):
     audience = models.CharField(max_length=10, choices=Audience.choices, default=Audience.AFFECTED)
     author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     updated_at = models.DateTimeField(auto_now=True)
-    approved_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
     published_at = models.DateTimeField(null=True, blank=True, db_index=True)
+
+    objects = PublishedQuerySet.as_manager()
 
     class Meta:
         ordering = ["-published_at"]
         constraints = [
-            models.CheckConstraint(
-                condition=models.Q(approved_by__isnull=True) | ~models.Q(approved_by=models.F("author")),
-                name="published_review_approver_is_not_author",
-                violation_error_message="The author of a review cannot approve it.",
+            four_eyes_constraint(
+                name="published_review_approver_is_not_author", author="author",
+                message="The author of a review cannot approve it.",
             )
         ]
 

@@ -7,7 +7,11 @@ outbox, templates), so it is answered once, by ``AffectedCustomerQuerySet``.
 from django.conf import settings
 from django.db import models
 
-BREACH_IMPACT = models.Q(data_lost=True) | models.Q(data_altered=True) | models.Q(data_disclosed=True)
+from cases.models.approval import FourEyesApproval, MadeBy, four_eyes_constraint
+
+# "A breach row": its data was lost, altered or disclosed. ``breached()`` and ``is_breach`` both read this.
+BREACH_FLAGS = {"data_lost": "lost", "data_altered": "altered", "data_disclosed": "disclosed"}
+BREACH_IMPACT = models.Q(*[(flag, True) for flag in BREACH_FLAGS], _connector=models.Q.OR)
 
 
 class AffectedCustomerQuerySet(models.QuerySet):
@@ -35,8 +39,16 @@ class AffectedCustomerQuerySet(models.QuerySet):
         """The organisation's own row, if it may read the incident (at most one per case)."""
         return self.confirmed().filter(organization=organization)
 
+    def impact_seen_by(self, *, case, organization) -> "AffectedCustomer | None":
+        """Return the only impact a reader of ``organization`` may see on ``case``: its own row, or None.
 
-class AffectedCustomer(models.Model):
+        The privacy filter of every customer surface (portal page, email, webhook): never another
+        organisation's row, and nothing before confirmation or after withdrawal.
+        """
+        return self.filter(case=case).visible_to(organization).first()
+
+
+class AffectedCustomer(MadeBy, models.Model):
     """An organisation affected by a case, and what happened to its data.
 
     ``impact_statement`` is the customer-visible text, the only one a customer page or notice
@@ -49,6 +61,9 @@ class AffectedCustomer(models.Model):
     class NotifiedVia(models.TextChoices):
         DELIVERY = "delivery", "Delivered breach notice"
         OUT_OF_BAND = "out_of_band", "Out-of-band notice"
+
+    # Confirmation is this row's four-eyes approval (``confirmed_by``): neither author may give it.
+    AUTHOR_FIELDS = ("added_by", "edited_by")
 
     case = models.ForeignKey("cases.Case", on_delete=models.PROTECT, related_name="affected_customers")
     organization = models.ForeignKey("cases.Organization", on_delete=models.PROTECT, related_name="affected_by")
@@ -86,12 +101,9 @@ class AffectedCustomer(models.Model):
                 fields=["case", "organization"], condition=models.Q(withdrawn_at__isnull=True),
                 name="one_active_affected_row_per_org_and_case",
             ),
-            models.CheckConstraint(
-                condition=models.Q(confirmed_by__isnull=True)
-                | (~models.Q(confirmed_by=models.F("added_by")) & (
-                    models.Q(edited_by__isnull=True) | ~models.Q(confirmed_by=models.F("edited_by")))),
-                name="affected_row_confirmer_is_not_author",
-                violation_error_message="Whoever added or edited an affected organisation cannot confirm it.",
+            four_eyes_constraint(
+                name="affected_row_confirmer_is_not_author", approver="confirmed_by", author="added_by", editor="edited_by",
+                message="Whoever added or edited an affected organisation cannot confirm it.",
             ),
         ]
 
@@ -100,15 +112,7 @@ class AffectedCustomer(models.Model):
 
     @property
     def data_impacts(self) -> list[str]:
-        return [
-            label
-            for flag, label in (
-                (self.data_lost, "lost"),
-                (self.data_altered, "altered"),
-                (self.data_disclosed, "disclosed"),
-            )
-            if flag
-        ]
+        return [label for flag, label in BREACH_FLAGS.items() if getattr(self, flag)]
 
     @property
     def is_breach(self) -> bool:
@@ -133,10 +137,11 @@ class AffectedCustomer(models.Model):
 
     @property
     def awaits_notice(self) -> bool:
+        """The row's answer to ``awaiting_notice()``: confirmed, a breach, no notice yet."""
         return self.is_confirmed and self.is_breach and self.notified_at is None
 
 
-class OutOfBandNotice(models.Model):
+class OutOfBandNotice(FourEyesApproval):
     """A breach notice given outside IRT (phone, letter, another system's email, a ticket).
 
     Recorded by an incident manager, it meets the organisation's notice only when someone else
@@ -149,6 +154,8 @@ class OutOfBandNotice(models.Model):
         OTHER_EMAIL = "other_email", "Email from another system"
         TICKET = "ticket", "Support ticket"
 
+    AUTHOR_FIELDS = ("recorded_by",)
+
     row = models.ForeignKey(AffectedCustomer, on_delete=models.PROTECT, related_name="out_of_band_notices")
     channel = models.CharField(max_length=20, choices=Channel.choices)
     person_reached = models.CharField(max_length=200, help_text="Name and role of the person at the organisation.")
@@ -158,16 +165,14 @@ class OutOfBandNotice(models.Model):
     )
     recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     recorded_at = models.DateTimeField(auto_now_add=True)
-    approved_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     approved_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["recorded_at", "id"]
         constraints = [
-            models.CheckConstraint(
-                condition=models.Q(approved_by__isnull=True) | ~models.Q(approved_by=models.F("recorded_by")),
-                name="out_of_band_notice_approver_is_not_recorder",
-                violation_error_message="Whoever recorded an out-of-band notice cannot approve it.",
+            four_eyes_constraint(
+                name="out_of_band_notice_approver_is_not_recorder", author="recorded_by",
+                message="Whoever recorded an out-of-band notice cannot approve it.",
             )
         ]
 

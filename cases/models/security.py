@@ -1,6 +1,6 @@
 """The account-security audit log: sign-ins, failures, lockouts, second-factor and role changes.
 
-Rows are written only by ``cases.services.security.record_event`` and are read-only in Django
+Rows are written only by ``cases.services.security_log.record_event`` and are read-only in Django
 admin. Refused case actions are recorded on the case timeline instead (``TimelineEvent.REFUSED``).
 """
 
@@ -26,6 +26,8 @@ class SecurityEvent(models.Model):
         PASSWORD_CHANGED = "password_changed", "Password changed"
         PERMISSIONS_CHANGED = "permissions_changed", "Roles or permissions changed"
         DEACTIVATED = "deactivated", "Account deactivated (every session ended)"
+        API_TOKEN_CREATED = "api_token_created", "API token created"
+        API_TOKEN_REVOKED = "api_token_revoked", "API token revoked"
 
     at = models.DateTimeField(auto_now_add=True, db_index=True)
     kind = models.CharField(max_length=32, choices=Kind.choices, db_index=True)

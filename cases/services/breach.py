@@ -11,10 +11,16 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from cases import access, hooks, signals
-from cases.exceptions import ActionRefused, NotAllowed
+from cases.access.permissions import can_approve_communication, can_manage_case, can_view_case
+
+from cases.access.grants import grant_incident_access, revoke_incident_access
+from cases.models import hooks
+from cases.services import signals
+from cases.models.exceptions import ActionRefused, NotAllowed
 from cases.models import AffectedCustomer, Case, Deadline, DeadlineDelay, IncidentPageView, TimelineEvent
+from cases.models.approval import ensure_second_person
 from cases.services import notices, tasks
+from cases.services.clocks import record_decision_on_locked_case
 from cases.services.timeline import append_event, lock_case, lock_for_work, record_refusal
 
 
@@ -23,7 +29,7 @@ def _impact_words(row: AffectedCustomer) -> str:
 
 
 def _check_confirmer(case: Case, by) -> None:
-    if not access.can_view_case(by, case) or not (access.can_manage_case(case, by) or access.can_approve_communication(by)):
+    if not can_view_case(by, case) or not (can_manage_case(case, by) or can_approve_communication(by)):
         raise NotAllowed("Only an incident manager or a communications reviewer can confirm an affected organisation.")
 
 
@@ -113,11 +119,10 @@ def confirm_affected_customer(*, row: AffectedCustomer, by) -> AffectedCustomer:
     _check_confirmer(locked, by)
     row = _lock_row(row, locked)
     if row.confirmed_at is None:
-        if by.pk in (row.added_by_id, row.edited_by_id):
-            raise ActionRefused(f"You added or edited {row.organization}; someone else must confirm it.")
+        ensure_second_person(row, by, f"You added or edited {row.organization}; someone else must confirm it.")
         row.confirmed_by, row.confirmed_at = by, timezone.now()
         row.save(update_fields=["confirmed_by", "confirmed_at"])
-        access.grant_incident_access(locked, row.organization)
+        grant_incident_access(locked, row.organization)
         append_event(
             case=locked,
             actor=by,
@@ -173,7 +178,7 @@ def withdraw_affected_customer(*, row: AffectedCustomer, by, reason: str) -> Aff
     row.exposure = _exposure(row)
     row.withdrawn_at, row.withdrawn_by, row.withdrawal_reason = now, by, reason
     row.save(update_fields=["withdrawn_at", "withdrawn_by", "withdrawal_reason", "exposure"])
-    access.revoke_incident_access(locked, row.organization)
+    revoke_incident_access(locked, row.organization)
     exposed = "; ".join(f"{item['who']} {item['what']} at {item['at'][:16].replace('T', ' ')} UTC" for item in row.exposure)
     append_event(
         case=locked,
@@ -205,8 +210,12 @@ def record_incident_page_view(*, case: Case, user) -> None:
         )
 
 
-def declare_breach(*, case: Case, by, note: str, expected_version: int | None = None) -> Case:
-    """Declare a customer reportable breach: stamp it and start the customer-notice clock."""
+def declare_breach(*, case: Case, by, note: str, expected_version: int | None = None, regimes=()) -> Case:
+    """Declare a customer reportable breach: stamp it and start the customer-notice clock.
+
+    ``regimes``: ``ClockDecision.Kind`` values the declaring manager records now, with the same
+    note, each starting its regulatory clocks (``cases.services.clocks``).
+    """
     try:
         with transaction.atomic():
             locked = lock_for_work(case, by, manage=True, expected_version=expected_version)
@@ -216,9 +225,7 @@ def declare_breach(*, case: Case, by, note: str, expected_version: int | None = 
             if reasons:
                 raise ActionRefused(reasons)
             now = timezone.now()
-            locked.breach_declared_at = now
-            if locked.classification in ("", Case.Classification.SECURITY_INCIDENT, Case.Classification.FALSE_POSITIVE):
-                locked.classification = Case.Classification.CUSTOMER_REPORTABLE
+            locked.declare_breach(now=now)
             locked.version += 1
             locked.save(update_fields=["breach_declared_at", "classification", "version", "updated_at"])
             deadline = Deadline.objects.create(
@@ -236,6 +243,8 @@ def declare_breach(*, case: Case, by, note: str, expected_version: int | None = 
                 f"{deadline.due_at:%Y-%m-%d %H:%M} UTC. {note.strip()}",
                 data={"organizations": organizations, "due_at": deadline.due_at.isoformat(), "note": note.strip()},
             )
+            for kind in regimes:
+                record_decision_on_locked_case(case=locked, by=by, kind=kind, note=note, decided_at=now)
             signals.breach_declared.send(sender=Case, case=locked, by=by)
             return locked
     except (ActionRefused, NotAllowed) as refusal:
@@ -269,8 +278,7 @@ def approve_deadline_delay(*, delay: DeadlineDelay, by) -> DeadlineDelay:
     delay = DeadlineDelay.objects.select_for_update().select_related("deadline").get(pk=delay.pk)
     if delay.approved_at:
         raise ActionRefused("This delay is already approved.")
-    if delay.requested_by_id == by.pk:
-        raise ActionRefused("Someone other than the requester must approve a delay.")
+    ensure_second_person(delay, by, "Someone other than the requester must approve a delay.")
     delay.approved_by = by
     delay.approved_at = timezone.now()
     delay.save(update_fields=["approved_by", "approved_at"])

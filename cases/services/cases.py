@@ -5,9 +5,11 @@ from django.db.models import F
 from django.utils import timezone
 from guardian.shortcuts import assign_perm, remove_perm
 
-from cases import access, signals
-from cases.exceptions import ActionRefused, NotAllowed
+from cases.access.permissions import MEMBER_PERMISSION, can_manage_case, can_open_cases, can_own_cases, is_staff_user
+from cases.services import signals
+from cases.models.exceptions import ActionRefused, NotAllowed
 from cases.models import Case, CaseUserObjectPermission, ReferenceCounter, TimelineEvent
+from cases.services.playbooks import apply_to_locked_case, suggest_playbook
 from cases.services.timeline import append_event, lock_for_work
 
 
@@ -31,10 +33,12 @@ def open_case(
     owner=None,
     services=(),
     restricted: bool = False,
+    playbook_version=None,
 ) -> Case:
-    if not access.can_open_cases(by):
+    """Open a case; apply ``playbook_version``, or the best-matching playbook when it applies itself."""
+    if not can_open_cases(by):
         raise NotAllowed("Only responders and incident managers open cases.")
-    if owner is not None and not _can_own(owner):
+    if owner is not None and not can_own_cases(owner):
         raise ActionRefused(f"{owner.display_name} cannot own a case: owners are responders or incident managers.")
     detected_at = detected_at or timezone.now()
     case = Case.objects.create(
@@ -50,9 +54,9 @@ def open_case(
     )
     case.affected_services.set(services)
     # The opener stays on the case so a restricted case never locks out the person who opened it.
-    assign_perm(access.MEMBER_PERMISSION, by, case)
+    assign_perm(MEMBER_PERMISSION, by, case)
     if owner is not None and owner != by:
-        assign_perm(access.MEMBER_PERMISSION, owner, case)
+        assign_perm(MEMBER_PERMISSION, owner, case)
     append_event(
         case=case,
         actor=by,
@@ -60,11 +64,11 @@ def open_case(
         text=f"Opened from {case.get_source_display().lower()}: {case.title}",
         data={"owner": owner.get_username() if owner else None, "severity": severity, "restricted": restricted},
     )
+    if playbook_version is None and (suggested := suggest_playbook(case)) and suggested.playbook.auto_apply:
+        playbook_version = suggested
+    if playbook_version is not None:
+        apply_to_locked_case(case=case, version=playbook_version, by=by)
     return case
-
-
-def _can_own(user) -> bool:
-    return access.is_staff_user(user) and (user.has_perm("cases.work_case") or user.has_perm("cases.manage_case"))
 
 
 DETAIL_FIELDS = ("title", "internal_summary", "source", "severity", "classification", "breach_category", "scope", "restricted")
@@ -77,7 +81,7 @@ def update_case_details(*, case: Case, by, changes: dict, services=None, expecte
     unknown = set(changes) - set(DETAIL_FIELDS)
     if unknown:
         raise ActionRefused(f"These fields cannot be edited here: {', '.join(sorted(unknown))}.")
-    if "restricted" in changes and changes["restricted"] != locked.restricted and not access.can_manage_case(locked, by):
+    if "restricted" in changes and changes["restricted"] != locked.restricted and not can_manage_case(locked, by):
         raise NotAllowed("Only an incident manager can change whether a case is restricted.")
     diff = {}
     for name, value in changes.items():
@@ -108,7 +112,7 @@ def update_case_details(*, case: Case, by, changes: dict, services=None, expecte
 @transaction.atomic
 def assign_owner(*, case: Case, by, owner, expected_version: int | None = None) -> Case:
     locked = lock_for_work(case, by, expected_version=expected_version)
-    if owner is not None and not _can_own(owner):
+    if owner is not None and not can_own_cases(owner):
         raise ActionRefused(f"{owner.display_name} cannot own a case: owners are responders or incident managers.")
     if locked.owner_id == (owner.pk if owner else None):
         return locked
@@ -117,7 +121,7 @@ def assign_owner(*, case: Case, by, owner, expected_version: int | None = None) 
     locked.version += 1
     locked.save(update_fields=["owner", "version", "updated_at"])
     if owner is not None:
-        assign_perm(access.MEMBER_PERMISSION, owner, locked)
+        assign_perm(MEMBER_PERMISSION, owner, locked)
     append_event(
         case=locked,
         actor=by,
@@ -132,11 +136,11 @@ def assign_owner(*, case: Case, by, owner, expected_version: int | None = None) 
 @transaction.atomic
 def add_member(*, case: Case, by, user) -> Case:
     locked = lock_for_work(case, by)
-    if not access.is_staff_user(user):
+    if not is_staff_user(user):
         raise ActionRefused(f"{user.display_name} is not on the response team; only staff can be members.")
-    if user.pk in access.member_ids(locked):
+    if user.pk in locked.member_ids():
         raise ActionRefused(f"{user.display_name} is already a member.")
-    assign_perm(access.MEMBER_PERMISSION, user, locked)
+    assign_perm(MEMBER_PERMISSION, user, locked)
     append_event(
         case=locked, actor=by, kind=TimelineEvent.Kind.MEMBER_ADDED,
         text=f"Added {user.display_name} as a member.", data={"user": user.get_username()},
@@ -150,9 +154,9 @@ def remove_member(*, case: Case, by, user) -> Case:
     locked = lock_for_work(case, by)
     if user.pk == locked.owner_id:
         raise ActionRefused("The owner cannot be removed; assign another owner first.")
-    if user.pk not in access.member_ids(locked):
+    if user.pk not in locked.member_ids():
         raise ActionRefused(f"{user.display_name} is not a member.")
-    remove_perm(access.MEMBER_PERMISSION, user, locked)
+    remove_perm(MEMBER_PERMISSION, user, locked)
     append_event(
         case=locked, actor=by, kind=TimelineEvent.Kind.MEMBER_REMOVED,
         text=f"Removed {user.display_name} from the members.", data={"user": user.get_username()},
@@ -165,7 +169,7 @@ def members_of(case: Case):
     return [
         row.user
         for row in CaseUserObjectPermission.objects.filter(
-            content_object=case, permission__codename=access.MEMBER_PERMISSION
+            content_object=case, permission__codename=MEMBER_PERMISSION
         ).select_related("user").order_by("user__username")
     ]
 

@@ -8,9 +8,13 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
-from cases import access, signals
-from cases.exceptions import ActionRefused, NotAllowed
+from cases.access.permissions import can_approve_communication, can_manage_case, can_view_case
+
+from cases.access.lookups import get_incident_for
+from cases.services import signals
+from cases.models.exceptions import ActionRefused, NotAllowed
 from cases.models import Acknowledgement, Case, CustomerStatus, IncidentUpdate, PublishedReview, RepairItem, TimelineEvent
+from cases.models.approval import ensure_second_person
 from cases.services.timeline import append_event, lock_case, lock_for_work
 
 UPDATE_FIELDS = ("status", "public_title", "what_happened", "what_we_know", "what_we_are_doing", "what_you_should_do", "affected_services")
@@ -20,11 +24,10 @@ REVIEW_FIELDS = (
 )
 
 
-def _check_approver(case: Case, by, author_id: int, what: str) -> None:
-    if not access.can_view_case(by, case) or not (access.can_manage_case(case, by) or access.can_approve_communication(by)):
+def _check_approver(case: Case, by, item, what: str) -> None:
+    if not can_view_case(by, case) or not (can_manage_case(case, by) or can_approve_communication(by)):
         raise NotAllowed(f"Only a communications reviewer or an incident manager can approve {what}.")
-    if author_id == by.pk:
-        raise ActionRefused(f"You wrote this {what}; someone else must approve it.")
+    ensure_second_person(item, by, f"You wrote this {what}; someone else must approve it.")
 
 
 @transaction.atomic
@@ -51,7 +54,7 @@ def draft_update(*, case: Case, by, corrects: IncidentUpdate | None = None, **fi
 def approve_update(*, update: IncidentUpdate, by) -> IncidentUpdate:
     locked = lock_case(update.case)
     update = IncidentUpdate.objects.select_for_update().get(pk=update.pk)
-    _check_approver(locked, by, update.author_id, "update")
+    _check_approver(locked, by, update, "update")
     if update.is_published:
         raise ActionRefused("This update is already published; publish a correction instead of editing it.")
     update.approved_by = by
@@ -90,7 +93,7 @@ def save_published_review(*, case: Case, by, **fields) -> PublishedReview:
 def approve_published_review(*, review: PublishedReview, by) -> PublishedReview:
     locked = lock_case(review.case)
     review = PublishedReview.objects.select_for_update().get(pk=review.pk)
-    _check_approver(locked, by, review.author_id, "review")
+    _check_approver(locked, by, review, "review")
     if review.is_published:
         raise ActionRefused("This review is already published.")
     review.approved_by = by
@@ -136,6 +139,6 @@ def set_repair_status(*, item: RepairItem, by, status: str) -> RepairItem:
 
 def acknowledge(*, case: Case, user) -> Acknowledgement:
     """Record that a customer user read their organisation's incident page (once per user)."""
-    access.get_incident_for(user, case.reference)
+    get_incident_for(user, case.reference)
     acknowledgement, _ = Acknowledgement.objects.get_or_create(case=case, user=user)
     return acknowledgement

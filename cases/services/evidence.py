@@ -20,12 +20,12 @@ from django.db import transaction
 from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 
-from cases import access
-from cases.exceptions import ActionRefused, NotAllowed
+from cases.access.permissions import can_view_case, can_work_on_case
+from cases.models.exceptions import ActionRefused, NotAllowed
 from cases.models import Case, Evidence, EvidenceAccess
 from cases.models.evidence import evidence_storage
 from cases.services.timeline import append_event, lock_case
-from cases.uploadhandlers import HashedUpload
+from cases.services.evidence_uploads import HashedUpload
 
 CHUNK_BYTES = 1024 * 1024
 _HEX64 = re.compile(r"^[0-9a-f]{64}$")
@@ -45,12 +45,12 @@ class VerifyResult:
 
 
 def _require_view(case: Case, by) -> None:
-    if not access.can_view_case(by, case):
+    if not can_view_case(by, case):
         raise NotAllowed("You cannot see this case's evidence.")
 
 
 def _require_work(case: Case, by) -> None:
-    if not access.can_work_on_case(case, by):
+    if not can_work_on_case(case, by):
         raise NotAllowed("You can read this case's evidence but not change it.")
 
 

@@ -7,8 +7,8 @@ an admin. Both take the case row lock, so a hold and a purge never overlap.
 from django.db import transaction
 from django.utils import timezone
 
-from cases import access
-from cases.exceptions import ActionRefused, NotAllowed
+from cases.access.permissions import can_manage_case, can_view_case
+from cases.models.exceptions import ActionRefused, NotAllowed
 from cases.models import Case, Evidence, EvidenceAccess, TimelineEvent
 from cases.models.evidence import evidence_storage
 from cases.services.evidence import _custody, describe_purge
@@ -21,9 +21,9 @@ Action = EvidenceAccess.Action
 def set_legal_hold(*, case: Case, by, hold: bool, reason: str) -> Case:
     """Place or release the case's legal hold, with a reason; incident managers and admins only."""
     locked = lock_case(case)
-    if not access.can_view_case(by, locked):
+    if not can_view_case(by, locked):
         raise NotAllowed("You cannot see this case.")
-    if not access.can_manage_case(locked, by):
+    if not can_manage_case(locked, by):
         raise NotAllowed("Only an incident manager or an admin can place or release a legal hold.")
     reason = (reason or "").strip()
     if not reason:

@@ -11,84 +11,90 @@ from dataclasses import dataclass, field
 from django.db import transaction
 from django_fsm import can_proceed, has_transition_perm
 
-from cases import access
-from cases.exceptions import ActionRefused, CaseChanged, NotAllowed
-from cases.models import Case, TimelineEvent
+from cases.access.permissions import can_view_case
+from cases.models.exceptions import ActionRefused, CaseChanged, NotAllowed
+from cases.models import Blocker, Case, TimelineEvent
+from cases.models.blockers import codes
+from cases.services.playbooks import enter_stage
 from cases.services.timeline import append_event, lock_case, record_refusal
 
 S = Case.Status
+STATUS = Case._meta.get_field("status")
 
 
 @dataclass(frozen=True)
 class LifecycleAction:
-    """How the UI offers a transition: its words, what it asks for, and who may do it."""
+    """How the UI offers one action: a view of its ``@transition`` and that transition's ``custom``."""
 
     name: str
     label: str
     sources: tuple[str, ...]
-    blockers: Callable[[Case], list[str]] = lambda case: []
+    target: str | None
+    blockers: Callable[[Case], list[Blocker]] = lambda case: []
     managers_only: bool = False
     asks_for: tuple[str, ...] = ()
     confirm: str = ""
     danger: bool = False
+    secondary: bool = False
     help: str = ""
+    note_required: str = ""
+    form: str = ""
+    verb: str = ""
+    once: str = ""
+
+    def offered(self, case: Case) -> bool:
+        """Return whether the action belongs to the case's current stage (and, if ``once``, was not done)."""
+        return case.status in self.sources and not (self.once and getattr(case, self.once))
 
 
-ACTIONS: dict[str, LifecycleAction] = {
-    action.name: action
-    for action in [
-        LifecycleAction(
-            "start_assessment", "Start assessment", (S.DETECTED,), Case.start_assessment_blockers,
-            help="Take the case on: the owner assesses impact and severity.",
-        ),
-        LifecycleAction(
-            "start_diagnosis", "Start diagnosis", (S.ASSESSING,), Case.start_diagnosis_blockers,
-            help="Confirmed security incident: start the technical and forensic investigation.",
-        ),
-        LifecycleAction(
-            "stabilize", "Move to stabilize & recover", (S.DIAGNOSING,), asks_for=("note",),
-            help="Say what contained the incident or how recovery starts.",
-        ),
-        LifecycleAction(
-            "resume_diagnosis", "Back to diagnosing", (S.STABILIZING,), asks_for=("note",),
-            help="New findings need more investigation.",
-        ),
-        LifecycleAction(
-            "close", "Close case", (S.STABILIZING,), Case.close_blockers, managers_only=True,
-            asks_for=("note",), confirm="Close this case? Customers see it as resolved.",
-        ),
-        LifecycleAction(
-            "reopen", "Reopen", (S.CLOSED,), managers_only=True, asks_for=("note",),
-            help="Give the reason for reopening.",
-        ),
-        LifecycleAction(
-            "dismiss", "Dismiss", (S.DETECTED, S.ASSESSING), asks_for=("dismissal_reason", "note"), danger=True,
-            help="False positive, not a security incident, the customer's responsibility, or a duplicate.",
-        ),
-    ]
-}
+def _collect_actions() -> dict[str, LifecycleAction]:
+    """Read every transition of ``Case.status`` from django-fsm's own list, in declaration order."""
+    sources: dict[str, list] = {}
+    transitions = {}
+    # django-fsm lists methods by name; the order the model declares them is the order to offer them.
+    for transition in sorted(STATUS.get_all_transitions(Case), key=lambda t: t.method.__code__.co_firstlineno):
+        sources.setdefault(transition.name, []).append(transition.source)
+        transitions.setdefault(transition.name, transition)
+    actions = {}
+    for name, transition in transitions.items():
+        custom = dict(transition.custom)
+        blockers = custom.pop("blockers", "")
+        actions[name] = LifecycleAction(
+            name=name,
+            sources=tuple(sources[name]),
+            target=transition.target,
+            blockers=(lambda case, method=blockers: getattr(case, method)()) if blockers else (lambda case: []),
+            asks_for=tuple(custom.pop("asks_for", ())),
+            **custom,
+        )
+    return actions
 
-NOTE_REQUIRED = {
-    "stabilize": "Write a containment or recovery note: what stopped the harm, or how recovery starts.",
-    "resume_diagnosis": "Say why the case goes back to diagnosing.",
-    "close": "Write a closing note.",
-    "reopen": "Give the reason for reopening.",
-    "dismiss": "Write a note that explains the dismissal.",
-}
+
+# Every action the case page, the API and admin offer, from the @transition declarations.
+LIFECYCLE: dict[str, LifecycleAction] = _collect_actions()
+# The stage changes ``run_action`` executes; actions with their own page (declaring a breach) run
+# through their own service.
+ACTIONS: dict[str, LifecycleAction] = {name: action for name, action in LIFECYCLE.items() if not action.form}
 
 
 @dataclass
 class ActionState:
     action: LifecycleAction
     allowed: bool
-    reasons: list[str] = field(default_factory=list)
+    reasons: list[Blocker] = field(default_factory=list)
+
+    @property
+    def codes(self) -> set[str]:
+        """The blocker codes, for templates (which test codes, never prose)."""
+        return codes(self.reasons)
 
 
 def available_actions(case: Case, user) -> list[ActionState]:
     """Return the actions that apply to the case's stage, each allowed or with its blockers."""
     states = []
-    for action in ACTIONS.values():
-        if case.status not in action.sources:
+    current = {transition.name for transition in case.get_all_status_transitions() if transition.source == case.status}
+    for action in LIFECYCLE.values():
+        if action.name not in current or not action.offered(case):
             continue
         # Both kinds: a responder sees what is left before a manager can close, too.
         reasons = _permission_reasons(case, user, action) + action.blockers(case)
@@ -98,26 +104,30 @@ def available_actions(case: Case, user) -> list[ActionState]:
 
 def role_permits(case: Case, user, action_name: str) -> bool:
     """Ask the transition's ``permission`` alone (``has_transition_perm`` also runs the guards)."""
-    meta = getattr(case, action_name)._django_fsm
-    return meta.has_transition_perm(case, meta.field.get_state(case), user)
+    return any(
+        transition.name == action_name and transition.source == case.status and transition.has_perm(case, user)
+        for transition in case.get_all_status_transitions()
+    )
 
 
-def _permission_reasons(case: Case, user, action: LifecycleAction) -> list[str]:
+def _permission_reasons(case: Case, user, action: LifecycleAction) -> list[Blocker]:
     if role_permits(case, user, action.name):
         return []
     if action.managers_only:
-        return [f"Only an incident manager working on this case can {action.label.lower()}."]
-    return ["You can read this case but not change its stage; ask its owner to add you as a member."]
+        verb = action.verb or action.label.lower()
+        return [Blocker("managers_only", f"Only an incident manager working on this case can {verb}.")]
+    return [Blocker("read_only", "You can read this case but not change its stage; ask its owner to add you as a member.")]
 
 
-def _refusal_reasons(case: Case, action: LifecycleAction) -> list[str]:
+def _refusal_reasons(case: Case, action: LifecycleAction) -> list[Blocker]:
     if case.status not in action.sources:
         allowed_from = " or ".join(Case.Status(s).label.lower() for s in action.sources)
-        return [
+        return [Blocker(
+            "wrong_stage",
             f"“{action.label}” is possible only while the case is {allowed_from}; "
-            f"it is {case.get_status_display().lower()}."
-        ]
-    return action.blockers(case) or ["The case does not meet the conditions for this action."]
+            f"it is {case.get_status_display().lower()}.",
+        )]
+    return action.blockers(case) or [Blocker("conditions", "The case does not meet the conditions for this action.")]
 
 
 def _transition(
@@ -137,7 +147,7 @@ def _transition(
         with transaction.atomic():
             locked = lock_case(case)
             method = getattr(locked, action_name)
-            if not access.can_view_case(by, locked):
+            if not can_view_case(by, locked):
                 raise NotAllowed("You do not have access to this case.")
             # After the visibility check: CaseChanged names the case and its stage.
             if expected_version is not None and locked.version != expected_version:
@@ -148,8 +158,8 @@ def _transition(
                 raise NotAllowed(_permission_reasons(locked, by, action)[0])
             if not (can_proceed(method) and has_transition_perm(method, by)):
                 raise ActionRefused(_refusal_reasons(locked, action))
-            if action_name in NOTE_REQUIRED and not note:
-                raise ActionRefused(NOTE_REQUIRED[action_name])
+            if action.note_required and not note:
+                raise ActionRefused([Blocker("note_required", action.note_required)])
             # Checked after the permission so an outsider learns nothing, and inside the try so it is recorded.
             if argument_blockers and (reasons := argument_blockers()):
                 raise ActionRefused(reasons)
@@ -165,6 +175,7 @@ def _transition(
                 text=f"{text}. {note}" if note else text,
                 data={"action": action_name, "from": before, "to": locked.status, "note": note, **(data or {})},
             )
+            enter_stage(case=locked, by=by)
             return locked
     except (ActionRefused, NotAllowed) as refusal:
         reasons = getattr(refusal, "reasons", None) or [str(refusal)]

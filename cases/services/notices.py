@@ -7,9 +7,10 @@ not-withdrawn breach row is met this way. A note or a free-text "notice sent" ne
 from django.db import transaction
 from django.utils import timezone
 
-from cases import access
-from cases.exceptions import ActionRefused, NotAllowed
+from cases.access.permissions import can_approve_communication, can_manage_case, can_view_case
+from cases.models.exceptions import ActionRefused, NotAllowed
 from cases.models import AffectedCustomer, Case, Deadline, OutOfBandNotice, TimelineEvent
+from cases.models.approval import ensure_second_person
 from cases.services.timeline import append_event, lock_case, lock_for_work
 
 
@@ -123,15 +124,14 @@ def record_out_of_band_notice(
 def approve_out_of_band_notice(*, notice: OutOfBandNotice, by) -> OutOfBandNotice:
     """Approve an out-of-band notice: the organisation counts as notified at the time it was reached."""
     locked = lock_case(notice.row.case)
-    if not access.can_view_case(by, locked) or not (access.can_manage_case(locked, by) or access.can_approve_communication(by)):
+    if not can_view_case(by, locked) or not (can_manage_case(locked, by) or can_approve_communication(by)):
         raise NotAllowed("Only an incident manager or a communications reviewer can approve an out-of-band notice.")
     _refuse_before_declaration(locked)
     notice = OutOfBandNotice.objects.select_for_update().get(pk=notice.pk)
     row = AffectedCustomer.objects.select_for_update().select_related("organization").get(pk=notice.row_id)
     if notice.is_approved:
         raise ActionRefused("This out-of-band notice is already approved.")
-    if notice.recorded_by_id == by.pk:
-        raise ActionRefused("You recorded this out-of-band notice; someone else must approve it.")
+    ensure_second_person(notice, by, "You recorded this out-of-band notice; someone else must approve it.")
     if not row.awaits_notice:
         raise ActionRefused(f"{row.organization} does not await a breach notice any more.")
     notice.approved_by, notice.approved_at = by, timezone.now()

@@ -3,8 +3,8 @@
 from django.db import transaction
 from django.utils import timezone
 
-from cases import access
-from cases.exceptions import ActionRefused
+from cases.access.permissions import is_staff_user
+from cases.models.exceptions import ActionRefused
 from cases.models import Case, Task, TimelineEvent
 from cases.services.timeline import append_event, lock_for_work
 
@@ -21,7 +21,7 @@ def add_task(*, case: Case, by, title: str, assignee=None, due_at=None, mandator
     title = title.strip()
     if not title:
         raise ActionRefused("Give the task a title.")
-    if assignee is not None and not access.is_staff_user(assignee):
+    if assignee is not None and not is_staff_user(assignee):
         raise ActionRefused("Tasks are assigned to members of the response team only.")
     if mandatory:
         _refuse_mandatory_work_on_closed(locked)
@@ -44,6 +44,8 @@ def complete_task(*, task: Task, by) -> Task:
     task = Task.objects.select_for_update().get(pk=task.pk, case=locked)
     if task.is_done:
         raise ActionRefused("This task is already done.")
+    if task.is_skipped:
+        raise ActionRefused("This playbook step was skipped; the deviation stays on the record.")
     task.done_at = timezone.now()
     task.done_by = by
     task.save(update_fields=["done_at", "done_by"])

@@ -3,8 +3,8 @@
 from django.db import transaction
 from django.utils import timezone
 
-from cases import access
-from cases.exceptions import ActionRefused, CaseChanged, NotAllowed
+from cases.access.permissions import can_manage_case, can_view_case, can_work_on_case
+from cases.models.exceptions import ActionRefused, CaseChanged, NotAllowed
 from cases.models import Case, TimelineEvent
 from cases.models.timeline import genesis_hash
 
@@ -42,7 +42,7 @@ def lock_for_work(case: Case, by, *, manage: bool = False, expected_version: int
     version check comes after it, so an outsider learns nothing from a stale version.
     """
     locked = lock_case(case)
-    allowed = access.can_manage_case(locked, by) if manage else access.can_work_on_case(locked, by)
+    allowed = can_manage_case(locked, by) if manage else can_work_on_case(locked, by)
     if not allowed:
         raise NotAllowed(
             "Only an incident manager working on this case can do that." if manage else "You can read this case but not change it."
@@ -59,7 +59,7 @@ def record_refusal(*, case: Case, actor, action: str, reasons: list[str]) -> Non
     with transaction.atomic():
         # Ask the locked row, not the caller's copy: it may predate a change to members or restriction.
         locked = lock_case(case)
-        if not access.can_view_case(actor, locked):
+        if not can_view_case(actor, locked):
             return
         append_event(
             case=locked,
@@ -73,7 +73,7 @@ def record_refusal(*, case: Case, actor, action: str, reasons: list[str]) -> Non
 @transaction.atomic
 def add_note(*, case: Case, by, text: str) -> TimelineEvent:
     locked = lock_case(case)
-    if not access.can_work_on_case(locked, by):
+    if not can_work_on_case(locked, by):
         raise NotAllowed("You can read this case but not change it.")
     text = text.strip()
     if not text:

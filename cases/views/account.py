@@ -18,9 +18,10 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
-from cases.middleware import MFA_REQUIRED_KEY
+from cases.access.permissions import is_customer
+from cases.views.middleware import MFA_REQUIRED_KEY
 from cases.models import SecurityEvent
-from cases.services import security
+from cases.services import mfa, security_log, sessions
 
 
 class SecondFactorForm(forms.Form):
@@ -46,9 +47,7 @@ def _next_url(request, default: str) -> str:
 
 
 def _landing(request) -> str:
-    from cases import access
-
-    return "/portal/" if access.is_customer(request.user) else "/"
+    return "/portal/" if is_customer(request.user) else "/"
 
 
 def locked_out(request, original_response=None, credentials=None):
@@ -77,23 +76,23 @@ def mfa_verify(request):
     user = request.user
     if user.is_verified():
         return redirect(_next_url(request, _landing(request)))
-    if not security.has_mfa(user):
+    if not mfa.has_mfa(user):
         return redirect("account:mfa-setup")
     if not AxesProxyHandler.is_allowed(request, _credentials(user)):
         return locked_out(request)
     form = SecondFactorForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        device = security.verify_second_factor(user=user, token=form.cleaned_data["otp_token"])
+        device = mfa.verify_second_factor(user=user, token=form.cleaned_data["otp_token"])
         if device is not None:
             django_otp.login(request, device)
             # A new privilege level gets a new session key, as a sign-in does.
             request.session.cycle_key()
-            security.reset_failures(username=user.get_username(), request=request)
-            security.record_event(SecurityEvent.Kind.MFA_VERIFIED, request=request, user=user,
+            sessions.reset_failures(username=user.get_username(), request=request)
+            security_log.record_event(SecurityEvent.Kind.MFA_VERIFIED, request=request, user=user,
                                   detail=type(device).__name__)
-            if device.name == security.BACKUP_DEVICE_NAME:
-                left = security.remaining_backup_codes(user)
-                security.record_event(SecurityEvent.Kind.BACKUP_CODE_USED, request=request, user=user,
+            if device.name == mfa.BACKUP_DEVICE_NAME:
+                left = mfa.remaining_backup_codes(user)
+                security_log.record_event(SecurityEvent.Kind.BACKUP_CODE_USED, request=request, user=user,
                                       detail=f"{left} left")
                 messages.warning(request, f"You used a backup code; {left} left. Create new ones when you run low.")
             return redirect(_next_url(request, _landing(request)))
@@ -114,32 +113,32 @@ def mfa_verify(request):
 def mfa_setup(request):
     """Add an authenticator app (required for staff, optional for customers), or manage it."""
     user = request.user
-    enrolled = security.has_mfa(user)
+    enrolled = mfa.has_mfa(user)
     if enrolled and not user.is_verified():
         # Someone holding only the password must not be able to swap in their own authenticator.
         return redirect("account:mfa-verify")
     if enrolled:
         return render(request, "registration/mfa_manage.html", {
-            "backup_codes_left": security.remaining_backup_codes(user),
-            "may_disable": not security.is_staff_account(user),
+            "backup_codes_left": mfa.remaining_backup_codes(user),
+            "may_disable": not mfa.is_staff_account(user),
         })
-    device = security.start_totp_enrolment(user=user)
+    device = mfa.start_totp_enrolment(user=user)
     form = EnrolmentForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        result = security.confirm_totp_enrolment(user=user, token=form.cleaned_data["otp_token"], request=request)
+        result = mfa.confirm_totp_enrolment(user=user, token=form.cleaned_data["otp_token"], request=request)
         if result is not None:
             confirmed, codes = result
             # The service has ended the user's other sessions and given this one a new key.
             django_otp.login(request, confirmed)
             request.session[MFA_REQUIRED_KEY] = True
-            security.reset_failures(username=user.get_username(), request=request)
+            sessions.reset_failures(username=user.get_username(), request=request)
             return render(request, "registration/mfa_backup_codes.html", {
                 "codes": codes, "next": _next_url(request, _landing(request)), "first_time": True,
             })
         form.add_error("otp_token", "That code did not match. Check the time on your phone and try the newest code.")
     return render(request, "registration/mfa_setup.html", {
-        "form": form, "secret": security.secret_base32(device), "next": _next_url(request, ""),
-        "required": security.is_staff_account(user),
+        "form": form, "secret": mfa.secret_base32(device), "next": _next_url(request, ""),
+        "required": mfa.is_staff_account(user),
     })
 
 
@@ -151,9 +150,9 @@ def mfa_qr(request):
     import qrcode.image.svg
 
     user = request.user
-    if security.has_mfa(user) and not user.is_verified():
+    if mfa.has_mfa(user) and not user.is_verified():
         return HttpResponse(status=404)
-    device = security.totp_device(user, confirmed=False)
+    device = mfa.totp_device(user, confirmed=False)
     if device is None:
         return HttpResponse(status=404)
     image = qrcode.make(device.config_url, image_factory=qrcode.image.svg.SvgPathImage, box_size=10)
@@ -171,7 +170,7 @@ def mfa_backup_codes(request):
     """Replace the backup codes and show the new ones once."""
     if not request.user.is_verified():
         return redirect("account:mfa-verify")
-    codes = security.create_backup_codes(user=request.user, request=request)
+    codes = mfa.create_backup_codes(user=request.user, request=request)
     return render(request, "registration/mfa_backup_codes.html", {"codes": codes, "next": _landing(request)})
 
 
@@ -181,11 +180,11 @@ def mfa_backup_codes(request):
 def mfa_disable(request):
     """Let a customer turn two-factor sign-in off; staff cannot."""
     user = request.user
-    if security.is_staff_account(user):
+    if mfa.is_staff_account(user):
         return HttpResponse("Two-factor sign-in is required for staff.", status=403, content_type="text/plain")
     if not user.is_verified():
         return redirect("account:mfa-verify")
-    security.disable_mfa(user=user, request=request)
+    mfa.disable_mfa(user=user, request=request)
     request.session[MFA_REQUIRED_KEY] = False
     messages.success(request, "Two-factor sign-in is off.")
     return redirect("account:mfa-setup")
@@ -207,7 +206,7 @@ def sign_in_with_code(request):
     form = LockedSignInForm(request.POST)
     found = None
     if form.is_valid():
-        found = security.sign_in_past_lock(request=request, username=form.cleaned_data["username"],
+        found = mfa.sign_in_past_lock(request=request, username=form.cleaned_data["username"],
                                            password=form.cleaned_data["password"],
                                            token=form.cleaned_data["otp_token"])
     if found is None:
@@ -216,8 +215,8 @@ def sign_in_with_code(request):
     login(request, user, backend="django.contrib.auth.backends.ModelBackend")
     django_otp.login(request, device)
     request.session.cycle_key()
-    security.reset_failures(username=user.get_username(), request=request)
-    security.record_event(SecurityEvent.Kind.MFA_VERIFIED, request=request, user=user,
+    sessions.reset_failures(username=user.get_username(), request=request)
+    security_log.record_event(SecurityEvent.Kind.MFA_VERIFIED, request=request, user=user,
                           detail=f"{type(device).__name__}, past the username lock")
     return redirect(_landing(request))
 
@@ -237,14 +236,14 @@ class ThrottledPasswordResetView(PasswordResetView):
 
     def form_valid(self, form):
         email = form.cleaned_data["email"].strip().lower()
-        ip = security.client_ip(self.request) or "unknown"
+        ip = security_log.client_ip(self.request) or "unknown"
         keys = [(f"irt.pwreset.ip.{ip}", self.per_address_per_hour),
                 (f"irt.pwreset.email.{hashlib.sha256(email.encode()).hexdigest()}", self.per_email_per_hour)]
         if not all(_within_rate(key, limit) for key, limit in keys):
-            security.record_event(SecurityEvent.Kind.PASSWORD_RESET_THROTTLED, request=self.request, username=email[:150])
+            security_log.record_event(SecurityEvent.Kind.PASSWORD_RESET_THROTTLED, request=self.request, username=email[:150])
             return HttpResponseRedirect(self.get_success_url())
         # The worker sends the email (with a link on IRT_SITE_URL, never on this request's Host).
-        security.request_password_reset(email=email, request=self.request)
+        sessions.request_password_reset(email=email, request=self.request)
         return HttpResponseRedirect(self.get_success_url())
 
 
@@ -254,7 +253,7 @@ class AuditedPasswordResetConfirmView(PasswordResetConfirmView):
     def form_valid(self, form):
         response = super().form_valid(form)
         # The new password hash already ends the user's other sessions; record it.
-        security.record_event(SecurityEvent.Kind.PASSWORD_CHANGED, request=self.request, user=form.user,
+        security_log.record_event(SecurityEvent.Kind.PASSWORD_CHANGED, request=self.request, user=form.user,
                               detail="by reset link")
         return response
 

@@ -1,26 +1,25 @@
 """Staff pages for what customers read: drafting and approving updates, the customer review, repairs."""
 
-from django.contrib import messages
 from django.core.exceptions import BadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
-from cases import access
-from cases.forms import CorrectionForm, IncidentUpdateForm, PublishedReviewForm, RepairItemForm, RepairStatusForm
+from cases.access.lookups import get_case_for
+from cases.forms.cases import CorrectionForm, IncidentUpdateForm, PublishedReviewForm, RepairItemForm, RepairStatusForm
 from cases.models import IncidentUpdate, PublishedReview, RepairItem
 from cases.services import communications
-from cases.views.helpers import form_errors_to_messages, run_service, staff_required
+from cases.views.helpers import run_service, staff_required, submit_form
 
 
 @staff_required
 @require_http_methods(["GET", "POST"])
 def update_new(request, reference):
-    case = access.get_case_for(request.user, reference, write=True)
+    case = get_case_for(request.user, reference, write=True)
     choice = CorrectionForm({"corrects": request.POST.get("corrects") or request.GET.get("corrects") or ""}, case=case)
     if not choice.is_valid():
         raise BadRequest("There is no such published update of this case to correct.")
     corrects = choice.cleaned_data["corrects"]
-    latest = case.updates.filter(published_at__isnull=False).order_by("-published_at").first()
+    latest = case.updates.published().order_by("-published_at").first()
     source = corrects or latest
     initial = {name: getattr(source, name) for name in communications.UPDATE_FIELDS} if source else {
         "public_title": "", "affected_services": ", ".join(case.affected_services.values_list("name", flat=True)),
@@ -39,7 +38,7 @@ def update_new(request, reference):
 @staff_required
 @require_POST
 def update_approve(request, reference, update_id):
-    case = access.get_case_for(request.user, reference)
+    case = get_case_for(request.user, reference)
     update = get_object_or_404(IncidentUpdate, pk=update_id, case=case)
     run_service(request, communications.approve_update, success="Update published to the affected customers.", update=update, by=request.user)
     return redirect(case)
@@ -48,7 +47,7 @@ def update_approve(request, reference, update_id):
 @staff_required
 @require_http_methods(["GET", "POST"])
 def public_review_edit(request, reference):
-    case = access.get_case_for(request.user, reference, write=True)
+    case = get_case_for(request.user, reference, write=True)
     review = PublishedReview.objects.filter(case=case).first()
     form = PublishedReviewForm(request.POST or None, instance=review)
     if request.method == "POST" and form.is_valid():
@@ -62,7 +61,7 @@ def public_review_edit(request, reference):
 @staff_required
 @require_POST
 def public_review_approve(request, reference):
-    case = access.get_case_for(request.user, reference)
+    case = get_case_for(request.user, reference)
     review = get_object_or_404(PublishedReview, case=case)
     run_service(request, communications.approve_published_review, success="Customer review published.", review=review, by=request.user)
     return redirect(case)
@@ -71,24 +70,17 @@ def public_review_approve(request, reference):
 @staff_required
 @require_POST
 def repair_add(request, reference):
-    case = access.get_case_for(request.user, reference, write=True)
-    form = RepairItemForm(request.POST)
-    if form.is_valid():
-        run_service(request, communications.add_repair_item, success="Repair item added.", case=case, by=request.user, **form.cleaned_data)
-    else:
-        form_errors_to_messages(request, form)
+    case = get_case_for(request.user, reference, write=True)
+    submit_form(request, RepairItemForm(request.POST), communications.add_repair_item, success="Repair item added.",
+                case=case, by=request.user)
     return redirect(case)
 
 
 @staff_required
 @require_POST
 def repair_status(request, reference, item_id):
-    case = access.get_case_for(request.user, reference, write=True)
+    case = get_case_for(request.user, reference, write=True)
     item = get_object_or_404(RepairItem, pk=item_id, case=case)
-    form = RepairStatusForm(request.POST)
-    if form.is_valid():
-        run_service(request, communications.set_repair_status, success="Repair item updated.", item=item, by=request.user,
-                    status=form.cleaned_data["status"])
-    else:
-        messages.error(request, "Choose planned, in progress or done.")
+    submit_form(request, RepairStatusForm(request.POST), communications.set_repair_status, success="Repair item updated.",
+                invalid="Choose planned, in progress or done.", item=item, by=request.user)
     return redirect(case)

@@ -19,18 +19,20 @@ from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_http_methods, require_POST
 
-from cases import access
-from cases.evidence_forms import EvidenceUploadForm, LegalHoldForm, SupersedeForm
-from cases.evidence_streams import attachment_disposition, verified_stream, zip_stream
-from cases.exceptions import ActionRefused
+from cases.access.permissions import can_manage_case, can_work_on_case, is_customer
+
+from cases.access.lookups import get_case_for
+from cases.forms.evidence import EvidenceUploadForm, LegalHoldForm, SupersedeForm
+from cases.services.evidence_streams import attachment_disposition, verified_stream, zip_stream
+from cases.models.exceptions import ActionRefused
 from cases.models import Evidence, EvidenceAccess
 from cases.models.evidence import evidence_storage
 from cases.services import evidence as evidence_services
 from cases.services import legal_hold as legal_hold_services
-from cases.services import security
+from cases.services import security_log
 from cases.services.timeline import record_refusal
-from cases.uploadhandlers import EvidenceUploadHandler
-from cases.views.helpers import form_errors_to_messages, run_service, staff_required
+from cases.services.evidence_uploads import EvidenceUploadHandler
+from cases.views.helpers import run_service, staff_required, submit_form
 
 
 def evidence_staff_only(view):
@@ -39,7 +41,7 @@ def evidence_staff_only(view):
 
     @wraps(view)
     def wrapper(request, *args, **kwargs):
-        if access.is_customer(request.user):
+        if is_customer(request.user):
             raise Http404("No such page.")
         return staff_view(request, *args, **kwargs)
 
@@ -61,7 +63,7 @@ def _wants_json(request) -> bool:
 @require_http_methods(["GET", "POST"])
 def evidence_list(request, reference):
     # Permission is decided before a byte of the body is read.
-    case = access.get_case_for(request.user, reference, write=request.method == "POST")
+    case = get_case_for(request.user, reference, write=request.method == "POST")
     handler = None
     if request.method == "POST":
         handler = EvidenceUploadHandler(request)
@@ -143,8 +145,8 @@ def _page_context(request, case, form) -> dict:
         "case": case,
         "items": items,
         "form": form,
-        "can_work": access.can_work_on_case(case, request.user),
-        "can_manage": access.can_manage_case(case, request.user),
+        "can_work": can_work_on_case(case, request.user),
+        "can_manage": can_manage_case(case, request.user),
         "max_bytes": settings.IRT_EVIDENCE_MAX_BYTES,
         "failed_count": sum(1 for item in items if item.integrity_ok is False),
     }
@@ -152,7 +154,7 @@ def _page_context(request, case, form) -> dict:
 
 def _origin(request) -> dict:
     """Return where the request came from, for the custody record."""
-    return {"client_address": security.client_ip(request), "user_agent": request.META.get("HTTP_USER_AGENT", "")}
+    return {"client_address": security_log.client_ip(request), "user_agent": request.META.get("HTTP_USER_AGENT", "")}
 
 
 # A POST (with its CSRF token) and never a GET: a download writes custody, so a cross-site link or
@@ -160,7 +162,7 @@ def _origin(request) -> dict:
 @evidence_staff_only
 @require_POST
 def download(request, reference, evidence_id):
-    case = access.get_case_for(request.user, reference)
+    case = get_case_for(request.user, reference)
     evidence = get_object_or_404(Evidence.objects.select_related("case"), pk=evidence_id, case=case)
     try:
         evidence_services.record_download(evidence=evidence, by=request.user, **_origin(request))
@@ -191,7 +193,7 @@ def download(request, reference, evidence_id):
 @evidence_staff_only
 @require_POST
 def verify(request, reference, evidence_id):
-    case = access.get_case_for(request.user, reference, write=True)
+    case = get_case_for(request.user, reference, write=True)
     evidence = get_object_or_404(Evidence.objects.select_related("case"), pk=evidence_id, case=case)
     ok = run_service(request, evidence_services.verify_evidence, success="", evidence=evidence, by=request.user)
     if ok is None:
@@ -206,7 +208,7 @@ def verify(request, reference, evidence_id):
 @evidence_staff_only
 @require_POST
 def verify_all(request, reference):
-    case = access.get_case_for(request.user, reference, write=True)
+    case = get_case_for(request.user, reference, write=True)
     result = run_service(request, evidence_services.verify_all, success="", case=case, by=request.user)
     if result is None:
         pass
@@ -226,42 +228,31 @@ def verify_all(request, reference):
 @evidence_staff_only
 @require_POST
 def supersede(request, reference, evidence_id):
-    case = access.get_case_for(request.user, reference, write=True)
+    case = get_case_for(request.user, reference, write=True)
     evidence = get_object_or_404(Evidence.objects.select_related("case"), pk=evidence_id, case=case)
-    form = SupersedeForm(request.POST)
-    if form.is_valid():
-        run_service(
-            request, evidence_services.supersede_evidence, success=f"{evidence.label} superseded; it stays stored and listed.",
-            evidence=evidence, by=request.user, reason=form.cleaned_data["reason"],
-        )
-    else:
-        form_errors_to_messages(request, form)
+    submit_form(request, SupersedeForm(request.POST), evidence_services.supersede_evidence,
+                success=f"{evidence.label} superseded; it stays stored and listed.", evidence=evidence, by=request.user)
     return redirect(_list_url(case))
 
 
 @evidence_staff_only
 @require_POST
 def legal_hold(request, reference):
-    case = access.get_case_for(request.user, reference, write=True)
-    if not access.can_manage_case(case, request.user):
+    case = get_case_for(request.user, reference, write=True)
+    if not can_manage_case(case, request.user):
         raise PermissionDenied("Only an incident manager or an admin can place or release a legal hold.")
-    form = LegalHoldForm(request.POST)
-    if form.is_valid():
-        hold = form.cleaned_data["hold"]
-        run_service(
-            request, legal_hold_services.set_legal_hold,
-            success=f"{case.reference} is on legal hold." if hold else f"Legal hold on {case.reference} released.",
-            case=case, by=request.user, hold=hold, reason=form.cleaned_data["reason"],
-        )
-    else:
-        form_errors_to_messages(request, form)
+    submit_form(
+        request, LegalHoldForm(request.POST), legal_hold_services.set_legal_hold,
+        success=lambda data: f"{case.reference} is on legal hold." if data["hold"] else f"Legal hold on {case.reference} released.",
+        case=case, by=request.user,
+    )
     return redirect(_list_url(case))
 
 
 @evidence_staff_only
 @require_POST
 def export(request, reference):
-    case = access.get_case_for(request.user, reference)
+    case = get_case_for(request.user, reference)
     items = run_service(request, evidence_services.record_export, success="", case=case, by=request.user, **_origin(request))
     if not items:
         return redirect(_list_url(case))

@@ -7,8 +7,8 @@ from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect
 
-from cases import access
-from cases.exceptions import ActionRefused, CaseChanged, NotAllowed
+from cases.access.permissions import is_customer, is_staff_user
+from cases.models.exceptions import ActionRefused, CaseChanged, NotAllowed
 
 
 def staff_required(view):
@@ -18,9 +18,9 @@ def staff_required(view):
     def wrapper(request, *args, **kwargs):
         if not request.user.is_authenticated:
             return redirect_to_login(request.get_full_path())
-        if access.is_customer(request.user):
+        if is_customer(request.user):
             return redirect("portal:index")
-        if not access.is_staff_user(request.user):
+        if not is_staff_user(request.user):
             raise PermissionDenied("Your account has no role on the response team.")
         # AccountSecurityMiddleware sends unverified staff to the second factor first; this is
         # the second lock on the same door, should a view ever be reached some other way.
@@ -48,6 +48,26 @@ def run_service(request, func, *, success: str, **kwargs):
     if success:
         messages.success(request, success)
     return result if result is not None else True
+
+
+def submit_form(request, form, service, *, success, invalid: str = "", **kwargs):
+    """Validate a bound form, call one service with its data, and say how it went in messages.
+
+    The service gets ``kwargs`` and the form's cleaned data; a ``VersionedForm``'s ``version``
+    arrives as ``expected_version``. ``success`` is the message, or a function of the cleaned
+    data that returns it. An invalid form becomes one message per error, or ``invalid`` alone.
+    Return what ``run_service`` returns, or None for an invalid form: the caller redirects.
+    """
+    if not form.is_valid():
+        if invalid:
+            messages.error(request, invalid)
+        else:
+            form_errors_to_messages(request, form)
+        return None
+    data = dict(form.cleaned_data)
+    if "version" in data:
+        data["expected_version"] = data.pop("version")
+    return run_service(request, service, success=success(data) if callable(success) else success, **kwargs, **data)
 
 
 def form_errors_to_messages(request, form) -> None:

@@ -21,7 +21,7 @@ CACHE_SECONDS = 300
 
 
 def public_reviews():
-    return PublishedReview.objects.filter(published_at__isnull=False, audience=PublishedReview.Audience.PUBLIC)
+    return PublishedReview.objects.published().filter(audience=PublishedReview.Audience.PUBLIC)
 
 
 def _etag(*parts) -> str:

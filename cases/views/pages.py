@@ -6,9 +6,12 @@ from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
-from cases import access, selectors
+from cases.access.permissions import can_approve_communication, can_manage_case, can_open_cases, can_work_on_case
+
+from cases.access.lookups import get_case_for
+from cases.selectors import cases as selectors
 from cases.models import Case, RepairItem
-from cases.forms import (
+from cases.forms.cases import (
     AffectedCustomerForm,
     CaseDetailsForm,
     CaseFilterForm,
@@ -24,9 +27,12 @@ from cases.forms import (
     TransitionForm,
 )
 from cases.services import cases as case_services
+from cases.services import playbooks as playbook_services
 from cases.services.lifecycle import available_actions
 from cases.services.review import save_review
 from cases.views.helpers import run_service, staff_required
+from cases.views import clocks as clock_views
+from cases.views import playbooks as playbook_views
 
 PAGE_SIZE = 50
 
@@ -46,14 +52,14 @@ def case_list(request):
     return render(
         request,
         "cases/case_list.html",
-        {"form": form, "page": page, "query": query.urlencode(), "can_open": access.can_open_cases(request.user)},
+        {"form": form, "page": page, "query": query.urlencode(), "can_open": can_open_cases(request.user)},
     )
 
 
 @staff_required
 @require_http_methods(["GET", "POST"])
 def case_new(request):
-    if not access.can_open_cases(request.user):
+    if not can_open_cases(request.user):
         raise PermissionDenied("Only responders and incident managers open cases.")
     form = CaseOpenForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -71,6 +77,7 @@ def case_new(request):
             owner=data["owner"],
             services=data["services"],
             restricted=data["restricted"],
+            playbook_version=data["playbook"],
         )
         if case:
             messages.success(request, f"{case.reference} opened.")
@@ -80,9 +87,9 @@ def case_new(request):
 
 @staff_required
 def case_detail(request, reference):
-    case = access.get_case_for(request.user, reference)
+    case = get_case_for(request.user, reference)
     case = selectors.case_detail(case)
-    can_work = access.can_work_on_case(case, request.user)
+    can_work = can_work_on_case(case, request.user)
     members = case_services.members_of(case)
     case._member_ids = {member.pk for member in members}
     version = {"version": case.version}
@@ -90,10 +97,9 @@ def case_detail(request, reference):
         "case": case,
         "members": members,
         "can_work": can_work,
-        "can_manage": access.can_manage_case(case, request.user),
-        "can_approve_review": access.can_manage_case(case, request.user) or access.can_approve_communication(request.user),
+        "can_manage": can_manage_case(case, request.user),
+        "can_approve_review": can_manage_case(case, request.user) or can_approve_communication(request.user),
         "actions": available_actions(case, request.user),
-        "breach_blockers": case.declare_breach_blockers() if case.is_open and not case.breach_declared_at else [],
         "stages": _stage_bar(case),
         "transition_form": TransitionForm(initial=version),
         "owner_form": OwnerForm(initial={**version, "owner": case.owner_id}),
@@ -101,12 +107,14 @@ def case_detail(request, reference):
         "note_form": NoteForm(),
         "task_form": TaskForm(),
         "customer_form": AffectedCustomerForm(),
-        "can_confirm_customers": access.can_manage_case(case, request.user) or access.can_approve_communication(request.user),
+        "can_confirm_customers": can_manage_case(case, request.user) or can_approve_communication(request.user),
         "notice_form": OutOfBandNoticeForm(),
         "delay_form": DelayRequestForm(),
         "review": getattr(case, "review", None),
         "repair_form": RepairItemForm(),
         "repair_statuses": RepairItem.Status.choices,
+        **playbook_views.case_panel_context(case),
+        **clock_views.case_panel_context(case),
     }
     return render(request, "cases/case_detail.html", context)
 
@@ -129,7 +137,7 @@ def _details_initial(case) -> dict:
 @staff_required
 @require_http_methods(["GET", "POST"])
 def case_edit(request, reference):
-    case = access.get_case_for(request.user, reference, write=True)
+    case = get_case_for(request.user, reference, write=True)
     form = CaseDetailsForm(request.POST or None, initial=_details_initial(case))
     status = 200
     if request.method == "POST":
@@ -147,14 +155,14 @@ def case_edit(request, reference):
             case.refresh_from_db()
             form = CaseDetailsForm(initial=_details_initial(case))
             status = 409
-    context = {"case": case, "form": form, "can_manage": access.can_manage_case(case, request.user)}
+    context = {"case": case, "form": form, "can_manage": can_manage_case(case, request.user)}
     return render(request, "cases/case_edit.html", context, status=status)
 
 
 @staff_required
 @require_http_methods(["GET", "POST"])
 def review_edit(request, reference):
-    case = access.get_case_for(request.user, reference, write=True)
+    case = get_case_for(request.user, reference, write=True)
     review = getattr(case, "review", None)
     initial = (
         {"what_happened": review.what_happened, "what_went_wrong": review.what_went_wrong, "how_we_responded": review.how_we_responded}
@@ -165,18 +173,21 @@ def review_edit(request, reference):
     if request.method == "POST" and form.is_valid():
         if run_service(request, save_review, success="Review saved.", case=case, by=request.user, **form.cleaned_data):
             return redirect(case)
-    return render(request, "cases/review_edit.html", {"case": case, "form": form, "review": review},
+    return render(request, "cases/review_edit.html", {"case": case, "form": form, "review": review,
+                                                      "playbook_deviations": list(playbook_services.deviations(case))},
                   status=400 if request.method == "POST" else 200)
 
 
 def _stage_bar(case):
     """Return the main path's stages with whether each is done, current or ahead."""
-    path = ["detected", "assessing", "diagnosing", "stabilizing", "closed"]
-    if case.status == Case.Status.DISMISSED:
-        reached = path.index("assessing") if case.assessed_at or case.owner_id else 0
+    S = Case.Status
+    path = [S.DETECTED, S.ASSESSING, S.DIAGNOSING, S.STABILIZING, S.CLOSED]
+    dismissed = case.status == S.DISMISSED
+    if dismissed:
+        reached = path.index(S.ASSESSING) if case.assessed_at or case.owner_id else 0
     else:
         reached = path.index(case.status)
     return [
-        {"label": Case.Status(status).label, "state": "done" if i < reached else "current" if i == reached and case.status != "dismissed" else "ahead"}
+        {"label": status.label, "state": "done" if i < reached else "current" if i == reached and not dismissed else "ahead"}
         for i, status in enumerate(path)
     ]

@@ -9,7 +9,11 @@ from django.template.loader import render_to_string
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
 
-from cases import access
+from cases.access.permissions import is_customer
+
+from cases.access.querysets import customer_incidents
+
+from cases.access.lookups import get_incident_for
 from cases.models import Acknowledgement, AffectedCustomer, IncidentUpdate, PublishedReview, RepairItem
 from cases.services.breach import record_incident_page_view
 from cases.services.communications import acknowledge
@@ -18,7 +22,7 @@ from cases.services.communications import acknowledge
 def _customer_only(view):
     @login_required
     def wrapper(request, *args, **kwargs):
-        if not access.is_customer(request.user):
+        if not is_customer(request.user):
             return redirect("cases:dashboard")
         return view(request, *args, **kwargs)
 
@@ -31,11 +35,11 @@ def _customer_only(view):
 def index(request):
     """List the incidents affecting the reader's organisation, newest first, with their status."""
     incidents = (
-        access.customer_incidents(request.user)
+        customer_incidents(request.user)
         .annotate(last_published=Max("updates__published_at"))
         .order_by("-last_published")
         .prefetch_related(
-            Prefetch("updates", queryset=IncidentUpdate.objects.filter(published_at__isnull=False).order_by("-published_at"),
+            Prefetch("updates", queryset=IncidentUpdate.objects.published().order_by("-published_at"),
                      to_attr="published_updates")
         )
     )
@@ -51,7 +55,7 @@ def incident(request, reference):
     anything customer-visible appends a timeline event, which moves ``timeline_head``, so the
     cache key changes exactly when the content does.
     """
-    case = access.get_incident_for(request.user, reference)
+    case = get_incident_for(request.user, reference)
     record_incident_page_view(case=case, user=request.user)
     organization = request.user.organization
     key = f"portal:incident:{case.pk}:{organization.pk}:{case.timeline_head}"
@@ -74,16 +78,16 @@ BODY_CACHE_SECONDS = 600
 
 def _incident_body(case, organization) -> dict:
     updates = list(
-        IncidentUpdate.objects.filter(case=case, published_at__isnull=False)
+        IncidentUpdate.objects.published().filter(case=case)
         .select_related("corrects")
         .order_by("-published_at", "-id")
     )
-    review = PublishedReview.objects.filter(case=case, published_at__isnull=False).first()
+    review = PublishedReview.objects.published().filter(case=case).first()
     context = {
         "organization": organization,
         "latest": updates[0],
         "updates": updates,
-        "impact": AffectedCustomer.objects.filter(case=case).visible_to(organization).first(),
+        "impact": AffectedCustomer.objects.impact_seen_by(case=case, organization=organization),
         "review": review,
         "repairs": list(RepairItem.objects.filter(case=case)) if review else [],
     }
@@ -102,7 +106,7 @@ def _incident_body(case, organization) -> dict:
 @require_POST
 @_customer_only
 def acknowledge_incident(request, reference):
-    case = access.get_incident_for(request.user, reference)
+    case = get_incident_for(request.user, reference)
     acknowledge(case=case, user=request.user)
     messages.success(request, "Thank you: your acknowledgement is recorded.")
     return redirect("portal:incident", reference=case.reference)

@@ -6,7 +6,6 @@ A worker that dies mid-send leaves a lease that expires; the sweeper queues the 
 and the receiver deduplicates by the delivery id (Message-ID, webhook-id).
 """
 
-import json
 import logging
 import random
 import uuid
@@ -23,24 +22,14 @@ from cases.services.notices import record_customer_notified
 from notifications.channels import email as email_channel
 from notifications.channels import webhook as webhook_channel
 from notifications.models import Delivery, DeliveryAttempt, Notification, WebhookEndpoint
-from notifications.services import outbox
+from notifications.services import outbox, queue, rendering
+from notifications.services.reminders import remind_deadlines
 
 logger = logging.getLogger(__name__)
 
 Status = Delivery.Status
 Channel = Delivery.Channel
 Kind = Notification.Kind
-
-EMAIL_TEMPLATES = {
-    Kind.BREACH_NOTICE: "breach_notice",
-    Kind.INCIDENT_UPDATE: "incident_update",
-    Kind.REVIEW_PUBLISHED: "review_published",
-}
-WEBHOOK_TYPES = {
-    Kind.BREACH_NOTICE: "incident.breach_notice",
-    Kind.INCIDENT_UPDATE: "incident.update",
-    Kind.REVIEW_PUBLISHED: "incident.review_published",
-}
 
 
 def max_attempts() -> int:
@@ -55,10 +44,6 @@ def backoff(attempt: int, *, rng=random) -> timedelta:
     """Return the wait before attempt ``attempt + 1``: exponential, capped, with jitter (0.5–1.5×)."""
     base = settings.IRT_NOTIFY_RETRY_BASE_SECONDS * (2 ** max(0, attempt - 1))
     return timedelta(seconds=min(base, settings.IRT_NOTIFY_RETRY_MAX_SECONDS) * rng.uniform(0.5, 1.5))
-
-
-class PermanentFailure(Exception):
-    """Retrying cannot help (the receiver is gone, or the address may not be called)."""
 
 
 @dataclass
@@ -105,82 +90,18 @@ def claim(delivery_id, *, now=None) -> Delivery | None:
 
 # -- send --------------------------------------------------------------------------------
 
-def customer_context(delivery: Delivery) -> dict:
-    """Return what a customer notice may show: the case's customer text and the recipient's own impact."""
-    notification = delivery.notification
-    case = notification.case
-    impact = None
-    if delivery.organization_id is not None:
-        # Only the recipient organisation's own row: never another organisation's impact.
-        impact = AffectedCustomer.objects.filter(case=case).visible_to(delivery.organization_id).first()
-    return {
-        "delivery_id": str(delivery.pk),
-        "notification": notification,
-        "kind": notification.kind,
-        "reference": case.reference,
-        "organization": delivery.organization,
-        "update": notification.incident_update,
-        "review": notification.published_review,
-        "impact": impact,
-        "incident_url": outbox.incident_url(case),
-        "site_url": settings.IRT_SITE_URL,
-    }
-
-
-def build_email(delivery: Delivery, *, connection=None):
-    notification = delivery.notification
-    if notification.kind in EMAIL_TEMPLATES:
-        name, context = EMAIL_TEMPLATES[notification.kind], customer_context(delivery)
-    else:
-        name = "staff_notice"
-        context = {"notification": notification, "url": settings.IRT_SITE_URL + notification.link if notification.link else "",
-                   "site_url": settings.IRT_SITE_URL}
-    to_name = delivery.user.get_full_name() if delivery.user_id else ""
-    return email_channel.make_message(
-        name, to=delivery.address, to_name=to_name, context=context, message_id=str(delivery.pk),
-        headers={"X-IRT-Delivery-ID": str(delivery.pk)}, connection=connection,
-    )
-
-
-def webhook_payload(delivery: Delivery) -> bytes:
-    """Return the JSON body (schema in docs/notifications.md)."""
-    context = customer_context(delivery)
-    update, review, impact = context["update"], context["review"], context["impact"]
-    data = {
-        "delivery_id": context["delivery_id"],
-        "incident": {"reference": context["reference"], "url": context["incident_url"]},
-        "organization": delivery.organization.slug if delivery.organization_id else None,
-    }
-    if update is not None:
-        data["update"] = {
-            "status": update.status, "title": update.public_title, "what_happened": update.what_happened,
-            "what_we_know": update.what_we_know, "what_we_are_doing": update.what_we_are_doing,
-            "what_you_should_do": update.what_you_should_do, "affected_services": update.affected_services,
-            "published_at": update.published_at.isoformat() if update.published_at else None,
-        }
-    if review is not None:
-        data["review"] = {"title": review.title, "url": settings.IRT_SITE_URL + review.get_absolute_url()
-                          if review.is_public else context["incident_url"]}
-    if impact is not None and delivery.notification.kind == Kind.BREACH_NOTICE:
-        data["impact"] = {"data_lost": impact.data_lost, "data_altered": impact.data_altered,
-                          "data_disclosed": impact.data_disclosed, "statement": impact.impact_statement}
-    body = {"type": WEBHOOK_TYPES[delivery.notification.kind], "timestamp": delivery.notification.created_at.isoformat(),
-            "data": data}
-    return json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
-
-
 def send(delivery: Delivery, *, email_connection=None) -> Outcome:
     """Send one delivery once. Network and protocol errors become a failed ``Outcome``."""
     try:
         if delivery.channel == Channel.EMAIL:
-            email_channel.send(build_email(delivery, connection=email_connection), connection=email_connection)
+            email_channel.send(rendering.build_email(delivery, connection=email_connection), connection=email_connection)
             return Outcome(True, "accepted by the mail server")
         if delivery.channel == Channel.WEBHOOK:
             endpoint = delivery.endpoint
             if endpoint is None or not endpoint.is_active:
                 return Outcome(False, "the webhook endpoint is disabled", permanent=True)
             result = webhook_channel.post(url=endpoint.url, secret=endpoint.secret, msg_id=str(delivery.pk),
-                                          body=webhook_payload(delivery))
+                                          body=rendering.webhook_payload(delivery))
             if result.ok:
                 return Outcome(True, f"HTTP {result.status}")
             if result.gone:
@@ -236,13 +157,11 @@ def record_outcome(delivery: Delivery, outcome: Outcome, *, now=None) -> Deliver
         if outcome.retry_after is not None:
             wait = max(wait, timedelta(seconds=min(outcome.retry_after, settings.IRT_NOTIFY_RETRY_MAX_SECONDS)))
         next_at = now + wait
-        from notifications import tasks
-
-        deferred = tasks.can_defer()
+        deferred = queue.can_defer()
         Delivery.objects.filter(pk=current.pk).update(
             lease_until=None, next_attempt_at=next_at, last_error=outcome.detail, enqueued_at=now if deferred else None)
         if deferred:
-            transaction.on_commit(lambda: tasks.enqueue_deliveries([current.pk], run_after=next_at))
+            transaction.on_commit(lambda: queue.enqueue_deliveries([current.pk], run_after=next_at))
         return current
 
 
@@ -268,8 +187,6 @@ def deliver(delivery_id, *, now=None, email_connection=None) -> str:
 @transaction.atomic
 def retry_now(*, delivery: Delivery, by) -> Delivery:
     """Queue a pending or dead delivery for an attempt now, with a fresh set of attempts."""
-    from notifications import tasks
-
     locked = Delivery.objects.select_for_update().get(pk=delivery.pk)
     if locked.status == Status.DELIVERED or locked.channel == Channel.INBOX:
         return locked
@@ -278,16 +195,13 @@ def retry_now(*, delivery: Delivery, by) -> Delivery:
                                                  enqueued_at=now)
     DeliveryAttempt.objects.create(delivery=locked, number=0, at=now, ok=False,
                                    detail=f"Retry requested by {by.get_username()}." if by else "Retry requested.")
-    transaction.on_commit(lambda: tasks.enqueue_deliveries([locked.pk]))
+    transaction.on_commit(lambda: queue.enqueue_deliveries([locked.pk]))
     locked.refresh_from_db()
     return locked
 
 
 def sweep(*, now=None, limit: int = 1000) -> dict:
     """Queue deliveries whose worker died (lease expired) or whose task went missing; send reminders."""
-    from notifications import tasks
-    from notifications.services.reminders import remind_deadlines
-
     now = now or timezone.now()
     stale = now - timedelta(seconds=settings.IRT_NOTIFY_REQUEUE_AFTER_SECONDS)
     with transaction.atomic():
@@ -297,12 +211,7 @@ def sweep(*, now=None, limit: int = 1000) -> dict:
         ).order_by("next_attempt_at"))
         ids = list(due.values_list("pk", flat=True)[:limit])
         Delivery.objects.filter(pk__in=ids).update(enqueued_at=now)
-        transaction.on_commit(lambda: tasks.enqueue_deliveries(ids))
+        transaction.on_commit(lambda: queue.enqueue_deliveries(ids))
     reminders = remind_deadlines(now=now)
     return {"requeued": len(ids), "reminders": reminders}
-
-
-def invariant_violations():
-    """Return deliveries in no valid end or waiting state (the invariant tests assert is empty)."""
-    return Delivery.objects.exclude(status__in=[Status.PENDING, Status.DELIVERED, Status.DEAD])
 

@@ -12,13 +12,13 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
-from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
-from cases import access
+from cases.access.permissions import can_view_case, is_customer
 from notifications.channels.email import one_line
 from notifications.models import Delivery, Notification, Preference, WebhookEndpoint
+from notifications.services import queue
 
 logger = logging.getLogger(__name__)
 
@@ -71,12 +71,10 @@ def create_notification(*, kind: str, title: str, deliveries: list[Delivery], ca
     Delivery.objects.bulk_create(deliveries)
     external = [d.pk for d in deliveries if d.channel != Channel.INBOX]
     if external:
-        from notifications import tasks
-
         if len(external) > FAN_OUT_ABOVE:
-            transaction.on_commit(lambda: tasks.enqueue_fan_out(notification.pk))
+            transaction.on_commit(lambda: queue.enqueue_fan_out(notification.pk))
         else:
-            transaction.on_commit(lambda: tasks.enqueue_deliveries(external))
+            transaction.on_commit(lambda: queue.enqueue_deliveries(external))
     return notification
 
 
@@ -182,11 +180,8 @@ def notify_review(*, case, review) -> Notification | None:
 # -- staff -------------------------------------------------------------------------------
 
 def users_with_permission(codename: str):
-    """Return active staff users holding ``cases.<codename>`` through a group or directly."""
-    perm = Q(groups__permissions__codename=codename, groups__permissions__content_type__app_label="cases") | Q(
-        user_permissions__codename=codename, user_permissions__content_type__app_label="cases"
-    )
-    return get_user_model().objects.filter(perm, is_active=True, organization__isnull=True).distinct()
+    """Return active staff users holding ``cases.<codename>`` (by group, directly, or as superuser)."""
+    return get_user_model().objects.with_case_permission(codename)
 
 
 def notify_staff(*, kind: str, users, title: str, body: str = "", case=None, link: str = "",
@@ -194,9 +189,9 @@ def notify_staff(*, kind: str, users, title: str, body: str = "", case=None, lin
     """Tell staff users by inbox and email; users who may not see the case are left out."""
     recipients = {}
     for user in users:
-        if user is None or not user.is_active or access.is_customer(user):
+        if user is None or not user.is_active or is_customer(user):
             continue
-        if case is not None and not access.can_view_case(user, case):
+        if case is not None and not can_view_case(user, case):
             continue
         recipients[user.pk] = user
     if not recipients:

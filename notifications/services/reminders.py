@@ -1,4 +1,4 @@
-"""Deadline reminders: 24 h and 4 h before a deadline and when it is overdue, to the owner and managers."""
+"""Deadline reminders: 24 h, 4 h and 1 h before any clock is due and when it is overdue, to the owner and managers."""
 
 from datetime import timedelta
 
@@ -9,7 +9,8 @@ from cases.models import Case, Deadline
 from notifications.models import Notification
 from notifications.services import outbox
 
-STAGES = (("overdue", None), ("4h", timedelta(hours=4)), ("24h", timedelta(hours=24)))
+# Every clock kind (cases.models.clock_rules.RULES) is a Deadline, so each gets these reminders.
+STAGES = (("overdue", None), ("1h", timedelta(hours=1)), ("4h", timedelta(hours=4)), ("24h", timedelta(hours=24)))
 
 
 def stage_for(deadline: Deadline, now) -> str | None:
@@ -34,8 +35,7 @@ def remind_deadlines(*, now=None) -> int:
     """Write one reminder per deadline, stage and due time; return how many were written."""
     now = now or timezone.now()
     deadlines = list(
-        Deadline.objects.filter(met_at__isnull=True, due_at__lte=now + timedelta(hours=24))
-        .exclude(case__status__in=[Case.Status.CLOSED, Case.Status.DISMISSED])
+        Deadline.objects.filter(met_at__isnull=True, due_at__lte=now + timedelta(hours=24), case__in=Case.objects.open())
         .select_related("case", "case__owner")
     )
     keyed = {}

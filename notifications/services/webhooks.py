@@ -10,10 +10,22 @@ from notifications.models import WebhookEndpoint
 @transaction.atomic
 def create_endpoint(*, organization, url: str, description: str = "") -> tuple[WebhookEndpoint, str]:
     """Create an endpoint; return it with its secret, which the caller shows once."""
-    webhook.check_url(url)
-    secret = webhook.new_secret()
-    endpoint = WebhookEndpoint.objects.create(organization=organization, url=url, description=description, secret=secret)
-    return endpoint, secret
+    endpoint = WebhookEndpoint(organization=organization, url=url, description=description)
+    return endpoint, save_endpoint(endpoint=endpoint)
+
+
+@transaction.atomic
+def save_endpoint(*, endpoint: WebhookEndpoint) -> str | None:
+    """Check the URL and save the endpoint; return the signing secret of a new one (shown once), else None.
+
+    Raise ``WebhookRefused`` for a URL the guard refuses; nothing is saved then.
+    """
+    webhook.check_url(endpoint.url)
+    secret = None
+    if endpoint._state.adding:
+        secret = endpoint.secret = webhook.new_secret()
+    endpoint.save()
+    return secret
 
 
 @transaction.atomic

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from cases.roles import ensure_teams
+from cases.access.roles import ensure_teams
 from django.core.management import call_command
 
 # Playwright's sync API runs an event loop in the main thread, so Django sees every ORM call

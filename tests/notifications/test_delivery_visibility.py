@@ -86,12 +86,13 @@ def test_delivery_without_a_case_stays_visible_to_every_manager_and_hidden_from_
     assert client.get(reverse("notifications:delivery", args=[delivery.pk])).status_code == 403
 
 
-def test_delivery_list_runs_a_fixed_number_of_queries(client, django_assert_max_num_queries, manager, contoso):
+@pytest.mark.parametrize("rows", [5, 25])
+def test_delivery_list_runs_a_fixed_number_of_queries(client, django_assert_num_queries, manager, contoso, rows):
     reader = ManagerFactory()
-    for n in range(5):
+    for n in range(rows):
         email_delivery(CaseFactory(by=manager, owner=manager, restricted=bool(n % 2)), address=f"a{n}@contoso.example")
     client.force_login(reader)
     client.get(reverse("notifications:deliveries"))
-    with django_assert_max_num_queries(15):
+    with django_assert_num_queries(9):
         page = client.get(reverse("notifications:deliveries")).content.decode()
-    assert page.count("@contoso.example") == 3
+    assert page.count("@contoso.example") == (rows + 1) // 2  # the unrestricted cases' rows only

@@ -12,8 +12,11 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
 
+from cases.management.demo_alerts import seed_alerts
+from cases.management.demo_playbooks import ensure_demo_playbooks
+from cases.models import ClockDecision
 from cases.models import Case, Organization, Service, User
-from cases.services import breach, communications, lifecycle, review, tasks, timeline
+from cases.services import breach, communications, lifecycle, playbooks, review, tasks, timeline
 from cases.services import cases as case_services
 
 DEFAULT_PASSWORD = "irt-demo-password"
@@ -61,7 +64,13 @@ class Command(BaseCommand):
         totp_secret = self._enrol_staff([users[row[0]] for row in STAFF], totp_secret)
         for username, first, last, slug in CUSTOMERS:
             users[username] = self._user(username, first, last, password, organization=orgs[slug])
-        created = self._cases(users, orgs, services)
+        # Contoso is in the EU: a breach of its data pre-ticks GDPR Art. 33.
+        Organization.objects.filter(pk=orgs["contoso"].pk).update(in_eu=True)
+        orgs["contoso"].in_eu = True
+        versions = ensure_demo_playbooks(by=users["manager"])
+        created = self._cases(users, orgs, services, versions)
+        seed_alerts(users=users, orgs=orgs)
+        self._follow_playbooks(users["manager"], versions)
         self.stdout.write(self.style.SUCCESS(
             f"Demo data ready: {len(users)} users, {len(orgs)} organisations, {created} new case(s). "
             f"Password for every demo user: {password}"
@@ -73,11 +82,11 @@ class Command(BaseCommand):
         from django_otp.util import random_hex
         from base64 import b32encode
 
-        from cases.services import security
+        from cases.services import mfa
 
         secret = (secret or b32encode(bytes.fromhex(random_hex(20))).decode()).replace(" ", "").upper().rstrip("=")
         for user in staff:
-            security.enrol_totp_with_secret(user=user, secret_b32=secret)
+            mfa.enrol_totp_with_secret(user=user, secret_b32=secret)
         return secret
 
     def _user(self, username, first, last, password, **fields) -> User:
@@ -91,20 +100,31 @@ class Command(BaseCommand):
         user.save()
         return user
 
-    def _cases(self, users, orgs, services) -> int:
+    def _follow_playbooks(self, manager, versions) -> None:
+        """Give every open demo case without a playbook (an alert promoted to a case) its best match."""
+        open_cases = Case.objects.open()
+        for case in open_cases.filter(playbook_version__isnull=True):
+            version = playbooks.suggest_playbook(case) or versions["customer-data-exposure"]
+            playbooks.apply_playbook(case=case, version=version, by=manager)
+
+    def _cases(self, users, orgs, services, versions) -> int:
         manager, responder, comms = users["manager"], users["responder"], users["comms"]
         now = timezone.now()
         created = 0
 
-        def new(title, **kwargs):
+        def new(title, playbook, **kwargs):
             nonlocal created
             if Case.objects.filter(title=title).exists():
                 return None
             created += 1
-            return case_services.open_case(by=kwargs.pop("by", responder), title=title, **kwargs)
+            return case_services.open_case(by=kwargs.pop("by", responder), title=title,
+                                           playbook_version=versions[playbook], **kwargs)
 
         def advance(case, *steps):
             for action, by, note in steps:
+                # The demo team did the playbook's mandatory steps of the stage before leaving it.
+                for task in case.tasks.open().filter(mandatory=True, step__stage=case.status):
+                    tasks.complete_task(task=task, by=by)
                 case = lifecycle.run_action(action_name=action, case=case, by=by, note=note)
             return case
 
@@ -114,16 +134,17 @@ class Command(BaseCommand):
                 services=[services[name] for name in service_names],
             )
 
-        new("Credential-stuffing alerts on the console sign-in", source=Case.Source.ALERT,
+        new("Credential-stuffing alerts on the console sign-in", "compromised-credential", source=Case.Source.ALERT,
             internal_summary="Spike of failed sign-ins from a residential proxy network.", detected_at=now - timedelta(minutes=40))
 
-        case = new("Unusual API key use from a new network", source=Case.Source.ALERT, owner=responder,
+        case = new("Unusual API key use from a new network", "compromised-credential", source=Case.Source.ALERT, owner=responder,
                    internal_summary="An access key created last week is calling ListBuckets from an unfamiliar ASN.",
                    detected_at=now - timedelta(hours=3))
         if case:
             advance(case, ("start_assessment", responder, ""))
 
-        case = new("Object storage listing exposed by a faulty policy rollout", source=Case.Source.CUSTOMER_REPORT,
+        case = new("Object storage listing exposed by a faulty policy rollout", "customer-data-exposure",
+                   source=Case.Source.CUSTOMER_REPORT,
                    owner=manager, by=manager, detected_at=now - timedelta(hours=20),
                    internal_summary="Policy engine 4.12 evaluated a deny as allow for cross-account list calls. Contoso buckets were listed and three objects read.")
         if case:
@@ -139,7 +160,8 @@ class Command(BaseCommand):
             # A second person confirms the row; only then may Contoso read the incident.
             breach.confirm_affected_customer(row=contoso_row, by=comms)
             case = advance(case, ("stabilize", manager, "Rolled the policy engine back to 4.11; cross-account listing denied again."))
-            breach.declare_breach(case=case, by=manager, note="Access logs confirm reads of Contoso objects by an external principal.")
+            breach.declare_breach(case=case, by=manager, note="Access logs confirm reads of Contoso objects by an external principal.",
+                                  regimes=[ClockDecision.Kind.PERSONAL_DATA_BREACH])
             update = communications.draft_update(
                 case=case, by=responder, status="identified",
                 public_title="Unauthorised read access to some Object Storage buckets",
@@ -153,7 +175,7 @@ class Command(BaseCommand):
             )
             communications.approve_update(update=update, by=comms)
 
-        case = new("Malware beacon from a build agent", source=Case.Source.INTERNAL, owner=responder,
+        case = new("Malware beacon from a build agent", "malware-provider-host", source=Case.Source.INTERNAL, owner=responder,
                    detected_at=now - timedelta(days=2))
         if case:
             case = advance(case, ("start_assessment", responder, ""))
@@ -162,7 +184,7 @@ class Command(BaseCommand):
             tasks.add_task(case=case, by=responder, title="Reimage the affected build agents", assignee=responder, mandatory=True)
             timeline.add_note(case=case, by=responder, text="Beacon matches a known commodity loader; no lateral movement seen so far.")
 
-        case = new("Phishing campaign impersonating our support desk", source=Case.Source.RESEARCHER, owner=responder,
+        case = new("Phishing campaign impersonating our support desk", "compromised-credential", source=Case.Source.RESEARCHER, owner=responder,
                    detected_at=now - timedelta(days=9))
         if case:
             case = advance(case, ("start_assessment", responder, ""))
@@ -189,7 +211,7 @@ class Command(BaseCommand):
             communications.approve_published_review(review=public_review, by=comms)
             advance(case, ("close", manager, "Takedowns confirmed; monitoring extended to homoglyphs."))
 
-        case = new("Researcher report: SSRF in the metadata proxy", source=Case.Source.RESEARCHER,
+        case = new("Researcher report: SSRF in the metadata proxy", "researcher-vulnerability-report", source=Case.Source.RESEARCHER,
                    detected_at=now - timedelta(days=4))
         if case:
             lifecycle.dismiss_case(case=case, by=manager, reason=Case.DismissalReason.FALSE_POSITIVE,

@@ -3,7 +3,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from cases.models import Case
-from cases.timeline_integrity import first_broken_link
+from cases.selectors.timeline import first_broken_link
 
 
 class Command(BaseCommand):

@@ -4,8 +4,8 @@ import time
 
 from django.core.management.base import BaseCommand
 
-from notifications import tasks
 from notifications.services.delivery import sweep
+from notifications.services.queue import schedule_sweep
 
 
 class Command(BaseCommand):
@@ -18,7 +18,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, loop, schedule, **options):
         if schedule:
-            queued = tasks.schedule_sweep()
+            queued = schedule_sweep()
             self.stdout.write("Periodic sweep queued." if queued else "A periodic sweep is already queued (or the backend cannot defer).")
             return
         while True:

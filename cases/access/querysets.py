@@ -1,0 +1,46 @@
+"""Which rows a user may know about: the querysets every list, selector and other app filters with."""
+
+from django.db.models import Q, QuerySet
+
+from cases.access.permissions import INCIDENT_PERMISSION, MEMBER_PERMISSION, is_customer, is_staff_user
+from cases.models import AffectedCustomer, Case, CaseGroupObjectPermission, CaseUserObjectPermission, IncidentUpdate
+
+
+def visible_cases(user) -> QuerySet:
+    if not is_staff_user(user):
+        return Case.objects.none()
+    if user.is_superuser:
+        return Case.objects.all()
+    membership = Q(owner=user) | Q(
+        pk__in=CaseUserObjectPermission.objects.filter(
+            user=user, permission__codename=MEMBER_PERMISSION
+        ).values("content_object_id")
+    )
+    if user.has_perm("cases.read_all_cases") or user.has_perm("cases.manage_case"):
+        return Case.objects.filter(Q(restricted=False) | membership)
+    return Case.objects.filter(membership)
+
+
+def tied_to_visible_case_q(user, field: str = "case") -> Q:
+    """Return a filter for rows whose case (reached through ``field``) the user may know, or with no case.
+
+    Other apps filter their case-linked rows with it (``notification__case``), so a row is never
+    listed where its case would be a 404. Rows with no case are left to the caller's own gate.
+    """
+    return Q(**{f"{field}__isnull": True}) | Q(**{f"{field}__in": visible_cases(user).values("pk")})
+
+
+def customer_incidents(user) -> QuerySet:
+    """Return the cases whose incident page the customer's organisation may read (published only).
+
+    Both must hold: the organisation's group holds ``view_incident`` (granted on confirmation,
+    revoked on withdrawal) and its affected row is confirmed and not withdrawn.
+    """
+    if not is_customer(user) or not user.is_active:
+        return Case.objects.none()
+    granted = CaseGroupObjectPermission.objects.filter(
+        group__organization=user.organization_id, permission__codename=INCIDENT_PERMISSION
+    ).values("content_object_id")
+    confirmed = AffectedCustomer.objects.visible_to(user.organization_id).values("case_id")
+    published = IncidentUpdate.objects.published().values("case_id")
+    return Case.objects.filter(pk__in=granted).filter(pk__in=published).filter(pk__in=confirmed)

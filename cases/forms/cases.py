@@ -1,0 +1,270 @@
+"""Forms for responders' input. Validation of shape lives here; rules live in the services."""
+
+from django import forms
+from django.utils import timezone
+
+from cases.access.querysets import visible_cases
+from cases.models import Case, IncidentUpdate, Organization, OutOfBandNotice, PublishedReview, RepairItem, Service, User
+from irt.forms import ID_MAX, ModelChoiceField, ModelMultipleChoiceField
+from cases.forms.clocks import regimes_field
+from cases.forms.playbooks import VersionChoiceField, current_version_queryset
+from cases.models import PlaybookVersion
+
+
+def staff_users():
+    """Return the response team, who can be members or assignees (one query when evaluated)."""
+    return User.objects.staff().order_by("username")
+
+
+def case_owners():
+    """Return who may own a case: the owner pickers offer exactly whom ``assign_owner`` accepts."""
+    return User.objects.case_owners().order_by("username")
+
+
+class StaffChoiceField(ModelChoiceField):
+    def label_from_instance(self, obj):
+        return obj.display_name
+
+
+class VersionedForm(forms.Form):
+    """Carries the case version the user saw, so a stale submission is caught."""
+
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=1, max_value=ID_MAX)
+
+
+class CaseOpenForm(forms.Form):
+    title = forms.CharField(max_length=200, help_text="A short, specific description: what was seen, where.")
+    source = forms.ChoiceField(choices=Case.Source.choices)
+    detected_at = forms.DateTimeField(
+        required=False,
+        label="Detected at (UTC)",
+        help_text="Leave empty to use the current time. Format: 2026-11-29 08:15",
+        widget=forms.DateTimeInput(attrs={"placeholder": "YYYY-MM-DD HH:MM"}),
+    )
+    severity = forms.ChoiceField(
+        choices=[("", "Not assessed yet")] + Case.Severity.choices, required=False,
+        help_text="Critical: customer data confirmed affected. High: likely customer impact. "
+        "Medium: limited impact. Low: no customer impact expected.",
+    )
+    owner = StaffChoiceField(queryset=User.objects.none(), required=False, empty_label="Nobody yet")
+    services = ModelMultipleChoiceField(
+        queryset=Service.objects.all(), required=False, widget=forms.CheckboxSelectMultiple, label="Affected services"
+    )
+    internal_summary = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 5}), required=False, help_text="Internal only; customers never see it."
+    )
+    restricted = forms.BooleanField(
+        required=False, help_text="Only members see a restricted case, managers included unless added."
+    )
+    # Empty: the case page suggests the best-matching playbook (and one marked auto-apply is applied).
+    playbook = VersionChoiceField(queryset=PlaybookVersion.objects.none(), required=False,
+                                  empty_label="Suggest the best match after opening")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["owner"].queryset = case_owners()
+        self.fields["playbook"].queryset = current_version_queryset()
+
+    def clean_title(self):
+        title = self.cleaned_data["title"].strip()
+        if not title:
+            raise forms.ValidationError("Give the case a title.")
+        return title
+
+    def clean_detected_at(self):
+        value = self.cleaned_data.get("detected_at")
+        if value and value > timezone.now():
+            raise forms.ValidationError("Detection cannot be in the future.")
+        return value
+
+
+class CaseDetailsForm(VersionedForm):
+    title = forms.CharField(max_length=200)
+    source = forms.ChoiceField(choices=Case.Source.choices)
+    severity = forms.ChoiceField(choices=[("", "Not assessed yet")] + Case.Severity.choices, required=False)
+    classification = forms.ChoiceField(choices=[("", "Not classified yet")] + Case.Classification.choices, required=False)
+    breach_category = forms.ChoiceField(choices=Case.BreachCategory.choices)
+    scope = forms.ChoiceField(
+        choices=[("", "Not set")] + Case.Scope.choices, required=False, label="Shared-responsibility scope",
+        help_text="Provider: our side failed. Customer: their configuration or credentials. Shared: both.",
+    )
+    services = ModelMultipleChoiceField(
+        queryset=Service.objects.all(), required=False, widget=forms.CheckboxSelectMultiple, label="Affected services"
+    )
+    internal_summary = forms.CharField(widget=forms.Textarea(attrs={"rows": 6}), required=False)
+    restricted = forms.BooleanField(required=False)
+
+    def clean_title(self):
+        title = self.cleaned_data["title"].strip()
+        if not title:
+            raise forms.ValidationError("Give the case a title.")
+        return title
+
+
+class TransitionForm(VersionedForm):
+    note = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False, max_length=10_000)
+    dismissal_reason = forms.ChoiceField(choices=[("", "Choose a reason")] + Case.DismissalReason.choices, required=False)
+    duplicate_of = forms.CharField(required=False, max_length=20, help_text="Reference of the original case, e.g. IRT-2026-0001")
+
+    def __init__(self, *args, user=None, **kwargs):
+        self.user = user
+        super().__init__(*args, **kwargs)
+
+    def clean_duplicate_of(self):
+        reference = self.cleaned_data.get("duplicate_of", "").strip().upper()
+        if not reference:
+            return None
+        case = visible_cases(self.user).filter(reference=reference).first() if self.user else None
+        if case is None:
+            raise forms.ValidationError(f"No case {reference} that you can see.")
+        return case
+
+
+class OwnerForm(VersionedForm):
+    owner = StaffChoiceField(queryset=User.objects.none(), required=False, empty_label="Nobody")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["owner"].queryset = case_owners()
+
+
+class MemberForm(forms.Form):
+    user = StaffChoiceField(queryset=User.objects.none(), label="Add member")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["user"].queryset = staff_users()
+
+
+class NoteForm(forms.Form):
+    text = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), max_length=20_000, label="Add a note")
+
+
+class TaskForm(forms.Form):
+    title = forms.CharField(max_length=200)
+    assignee = StaffChoiceField(queryset=User.objects.none(), required=False, empty_label="Unassigned")
+    due_at = forms.DateTimeField(required=False, label="Due (UTC)", widget=forms.DateTimeInput(attrs={"placeholder": "YYYY-MM-DD HH:MM"}))
+    mandatory = forms.BooleanField(required=False, help_text="Open mandatory tasks block closing.")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["assignee"].queryset = staff_users()
+
+
+class AffectedCustomerForm(forms.Form):
+    organization = ModelChoiceField(queryset=Organization.objects.all(), label="Organisation")
+    data_lost = forms.BooleanField(required=False, label="Data lost")
+    data_altered = forms.BooleanField(required=False, label="Data altered")
+    data_disclosed = forms.BooleanField(required=False, label="Data disclosed")
+    impact_statement = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}), required=False, max_length=10_000,
+        help_text="Customer-visible. What happened to their data, in words they can act on.",
+    )
+
+
+class AffectedCustomerEditForm(forms.Form):
+    data_lost = forms.BooleanField(required=False, label="Data lost")
+    data_altered = forms.BooleanField(required=False, label="Data altered")
+    data_disclosed = forms.BooleanField(required=False, label="Data disclosed")
+    impact_statement = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}), required=False, max_length=10_000,
+        help_text="Customer-visible. Once confirmed, a change reaches the customer only when a second person confirms it.",
+    )
+
+
+class OutOfBandNoticeForm(forms.Form):
+    channel = forms.ChoiceField(choices=OutOfBandNotice.Channel.choices, label="How they were reached")
+    person_reached = forms.CharField(max_length=200, help_text="Name and role of the person at the organisation.")
+    reached_at = forms.DateTimeField(label="Reached at (UTC)", widget=forms.DateTimeInput(attrs={"placeholder": "YYYY-MM-DD HH:MM"}))
+    evidence_reference = forms.CharField(
+        max_length=300, help_text="Call log id, letter tracking number, ticket number or message id.",
+    )
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), max_length=5_000)
+
+
+class DeclareBreachForm(VersionedForm):
+    note = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 4}), max_length=10_000,
+        label="What makes this a breach",
+        help_text="The evidence that customer data was lost, altered or disclosed.",
+    )
+    confirm = forms.BooleanField(label="I confirm: start the customer-notice clock now.")
+
+    def __init__(self, *args, regime_defaults=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        # The regulatory clocks this breach starts (cases/forms_clocks.py), pre-ticked per organisation.
+        self.fields["regimes"] = regimes_field(regime_defaults)
+        self.order_fields(["version", "note", "regimes", "confirm"])
+
+
+class DelayRequestForm(forms.Form):
+    new_due_at = forms.DateTimeField(label="New due time (UTC)", widget=forms.DateTimeInput(attrs={"placeholder": "YYYY-MM-DD HH:MM"}))
+    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), max_length=5_000)
+
+
+class ReviewForm(forms.Form):
+    what_happened = forms.CharField(widget=forms.Textarea(attrs={"rows": 5}), max_length=50_000, help_text="Impact window in UTC, who was affected.")
+    what_went_wrong = forms.CharField(widget=forms.Textarea(attrs={"rows": 5}), max_length=50_000, help_text="Root cause and contributing factors.")
+    how_we_responded = forms.CharField(widget=forms.Textarea(attrs={"rows": 5}), max_length=50_000, required=False)
+
+
+class CaseFilterForm(forms.Form):
+    q = forms.CharField(required=False, label="Search", max_length=200)
+    stage = forms.ChoiceField(choices=[("", "Any stage"), ("open", "All open")] + Case.Status.choices, required=False)
+    severity = forms.ChoiceField(choices=[("", "Any severity")] + Case.Severity.choices, required=False)
+    owner = forms.ChoiceField(choices=[("", "Anyone"), ("me", "Me"), ("none", "Nobody")], required=False)
+    breach = forms.ChoiceField(choices=[("", "Breach or not"), ("yes", "Breach declared"), ("no", "No breach")], required=False)
+
+
+class IncidentUpdateForm(forms.ModelForm):
+    """Customer-visible text only. Markdown is allowed in the long fields."""
+
+    class Meta:
+        model = IncidentUpdate
+        fields = ["status", "public_title", "what_happened", "what_we_know", "what_we_are_doing", "what_you_should_do", "affected_services"]
+        widgets = {name: forms.Textarea(attrs={"rows": 4}) for name in ["what_happened", "what_we_know", "what_we_are_doing", "what_you_should_do"]}
+        help_texts = {
+            "public_title": "Customers see this. No internal names, no other customers.",
+            "what_happened": "Markdown allowed. Customer-visible.",
+        }
+
+
+class CorrectionForm(forms.Form):
+    """Which published update of the case a new update corrects (``?corrects=`` or the hidden field)."""
+
+    corrects = ModelChoiceField(queryset=IncidentUpdate.objects.none(), required=False)
+
+    def __init__(self, *args, case, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["corrects"].queryset = case.updates.filter(published_at__isnull=False)
+
+
+class PublishedReviewForm(forms.ModelForm):
+    class Meta:
+        model = PublishedReview
+        fields = [
+            "title", "audience", "impact_started_at", "impact_ended_at", "who_was_affected", "what_happened",
+            "what_went_wrong", "how_we_responded", "how_customers_can_reduce_impact",
+        ]
+        widgets = {
+            **{name: forms.Textarea(attrs={"rows": 4}) for name in
+               ["who_was_affected", "what_happened", "what_went_wrong", "how_we_responded", "how_customers_can_reduce_impact"]},
+            "impact_started_at": forms.DateTimeInput(attrs={"placeholder": "YYYY-MM-DD HH:MM"}),
+            "impact_ended_at": forms.DateTimeInput(attrs={"placeholder": "YYYY-MM-DD HH:MM"}),
+        }
+        help_texts = {
+            "audience": "Public reviews appear on /lessons/ for anyone; otherwise only affected organisations see it.",
+            "who_was_affected": "Describe the affected population without naming customers.",
+        }
+
+
+class RepairItemForm(forms.Form):
+    title = forms.CharField(max_length=300, label="Repair item", help_text="Customer-visible.")
+    estimated_completion = forms.DateField(required=False, widget=forms.DateInput(attrs={"placeholder": "YYYY-MM-DD"}))
+
+
+class RepairStatusForm(forms.Form):
+    status = forms.ChoiceField(choices=RepairItem.Status.choices)

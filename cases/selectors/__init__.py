@@ -1,0 +1,1 @@
+"""Reads by sub-domain: the querysets behind pages, with bounded query counts."""

@@ -1,0 +1,1 @@
+"""Background tasks (Django Tasks API) by sub-domain; each calls a service."""

@@ -1,0 +1,1 @@
+"""URL patterns by sub-domain; irt/urls.py includes each module."""

@@ -1,0 +1,82 @@
+"""Account-security gates that run on every request: idle timeout and the second factor."""
+
+import time
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.contrib import messages
+from django.shortcuts import redirect
+from django.urls import reverse
+
+from cases.models import SecurityEvent
+from cases.services import mfa, security_log, sessions
+from irt.middleware import is_public_view
+
+# Views an authenticated user may open before passing the second factor.
+OPEN_BEFORE_SECOND_FACTOR = {
+    "login",
+    "logout",
+    "healthz",
+    "account:mfa-verify",
+    "account:mfa-setup",
+    "account:mfa-qr",
+    "password_reset",
+    "password_reset_done",
+    "password_reset_confirm",
+    "password_reset_complete",
+}
+OPEN_NAMESPACES = ("lessons",)
+MFA_REQUIRED_KEY = "irt.mfa_required"
+# Writing the session on every request would cost a query each time; a minute's precision is enough.
+LAST_SEEN_PRECISION_SECONDS = 60
+
+
+def mfa_required(request) -> bool:
+    """Return whether the signed-in user must pass a second factor (staff always; customers who opted in)."""
+    user = request.user
+    if mfa.is_staff_account(user):
+        return True
+    required = request.session.get(MFA_REQUIRED_KEY)
+    if required is None:
+        required = request.session[MFA_REQUIRED_KEY] = mfa.has_mfa(user)
+    return required
+
+
+class AccountSecurityMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_view(self, request, view_func, view_args, view_kwargs):
+        # Public pages are the same for every reader: reading one neither touches the session (no
+        # "Vary: Cookie", no cookie written) nor counts as activity for the idle timeout. No session
+        # cookie means no signed-in user, so the session is not loaded either.
+        if is_public_view(view_func) or settings.SESSION_COOKIE_NAME not in request.COOKIES:
+            return None
+        user = request.user
+        if not user.is_authenticated:
+            return None
+        if mfa.is_staff_account(user) and self._idle_too_long(request):
+            security_log.record_event(SecurityEvent.Kind.SESSION_EXPIRED, request=request, user=user)
+            request.session.flush()
+            messages.info(request, "You were signed out after a period of inactivity. Sign in again.")
+            return redirect(f"{reverse('login')}?{urlencode({'next': request.get_full_path()})}")
+        if user.is_verified() or not mfa_required(request):
+            return None
+        match = request.resolver_match
+        if match is None or match.view_name in OPEN_BEFORE_SECOND_FACTOR or match.namespace in OPEN_NAMESPACES:
+            return None
+        target = "account:mfa-verify" if mfa.has_mfa(user) else "account:mfa-setup"
+        return redirect(f"{reverse(target)}?{urlencode({'next': request.get_full_path()})}")
+
+    @staticmethod
+    def _idle_too_long(request) -> bool:
+        now = int(time.time())
+        last_seen = request.session.get(sessions.LAST_SEEN_KEY)
+        if last_seen is not None and now - last_seen > settings.IRT_STAFF_IDLE_MINUTES * 60:
+            return True
+        if last_seen is None or now - last_seen >= LAST_SEEN_PRECISION_SECONDS:
+            request.session[sessions.LAST_SEEN_KEY] = now
+        return False

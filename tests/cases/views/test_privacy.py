@@ -1,0 +1,150 @@
+"""Promise 4, tested: no customer ever sees another customer's data or our internal notes.
+
+Renders every customer-facing page, for every organisation and for anonymous readers, over the
+demo data plus generated incidents that affect several organisations at once, and searches
+each page for anything that must not be there.
+"""
+
+import html
+
+import pytest
+from django.apps import apps
+from django.core.management import call_command
+from django.urls import reverse
+from django.utils.html import escape
+
+from cases.models import AffectedCustomer, Case, Organization, PostIncidentReview, TimelineEvent, User
+from django.core.files.base import ContentFile
+
+from cases.services import communications, evidence, timeline
+from cases.services import review as review_services
+from tests.factories import AffectedCustomerFactory, CustomerUserFactory, OrganizationFactory, StaffFactory, case_in_stage
+
+
+def build_shared_incidents(manager, comms):
+    """Generate incidents that affect several organisations, each with a private impact statement."""
+    orgs = [Organization.objects.get(slug="contoso"), Organization.objects.get(slug="fabrikam"), OrganizationFactory(name="Northwind & O'Neil <Traders>", slug="northwind")]
+    CustomerUserFactory(username="customer-northwind", organization=orgs[2])
+    for n in range(2):
+        case = case_in_stage(Case.Status.STABILIZING, manager=manager, internal_summary=f"INTERNAL-SUMMARY-{n}: O'Neil & <root> used key AKIA-SECRET-{n}")
+        timeline.add_note(case=case, by=manager, text=f"INTERNAL-NOTE-{n}: O'Neil & <insider> in team blue")
+        evidence.add_evidence(case=case, by=manager, content=ContentFile(b"pcap bytes"), original_name=f"EVIDENCE-{n}-O'Neil&<db>-memory.lime")
+        for org in orgs[: n + 2]:
+            AffectedCustomerFactory(case=case, by=manager, organization=org,
+                                    impact_statement=f"PRIVATE-IMPACT-{org.slug}-{n}: O'Neil & <ops> read {org.slug}-data")
+        update = communications.draft_update(case=case, by=manager, public_title=f"Storage incident {n}",
+                                             what_happened="Some buckets were readable by another account.")
+        communications.approve_update(update=update, by=comms)
+        author = StaffFactory()
+        from cases.services import cases as case_services
+
+        case_services.add_member(case=case, by=manager, user=author)
+        review_services.save_review(case=case, by=author, what_happened=f"INTERNAL-REVIEW-{n}: O'Neil & <root>", what_went_wrong=f"INTERNAL-CAUSE-{n}: O'Neil & <root>")
+        public = communications.save_published_review(
+            case=case, by=author, title=f"Review {n}", audience="public" if n else "affected",
+            impact_started_at=case.detected_at, who_was_affected="Some storage customers.", what_happened="Buckets were readable.",
+            what_went_wrong="A policy rule was inverted.", how_we_responded="We rolled back.",
+        )
+        communications.approve_published_review(review=public, by=comms)
+    return orgs
+
+
+def forbidden_for(viewer_org) -> dict[str, str]:
+    """Return text that must not appear on a page this organisation (None: anonymous) reads."""
+    forbidden = {}
+    for org in Organization.objects.exclude(pk=getattr(viewer_org, "pk", None)):
+        forbidden[org.name] = f"other organisation's name ({org.name})"
+    for row in AffectedCustomer.objects.exclude(organization=viewer_org).exclude(impact_statement=""):
+        forbidden[row.impact_statement[:40]] = f"{row.organization.name}'s impact statement"
+    for summary in Case.objects.exclude(internal_summary="").values_list("internal_summary", flat=True):
+        forbidden[summary[:40]] = "an internal summary"
+    for text in TimelineEvent.objects.filter(kind=TimelineEvent.Kind.NOTE).values_list("text", flat=True):
+        forbidden[text[:40]] = "an internal timeline note"
+    for review in PostIncidentReview.objects.all():
+        forbidden[review.what_happened[:40]] = "the internal post-incident review"
+        forbidden[review.what_went_wrong[:40]] = "the internal post-incident review"
+    for user in User.objects.filter(organization__isnull=True).exclude(email=""):
+        forbidden[user.email] = "a staff email address"
+    for name in apps.get_model("cases", "Evidence").objects.values_list("original_name", flat=True):
+        forbidden[name] = "an evidence file name"
+    return forbidden
+
+
+def customer_pages(client, user) -> dict[str, str]:
+    client.force_login(user)
+    pages = {reverse("portal:index"): client.get(reverse("portal:index")).content.decode()}
+    for reference in Case.objects.filter(affected_customers__organization=user.organization).values_list("reference", flat=True):
+        response = client.get(reverse("portal:incident", args=[reference]))
+        if response.status_code == 200:
+            pages[response.request["PATH_INFO"]] = response.content.decode()
+    return pages
+
+
+def public_pages(client) -> dict[str, str]:
+    client.logout()
+    urls = [reverse("lessons:index"), reverse("lessons:feed")]
+    urls += [review.get_absolute_url() for review in apps.get_model("cases", "PublishedReview").objects.filter(audience="public", published_at__isnull=False)]
+    return {url: client.get(url).content.decode() for url in urls}
+
+
+def shows(page: str, text: str) -> bool:
+    """Tell whether ``text`` appears on ``page`` raw, HTML-escaped, or in any other entity spelling.
+
+    The planted secrets contain ``'``, ``&`` and ``<``, so a raw search alone would miss every escaped leak.
+    """
+    return bool(text) and (text in page or escape(text) in page or text in html.unescape(page))
+
+
+def leaks(pages: dict[str, str], forbidden: dict[str, str]) -> list[str]:
+    return [f"{url} shows {what}: {needle!r}" for url, page in pages.items() for needle, what in forbidden.items() if shows(page, needle)]
+
+
+@pytest.fixture
+def demo_world(db):
+    call_command("seed_demo")
+    manager = User.objects.get(username="manager")
+    comms = User.objects.get(username="comms")
+    build_shared_incidents(manager, comms)
+    return manager
+
+
+def test_the_leak_search_finds_planted_text_however_the_page_escapes_it():
+    secret = "O'Neil & <root>"
+    for spelling in (secret, escape(secret), "O&#39;Neil &amp; &lt;root&gt;", "O'Neil &amp; &lt;root>"):
+        assert shows(f"<p>{spelling}</p>", secret), spelling
+    assert not shows("<p>O'Neil and root</p>", secret)
+
+
+def test_the_forbidden_list_covers_every_kind_of_private_text(demo_world):
+    kinds = set(forbidden_for(Organization.objects.get(slug="contoso")).values())
+    for kind in ("an internal summary", "an internal timeline note", "the internal post-incident review",
+                 "a staff email address", "an evidence file name", "Fabrikam's impact statement"):
+        assert kind in kinds, f"the privacy check would not notice {kind}"
+
+
+def test_no_customer_page_shows_another_customers_data_or_internal_text(client, demo_world):
+    readers = User.objects.filter(organization__isnull=False).select_related("organization")
+    assert readers.count() >= 3
+    checked = 0
+    for reader in readers:
+        pages = customer_pages(client, reader)
+        assert len(pages) >= 2, f"{reader} sees no incident page; the test would prove nothing"
+        assert leaks(pages, forbidden_for(reader.organization)) == []
+        checked += len(pages)
+    assert checked >= 7
+
+
+def test_every_reader_sees_their_own_impact_statement(client, demo_world):
+    for reader in User.objects.filter(organization__isnull=False).select_related("organization"):
+        page = "".join(customer_pages(client, reader).values())
+        for statement in AffectedCustomer.objects.filter(organization=reader.organization, case__updates__published_at__isnull=False).values_list("impact_statement", flat=True).distinct():
+            assert shows(page, statement[:40]), f"{reader} does not see their own impact"
+
+
+def test_public_pages_and_feed_show_no_customer_scoped_content(client, demo_world):
+    pages = public_pages(client)
+    assert len(pages) >= 4
+    forbidden = forbidden_for(None)
+    for review in apps.get_model("cases", "PublishedReview").objects.filter(audience="affected"):
+        forbidden[review.title] = "an affected-only review"
+    assert leaks(pages, forbidden) == []

@@ -1,0 +1,80 @@
+"""List, detail and dashboard pages run the same exact number of queries whatever the data size.
+
+The counts are exact, not ceilings: one more query per page is a change to look at, and the
+same count at both data sizes is what shows nothing runs once per row.
+"""
+
+from datetime import timedelta
+
+import pytest
+from django.contrib.auth.models import Permission
+from django.urls import reverse
+from django.utils import timezone
+
+from cases.models import Case, CaseUserObjectPermission, Task, TimelineEvent
+from cases.services.timeline import append_event, lock_case
+from tests.factories import AffectedCustomerFactory, OrganizationFactory, case_in_stage
+
+LIST_QUERIES = 8  # the same for a manager (reads all) and a responder (member of every case)
+DASHBOARD_QUERIES = 11
+DETAIL_QUERIES = 30
+
+
+def bulk_cases(count: int, *, by, member=None) -> list[Case]:
+    now = timezone.now()
+    statuses = Case.Status.values
+    cases = Case.objects.bulk_create(
+        Case(reference=f"IRT-1999-{i:05d}", title=f"Bulk case {i}", created_by=by, owner=by,
+             status=statuses[i % len(statuses)], detected_at=now - timedelta(minutes=i))
+        for i in range(count)
+    )
+    if member is not None:
+        permission = Permission.objects.get(content_type__app_label="cases", codename="view_case")
+        CaseUserObjectPermission.objects.bulk_create(
+            CaseUserObjectPermission(user=member, permission=permission, content_object=case) for case in cases
+        )
+    return cases
+
+
+@pytest.mark.parametrize("count", [10, 1000])
+def test_case_list_query_count_does_not_grow_with_cases(client, manager, responder, count, django_assert_num_queries):
+    bulk_cases(count, by=manager, member=responder)
+    for user in (manager, responder):
+        client.force_login(user)
+        with django_assert_num_queries(LIST_QUERIES):
+            response = client.get(reverse("cases:list"), {"stage": "open"})
+        assert response.status_code == 200
+
+
+@pytest.mark.parametrize("count", [10, 1000])
+def test_dashboard_query_count_does_not_grow_with_cases(client, manager, count, django_assert_num_queries):
+    cases = bulk_cases(count, by=manager)
+    from cases.models import Deadline
+
+    Deadline.objects.bulk_create(
+        Deadline(case=case, kind=Deadline.Kind.CUSTOMER_NOTICE, started_at=timezone.now(),
+                 due_at=timezone.now() + timedelta(hours=i)) for i, case in enumerate(cases[:50])
+    )
+    client.force_login(manager)
+    with django_assert_num_queries(DASHBOARD_QUERIES):
+        response = client.get(reverse("cases:dashboard"))
+    assert response.status_code == 200
+
+
+@pytest.mark.parametrize("size", [10, 300])
+def test_case_detail_query_count_does_not_grow_with_related_rows(client, manager, size, django_assert_num_queries):
+    case = case_in_stage(Case.Status.STABILIZING, manager=manager)
+    Task.objects.bulk_create(Task(case=case, title=f"Task {i}", created_by=manager, mandatory=i % 2 == 0) for i in range(size))
+    for i in range(min(size, 25)):
+        AffectedCustomerFactory(case=case, by=manager, organization=OrganizationFactory())
+    from django.db import transaction
+
+    with transaction.atomic():
+        locked = lock_case(case)
+        for i in range(size):
+            append_event(case=locked, actor=manager, kind=TimelineEvent.Kind.NOTE, text=f"Note {i}")
+    client.force_login(manager)
+    with django_assert_num_queries(DETAIL_QUERIES):
+        response = client.get(case.get_absolute_url())
+    assert response.status_code == 200
+    assert response.content.count(b'class="kind-note"') == size
