@@ -1,0 +1,287 @@
+"""Receiving alerts: idempotent on ``(source, source_ref)``, correlated into triage groups.
+
+``ingest_alert`` and ``ingest_alerts_bulk`` share one store path (``_store``) that does a fixed
+number of queries per call whatever the batch size, so bulk intake is a handful of statements
+for 500 alerts; a single alert's replay is one ``UPDATE … RETURNING``. The counts are pinned in
+``tests/cases/services/test_intake.py``. Idempotency holds under concurrency: the unique constraint on
+``(source, source_ref)`` (and the one waiting group per correlation key) is the arbiter; the
+loser of a race gets ``IntegrityError``, retries, and then finds the winner's row as a replay.
+
+Correlation: an alert with a source-supplied ``correlation_key`` joins the waiting group with
+that key. Otherwise it joins the oldest waiting group that saw one of its observables or
+resources within ``IRT_ALERT_CORRELATION_WINDOW_MINUTES``; otherwise it starts a group. Two
+keyless alerts racing on a shared observable may start two groups; a responder attaches one
+to the other's case, which is cheaper than serialising all intake on one lock.
+"""
+
+from collections import Counter, defaultdict
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Case, F, Q, Value, When
+from django.utils import timezone
+
+from cases.access.permissions import can_send_alerts
+from cases.models.exceptions import NotAllowed
+from cases.models import Alert, AlertGroup, AlertGroupIndicator, AlertResource, Observable
+from cases.models.alerts import SEVERITY_RANK, highest_severity
+from cases.services.alert_formats import AlertData, AlertRejected, validate_alert
+
+MAX_BULK = 500
+# Lookups go in chunks below SQLite's and PostgreSQL's bound-parameter limits.
+CHUNK = 900
+ATTEMPTS = 3
+
+
+def ingest_alert(*, payload, by, now=None) -> tuple[Alert, bool]:
+    """Store one IRT-shaped alert; return it and whether this was its first receipt."""
+    _check_sender(by)
+    return _ingest([validate_alert(payload)], by=by, now=now)[0]
+
+
+def ingest_alerts_bulk(*, payloads, by, now=None) -> list[tuple[Alert, bool]]:
+    """Store up to ``MAX_BULK`` alerts at once, all or none; return ``(alert, created)`` per item, in order."""
+    _check_sender(by)
+    if not isinstance(payloads, list) or not payloads:
+        raise AlertRejected({"alerts": ["A non-empty list of alerts."]})
+    if len(payloads) > MAX_BULK:
+        raise AlertRejected({"alerts": [f"At most {MAX_BULK} alerts per request (got {len(payloads)})."]})
+    items, errors = [], {}
+    for index, payload in enumerate(payloads):
+        try:
+            items.append(validate_alert(payload))
+        except AlertRejected as exc:
+            errors.update({f"alerts.{index}" + (f".{path}" if path else ""): msgs for path, msgs in exc.errors.items()})
+    if errors:
+        raise AlertRejected(errors)
+    return _ingest(items, by=by, now=now)
+
+
+def _check_sender(by) -> None:
+    if not can_send_alerts(by):
+        raise NotAllowed("Only responders and connector service accounts send alerts.")
+
+
+def _ingest(items: list[AlertData], *, by, now) -> list[tuple[Alert, bool]]:
+    now = now or timezone.now()
+    for attempt in range(ATTEMPTS):
+        try:
+            with transaction.atomic():
+                return _store(items, by=by, now=now)
+        except IntegrityError:
+            # A concurrent intake stored the same alert (or opened the group for the same key)
+            # first; the retry sees its committed row and answers a replay.
+            if attempt == ATTEMPTS - 1:
+                raise
+    raise AssertionError("unreachable")
+
+
+def _chunks(values):
+    values = list(values)
+    for start in range(0, len(values), CHUNK):
+        yield values[start:start + CHUNK]
+
+
+REPLAY_SQL = (
+    "UPDATE {table} SET seen_count = seen_count + 1, last_seen_at = %s WHERE source = %s AND source_ref = %s "
+    "RETURNING id, source, source_ref, seen_count, group_id"
+)
+
+
+def _replay_one(item: AlertData, *, now) -> Alert | None:
+    """Count a replay of one alert in one statement (UPDATE … RETURNING); None if it is new."""
+    with connection.cursor() as cursor:
+        cursor.execute(REPLAY_SQL.format(table=connection.ops.quote_name(Alert._meta.db_table)),
+                       [Alert._meta.get_field("last_seen_at").get_db_prep_value(now, connection), item.source, item.source_ref])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    return Alert.from_db(connection.alias, ["id", "source", "source_ref", "seen_count", "group_id"], row)
+
+
+def _store(items: list[AlertData], *, by, now) -> list[tuple[Alert, bool]]:
+    if len(items) == 1:
+        # The single post: a replay is one statement, a first receipt pays nothing extra for it.
+        replayed = _replay_one(items[0], now=now)
+        if replayed is not None:
+            return [(replayed, False)]
+        return [(alert, True) for alert in _create(items, by=by, now=now).values()]
+    keys = [(item.source, item.source_ref) for item in items]
+    existing: dict[tuple[str, str], Alert] = {}
+    sources = {source for source, _ in keys}
+    for chunk in _chunks({ref for _, ref in keys}):
+        # Both columns, so the (source, source_ref) unique index answers it.
+        for alert in Alert.objects.filter(source__in=sources, source_ref__in=chunk).only("id", "source", "source_ref", "seen_count", "group_id"):
+            existing[(alert.source, alert.source_ref)] = alert
+    fresh: dict[tuple[str, str], AlertData] = {}
+    replays: Counter = Counter()
+    for key, item in zip(keys, items):
+        if key in existing or key in fresh:
+            replays[key] += 1
+        else:
+            fresh[key] = item
+
+    created = _create(list(fresh.values()), by=by, now=now) if fresh else {}
+    existing.update(created)
+
+    by_count = defaultdict(list)
+    for key, count in replays.items():
+        by_count[count].append(existing[key].pk)
+        existing[key].seen_count += count
+    for count, pks in by_count.items():
+        Alert.objects.filter(pk__in=pks).update(seen_count=F("seen_count") + count, last_seen_at=now)
+
+    answered: set = set()
+    results = []
+    for key in keys:
+        first = key in created and key not in answered
+        answered.add(key)
+        results.append((existing[key], first))
+    return results
+
+
+def _create(items: list[AlertData], *, by, now) -> dict[tuple[str, str], Alert]:
+    observable_ids = _observable_ids({pair for item in items for pair in item.observables})
+    groups = _correlate(items, observable_ids, now=now)
+
+    new_groups = [group for group in {id(g): g for g in groups}.values() if group.pk is None]
+    AlertGroup.objects.bulk_create(new_groups)
+    new = {id(group) for group in new_groups}
+    alerts = [
+        Alert(source=item.source, source_ref=item.source_ref, title=item.title, severity=item.severity,
+              description=item.description, observed_at=item.observed_at, received_at=now, last_seen_at=now,
+              raw=item.raw, raw_size=item.raw_size, correlation_key=item.correlation_key, group=group,
+              received_by=by)
+        for item, group in zip(items, groups)
+    ]
+    Alert.objects.bulk_create(alerts, batch_size=MAX_BULK)
+    Through = Alert.observables.through
+    Through.objects.bulk_create(
+        [Through(alert_id=alert.pk, observable_id=observable_ids[pair]) for alert, item in zip(alerts, items) for pair in item.observables],
+        batch_size=2000,
+    )
+    AlertResource.objects.bulk_create(
+        [AlertResource(alert=alert, resource_id=resource, tenant_id=tenant)
+         for alert, item in zip(alerts, items) for resource, tenant in item.resources],
+        batch_size=2000,
+    )
+    AlertGroupIndicator.objects.bulk_create(
+        [AlertGroupIndicator(group_id=group_id, indicator=indicator) for group_id, indicator in {
+            (group.pk, indicator) for group, item in zip(groups, items)
+            for indicator in [*(f"o:{observable_ids[p]}" for p in item.observables), *(f"r:{r}" for r, _ in item.resources)]
+        }],
+        ignore_conflicts=True, batch_size=2000,
+    )
+    _refresh_existing_groups(groups, items, new=new, now=now)
+    return {(alert.source, alert.source_ref): alert for alert in alerts}
+
+
+def _observable_ids(pairs: set[tuple[str, str]]) -> dict[tuple[str, str], int]:
+    if not pairs:
+        return {}
+    # ON CONFLICT DO NOTHING: concurrent intakes of the same indicator both succeed.
+    Observable.objects.bulk_create([Observable(kind=k, value=v) for k, v in pairs], ignore_conflicts=True, batch_size=2000)
+    found = {}
+    kinds = {kind for kind, _ in pairs}
+    for chunk in _chunks({value for _, value in pairs}):
+        # Both columns, so the (kind, value) unique index answers it (value alone cannot use it).
+        rows = Observable.objects.filter(kind__in=kinds, value__in=chunk).values_list("pk", "kind", "value")
+        for pk, kind, value in rows:
+            if (kind, value) in pairs:
+                found[(kind, value)] = pk
+    return found
+
+
+def _correlate(items: list[AlertData], observable_ids: dict, *, now) -> list[AlertGroup]:
+    """Return the group of each item, in order: an existing waiting group (locked) or a new unsaved one."""
+    cutoff = now - timedelta(minutes=settings.IRT_ALERT_CORRELATION_WINDOW_MINUTES)
+    keyed = {item.correlation_key for item in items if item.correlation_key}
+    keyless = [item for item in items if not item.correlation_key]
+    wanted_observables = {observable_ids[pair] for item in keyless for pair in item.observables}
+    wanted_resources = {resource for item in keyless for resource, _ in item.resources}
+
+    by_observable: dict[int, int] = {}
+    by_resource: dict[str, int] = {}
+    wanted = [f"o:{pk}" for pk in wanted_observables] + [f"r:{resource}" for resource in wanted_resources]
+    # Lock in id order (no deadlock between two intakes) and keep only groups still waiting: a
+    # group promoted a moment ago takes no more alerts. Keyless alerts alone (the usual stream)
+    # find and lock their groups in one statement; with keys too, one ordered lock covers both.
+    lock_while_reading = not keyed
+    locked: dict[int, AlertGroup] = {}
+    for chunk in _chunks(wanted):
+        rows = AlertGroupIndicator.objects.filter(indicator__in=chunk, group__status=AlertGroup.Status.NEW,
+                                                  group__last_seen_at__gte=cutoff)
+        if lock_while_reading:
+            rows = list(rows.select_related("group").select_for_update(of=("group",)).order_by("group_id"))
+            locked.update((row.group_id, row.group) for row in rows)
+            found = [(row.indicator, row.group_id) for row in rows]
+        else:
+            found = rows.values_list("indicator", "group_id")
+        for indicator, group_id in found:
+            kind, _, value = indicator.partition(":")
+            target, key = (by_observable, int(value)) if kind == "o" else (by_resource, value)
+            target[key] = min(group_id, target.get(key, group_id))
+
+    candidate_ids = set(by_observable.values()) | set(by_resource.values())
+    if keyed:
+        queryset = AlertGroup.objects.select_for_update().filter(status=AlertGroup.Status.NEW)
+        condition = Q(pk__in=candidate_ids) | Q(correlation_key__in=keyed)
+        locked = {group.pk: group for group in queryset.filter(condition).order_by("pk")}
+    by_key = {group.correlation_key: group for group in locked.values() if group.correlation_key in keyed}
+
+    batch_observable: dict[int, AlertGroup] = {}
+    batch_resource: dict[str, AlertGroup] = {}
+    groups = []
+    for item in items:
+        group = None
+        if item.correlation_key:
+            group = by_key.get(item.correlation_key)
+        else:
+            found = [locked[gid] for gid in
+                     [by_observable.get(observable_ids[p]) for p in item.observables] + [by_resource.get(r) for r, _ in item.resources]
+                     if gid in locked]
+            found += [batch_observable[observable_ids[p]] for p in item.observables if observable_ids[p] in batch_observable]
+            found += [batch_resource[r] for r, _ in item.resources if r in batch_resource]
+            if found:
+                group = min(found, key=lambda g: (g.pk is None, g.pk or 0, g.first_seen_at))
+        if group is None:
+            group = AlertGroup(title=item.title, correlation_key=item.correlation_key, severity=item.severity,
+                               severity_rank=SEVERITY_RANK[item.severity], first_seen_at=item.observed_at,
+                               last_seen_at=now, alert_count=0)
+            if item.correlation_key:
+                by_key[item.correlation_key] = group
+        if group.pk is None:
+            group.alert_count += 1
+            group.severity = highest_severity(group.severity, item.severity)
+            group.severity_rank = SEVERITY_RANK[group.severity]
+            group.first_seen_at = min(group.first_seen_at, item.observed_at)
+        for pair in item.observables:
+            batch_observable.setdefault(observable_ids[pair], group)
+        for resource, _ in item.resources:
+            batch_resource.setdefault(resource, group)
+        groups.append(group)
+    return groups
+
+
+def _refresh_existing_groups(groups: list[AlertGroup], items: list[AlertData], *, new: set[int], now) -> None:
+    """Fold the new alerts into the waiting groups they joined (new groups were built complete)."""
+    added: dict[int, list[AlertData]] = defaultdict(list)
+    for group, item in zip(groups, items):
+        if id(group) not in new:
+            added[group.pk].append(item)
+    if not added:
+        return
+    # One statement for every group the batch joined, however many.
+    alert_count, severity, severity_rank, first_seen_at = [], [], [], []
+    for group in {g.pk: g for g in groups if g.pk in added}.values():
+        joined = added[group.pk]
+        highest = highest_severity(group.severity, *(item.severity for item in joined))
+        alert_count.append(When(pk=group.pk, then=F("alert_count") + len(joined)))
+        severity.append(When(pk=group.pk, then=Value(highest)))
+        severity_rank.append(When(pk=group.pk, then=Value(SEVERITY_RANK[highest])))
+        first_seen_at.append(When(pk=group.pk, then=Value(min([group.first_seen_at, *(item.observed_at for item in joined)]))))
+    AlertGroup.objects.filter(pk__in=list(added)).update(
+        alert_count=Case(*alert_count), severity=Case(*severity), severity_rank=Case(*severity_rank),
+        first_seen_at=Case(*first_seen_at), last_seen_at=now,
+    )

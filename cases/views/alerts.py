@@ -1,0 +1,116 @@
+"""Staff pages of alert triage: the queue, a group with its alerts, an observable's sightings."""
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from cases.access.permissions import can_triage_alerts
+
+from cases.access.lookups import get_case_for
+from cases.selectors import alerts as selectors_alerts
+from cases.forms.alerts import AttachForm, DismissForm, PromoteForm, QueueFilterForm
+from cases.models import AlertGroup, Observable
+from cases.services import triage
+from cases.views.helpers import form_errors_to_messages, run_service, staff_required
+
+PAGE_SIZE = 50
+
+
+def _get_group_for(user, group_id: int) -> AlertGroup:
+    """Return the group, or 404 when it is tied to a case the user may not know."""
+    group = selectors_alerts.visible_groups(user).select_related("case", "handled_by").filter(pk=group_id).first()
+    if group is None:
+        raise Http404("No such alert group.")
+    return group
+
+
+def _require_triage(user) -> None:
+    if not can_triage_alerts(user):
+        raise PermissionDenied("Only responders and incident managers triage alerts.")
+
+
+@staff_required
+def queue(request):
+    form = QueueFilterForm(request.GET or None)
+    status = form.cleaned_data["status"] if form.is_valid() else AlertGroup.Status.NEW
+    if not request.GET:
+        status = AlertGroup.Status.NEW
+    page = Paginator(selectors_alerts.triage_queue(request.user, status=status), PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(request, "cases/alerts/queue.html", {"form": form, "page": page, "status": status, "query": query.urlencode()})
+
+
+@staff_required
+def group_detail(request, group_id):
+    group = _get_group_for(request.user, group_id)
+    alerts = selectors_alerts.group_alerts(group)
+    observables = {observable.pk: observable for alert in alerts for observable in alert.observables.all()}
+    context = {
+        "group": group,
+        "alerts": alerts,
+        "observables": sorted(observables.values(), key=lambda o: (o.kind, o.value)),
+        "candidates": selectors_alerts.candidate_customers(group=group),
+        "can_triage": can_triage_alerts(request.user) and group.is_waiting,
+        "promote_form": PromoteForm(),
+        "attach_form": AttachForm(),
+        "dismiss_form": DismissForm(),
+    }
+    return render(request, "cases/alerts/group_detail.html", context)
+
+
+@staff_required
+@require_POST
+def promote(request, group_id):
+    group = _get_group_for(request.user, group_id)
+    _require_triage(request.user)
+    form = PromoteForm(request.POST)
+    if not form.is_valid():
+        form_errors_to_messages(request, form)
+        return redirect(group)
+    case = run_service(request, triage.promote_group, success="", group=group, by=request.user, **form.cleaned_data)
+    if not case:
+        return redirect(group)
+    messages.success(request, f"{case.reference} opened from {group.alert_count} alert(s).")
+    return redirect(case)
+
+
+@staff_required
+@require_POST
+def attach(request, group_id):
+    group = _get_group_for(request.user, group_id)
+    _require_triage(request.user)
+    form = AttachForm(request.POST)
+    if not form.is_valid():
+        form_errors_to_messages(request, form)
+        return redirect(group)
+    case = get_case_for(request.user, form.cleaned_data["case"], write=True)
+    if run_service(request, triage.attach_group, success=f"Alerts attached to {case.reference}.", group=group, case=case, by=request.user):
+        return redirect(case)
+    return redirect(group)
+
+
+@staff_required
+@require_POST
+def dismiss(request, group_id):
+    group = _get_group_for(request.user, group_id)
+    _require_triage(request.user)
+    form = DismissForm(request.POST)
+    if not form.is_valid():
+        form_errors_to_messages(request, form)
+        return redirect(group)
+    if run_service(request, triage.dismiss_group, success="Alert group dismissed.", group=group, by=request.user, **form.cleaned_data):
+        return redirect("alerts:queue")
+    return redirect(group)
+
+
+@staff_required
+def observable_detail(request, observable_id):
+    observable = Observable.objects.filter(pk=observable_id).first()
+    if observable is None:
+        raise Http404("No such observable.")
+    context = {"observable": observable, **selectors_alerts.observable_sightings(request.user, observable)}
+    return render(request, "cases/alerts/observable_detail.html", context)
