@@ -86,7 +86,7 @@ def record_submission(*, deadline: Deadline, by, recipient: str, content: str, s
                       reference_number: str = "", evidence=None) -> ClockSubmission:
     """Record what was sent to meet a clock; start the regime's next stage if there is one."""
     locked = lock_for_work(deadline.case, by)
-    clock = Deadline.objects.select_for_update().select_related("decision").get(pk=deadline.pk, case=locked)
+    clock = Deadline.objects.select_for_update(of=("self",)).select_related("decision").get(pk=deadline.pk, case=locked)
     now = timezone.now()
     submitted_at = submitted_at or now
     rule = rules.RULES[clock.kind]

@@ -37,6 +37,23 @@ def load_schema():
 schema = load_schema()
 
 
+@pytest.fixture(autouse=True)
+def _keep_the_test_connection_open():
+    """Call the WSGI app as Django's test client does: without closing the test's connection.
+
+    Outside the test client every request ends with ``close_old_connections``, which on
+    PostgreSQL closes the connection holding the test's transaction.
+    """
+    from django.core import signals
+    from django.db import close_old_connections
+
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    yield
+    signals.request_started.connect(close_old_connections)
+    signals.request_finished.connect(close_old_connections)
+
+
 @pytest.fixture
 def manager_token(db):
     manager = ManagerFactory(username="schemathesis-manager")

@@ -19,7 +19,15 @@ def connector(db):
     from django.contrib.auth.models import Permission
 
     user = UserFactory(username="sentinel-connector", is_service_account=True)
-    user.user_permissions.add(Permission.objects.get(content_type__app_label="cases", codename="add_alert"))
+    from django.contrib.contenttypes.models import ContentType
+
+    from cases.models import Alert
+
+    # get_or_create: a transactional test's flush may have emptied the permission table.
+    permission, _ = Permission.objects.get_or_create(
+        content_type=ContentType.objects.get_for_model(Alert), codename="add_alert", defaults={"name": "Can add alert"}
+    )
+    user.user_permissions.add(permission)
     return user
 
 

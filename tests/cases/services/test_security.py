@@ -341,6 +341,7 @@ def ask_for_reset(client, email, **extra):
     return client.post(reverse("password_reset"), {"email": email}, **extra)
 
 
+@pytest.mark.django_db(transaction=True)  # the worker closes connections between tasks
 def test_password_reset_says_the_same_for_known_and_unknown_addresses(client, responder, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
         known = ask_for_reset(client, responder.email)
@@ -359,6 +360,7 @@ def test_password_reset_says_the_same_for_known_and_unknown_addresses(client, re
     assert SecurityEvent.objects.filter(kind=SecurityEvent.Kind.PASSWORD_CHANGED, user=responder).exists()
 
 
+@pytest.mark.django_db(transaction=True)  # the worker closes connections between tasks
 def test_password_reset_link_uses_the_site_url_whatever_the_host_header(client, responder, settings,
                                                                         django_capture_on_commit_callbacks):
     settings.IRT_SITE_URL = "https://irt.example.com"
@@ -371,6 +373,7 @@ def test_password_reset_link_uses_the_site_url_whatever_the_host_header(client, 
     assert "attacker.example" not in message.body and "testserver" not in message.body
 
 
+@pytest.mark.django_db(transaction=True)  # the worker closes connections between tasks
 def test_password_reset_sends_no_mail_in_the_request(client, responder, django_capture_on_commit_callbacks):
     from django_tasks_db.models import DBTaskResult
 
@@ -396,6 +399,7 @@ def test_password_reset_request_does_the_same_work_for_known_and_unknown_address
     assert not any('"cases_user"' in sql for sql in queries["known"])  # the worker looks the address up
 
 
+@pytest.mark.django_db(transaction=True)  # the worker closes connections between tasks
 def test_password_reset_is_throttled_per_email_without_saying_so(client, responder, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
         responses = [ask_for_reset(client, responder.email) for _ in range(5)]
