@@ -246,6 +246,13 @@ SPECTACULAR_SETTINGS = {
         "CaseSourceEnum": "cases.models.case.Case.Source",
         "TimelineKindEnum": "cases.models.timeline.TimelineEvent.Kind",
         "CaseDismissalReasonEnum": "cases.models.case.Case.DismissalReason",
+        "AlertSourceEnum": "cases.models.alerts.Alert.Source",
+        "AlertGroupStatusEnum": "cases.models.alerts.AlertGroup.Status",
+        "AlertDismissalReasonEnum": "cases.models.alerts.AlertGroup.DismissalReason",
+        "ObservableKindEnum": "cases.models.alerts.Observable.Kind",
+        "ClockDecisionKindEnum": "cases.models.clocks.ClockDecision.Kind",
+        "ClockKindEnum": "cases.models.deadlines.Deadline.Kind",
+        "TenantKindEnum": "cases.models.tenants.OrganizationTenant.Kind",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",

@@ -23,7 +23,9 @@ def connector(db):
 
     from cases.models import Alert
 
-    # get_or_create: a transactional test's flush may have emptied the permission table.
+    # A transactional test's flush may have emptied the permission and content-type tables (and
+    # left the content-type cache pointing at deleted rows), so both are made again if missing.
+    ContentType.objects.clear_cache()
     permission, _ = Permission.objects.get_or_create(
         content_type=ContentType.objects.get_for_model(Alert), codename="add_alert", defaults={"name": "Can add alert"}
     )
