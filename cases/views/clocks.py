@@ -8,19 +8,15 @@ from cases.selectors import clocks as selectors_clocks
 from cases.forms.clocks import CloseOverrideForm, DecisionForm, SubmissionForm
 from cases.models import Deadline
 from cases.services import clocks
-from cases.views.helpers import form_errors_to_messages, run_service, staff_required
+from cases.views.helpers import staff_required, submit_form
 
 
 @staff_required
 @require_POST
 def record_decision(request, reference):
     case = get_case_for(request.user, reference, write=True)
-    form = DecisionForm(request.POST)
-    if form.is_valid():
-        run_service(request, clocks.record_decision, success="Decision recorded; its clocks are running.",
-                    case=case, by=request.user, **form.cleaned_data)
-    else:
-        form_errors_to_messages(request, form)
+    submit_form(request, DecisionForm(request.POST), clocks.record_decision,
+                success="Decision recorded; its clocks are running.", case=case, by=request.user)
     return redirect(case)
 
 
@@ -29,12 +25,8 @@ def record_decision(request, reference):
 def record_submission(request, reference, deadline_id):
     case = get_case_for(request.user, reference, write=True)
     deadline = get_object_or_404(Deadline, pk=deadline_id, case=case)
-    form = SubmissionForm(request.POST, case=case)
-    if form.is_valid():
-        run_service(request, clocks.record_submission, success="Submission recorded; the clock is met.",
-                    deadline=deadline, by=request.user, **form.cleaned_data)
-    else:
-        form_errors_to_messages(request, form)
+    submit_form(request, SubmissionForm(request.POST, case=case), clocks.record_submission,
+                success="Submission recorded; the clock is met.", deadline=deadline, by=request.user)
     return redirect(case)
 
 
@@ -43,12 +35,8 @@ def record_submission(request, reference, deadline_id):
 def close_override(request, reference, deadline_id):
     case = get_case_for(request.user, reference, write=True)
     deadline = get_object_or_404(Deadline, pk=deadline_id, case=case)
-    form = CloseOverrideForm(request.POST)
-    if form.is_valid():
-        run_service(request, clocks.override_for_close, success="Reason recorded; this clock no longer blocks closing.",
-                    deadline=deadline, by=request.user, reason=form.cleaned_data["reason"])
-    else:
-        form_errors_to_messages(request, form)
+    submit_form(request, CloseOverrideForm(request.POST), clocks.override_for_close,
+                success="Reason recorded; this clock no longer blocks closing.", deadline=deadline, by=request.user)
     return redirect(case)
 
 

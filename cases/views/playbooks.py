@@ -11,7 +11,7 @@ from cases.selectors import playbooks as selectors_playbooks
 from cases.forms.playbooks import ApplyPlaybookForm, CriteriaForm, PlaybookForm, SkipStepForm, StepFormSet
 from cases.models import Playbook, Task
 from cases.services import playbooks
-from cases.views.helpers import form_errors_to_messages, run_service, staff_required
+from cases.views.helpers import form_errors_to_messages, run_service, staff_required, submit_form
 
 
 @staff_required
@@ -86,12 +86,8 @@ def apply(request, reference):
 def skip_step(request, reference, task_id):
     case = get_case_for(request.user, reference, write=True)
     task = get_object_or_404(Task, pk=task_id, case=case)
-    form = SkipStepForm(request.POST)
-    if form.is_valid():
-        run_service(request, playbooks.skip_step, success="Step skipped; the deviation is recorded.",
-                    task=task, by=request.user, reason=form.cleaned_data["reason"])
-    else:
-        form_errors_to_messages(request, form)
+    submit_form(request, SkipStepForm(request.POST), playbooks.skip_step,
+                success="Step skipped; the deviation is recorded.", task=task, by=request.user)
     return redirect(case)
 
 
