@@ -12,17 +12,13 @@ else a throwaway SQLite file. ``--syncdb`` builds the schema from the models ins
 
 import argparse
 import json
-import os
-import re
-import shutil
-import subprocess
 import sys
-import tempfile
-import time
-import urllib.request
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from benchmarks.harness import manage, require_wrk, scratch_env, serve, wrk  # noqa: E402
+
 PORT = 8766
 BULK = 500
 
@@ -61,19 +57,6 @@ def lua_string(text: str) -> str:
     return "[==[" + text + "]==]"
 
 
-def wrk(url: str, seconds: int, connections: int, headers: list[str], script: str | None = None) -> float:
-    cmd = ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--timeout", "10s"]
-    for header in headers:
-        cmd += ["-H", header]
-    if script:
-        cmd += ["-s", script]
-    out = subprocess.run([*cmd, url], check=True, capture_output=True, text=True).stdout
-    non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-    if non_2xx:
-        raise SystemExit(f"{url}: {non_2xx.group(1)} failed responses\n{out}")
-    return float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
-
-
 def script_for(tmp: str, bulk: int) -> str:
     marker = "SOURCE_REF"
     text = json.dumps({**ALERT, "source_ref": marker}, separators=(",", ":"))
@@ -92,51 +75,31 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--syncdb", action="store_true")
     args = parser.parse_args()
-    if not shutil.which("wrk"):
-        raise SystemExit("wrk is not installed (apt-get install wrk)")
-    tmp = tempfile.mkdtemp()
+    require_wrk()
     settings = "benchmarks.settings_syncdb" if args.syncdb else "benchmarks.settings"
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": settings, "PYTHONPATH": str(ROOT), "IRT_API_RATE": "100000000/min"}
-    env.setdefault("DATABASE_URL", f"sqlite:///{tmp}/bench.sqlite3")
-    python = sys.executable
-    migrate = [python, "manage.py", "migrate", "-v0", *(["--run-syncdb"] if args.syncdb else [])]
-    subprocess.run(migrate, cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL)
-    subprocess.run([python, "manage.py", "seed_demo"], cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL)
-    # Statistics, as autovacuum keeps them on a database in use: on a database filled a moment ago
-    # the planner believes the triage queue empty and walks every waiting group per alert.
-    analyze = "from django.db import connection; connection.cursor().execute('ANALYZE')"
-    subprocess.run([python, "manage.py", "shell", "-c", analyze], cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL)
-    token = subprocess.run(
-        [python, "manage.py", "create_api_token", "--user", "sentinel-connector", "--scope", "alerts:write", "--name", "bench", "--days", "1"],
-        cwd=ROOT, env=env, check=True, capture_output=True, text=True,
-    ).stdout.strip().splitlines()[-1]
-    server = subprocess.Popen(
-        [python, "-m", "gunicorn", "benchmarks.wsgi", "-b", f"127.0.0.1:{PORT}", "-w", str(args.workers),
-         "--threads", str(args.threads), "--log-level", "warning"],
-        cwd=ROOT, env=env,
-    )
-    base = f"http://127.0.0.1:{PORT}"
-    headers = [f"Authorization: Bearer {token}", "Content-Type: application/json"]
-    try:
-        for _ in range(50):
-            try:
-                urllib.request.urlopen(f"{base}/healthz", timeout=1)
-                break
-            except OSError:
-                time.sleep(0.2)
-        trivial = wrk(f"{base}/bench/trivial", args.seconds, args.connections, [])
-        single = wrk(f"{base}/api/v1/alerts/", args.seconds, args.connections, headers, script_for(tmp, 1))
-        # Fewer connections for bulk: each request is 500 inserts; more would only queue.
-        bulk = wrk(f"{base}/api/v1/alerts/bulk/", args.seconds, max(2, args.workers * 2), headers, script_for(tmp, BULK))
-        database = env["DATABASE_URL"].split("://")[0]
-        print(f"database: {database}, gunicorn workers: {args.workers} x {args.threads} thread(s), wrk: 2 threads, {args.connections} connections, {args.seconds}s each")
-        print(f"trivial view:        {trivial:8.0f} req/s")
-        print(f"single alert posts:  {single:8.0f} alerts/s ({single / trivial:.2f} of the trivial view)")
-        print(f"bulk posts of {BULK}:  {bulk * BULK:8.0f} alerts/s ({bulk:.1f} req/s)")
-    finally:
-        server.terminate()
-        server.wait()
-        shutil.rmtree(tmp, ignore_errors=True)
+    with scratch_env(settings, IRT_API_RATE="100000000/min") as (env, tmp):
+        manage(env, "migrate", "-v0", *(["--run-syncdb"] if args.syncdb else []))
+        manage(env, "seed_demo")
+        # Statistics, as autovacuum keeps them on a database in use: on a database filled a moment ago
+        # the planner believes the triage queue empty and walks every waiting group per alert.
+        manage(env, "shell", "-c", "from django.db import connection; connection.cursor().execute('ANALYZE')")
+        token = manage(
+            env, "create_api_token", "--user", "sentinel-connector", "--scope", "alerts:write", "--name", "bench", "--days", "1",
+        ).strip().splitlines()[-1]
+        headers = [f"Authorization: Bearer {token}", "Content-Type: application/json"]
+        with serve(env, port=PORT, workers=args.workers, threads=args.threads) as base:
+            load = {"seconds": args.seconds, "timeout": "10s"}
+            trivial = wrk(f"{base}/bench/trivial", connections=args.connections, **load)
+            single = wrk(f"{base}/api/v1/alerts/", connections=args.connections, headers=headers,
+                         script=script_for(tmp, 1), **load)
+            # Fewer connections for bulk: each request is 500 inserts; more would only queue.
+            bulk = wrk(f"{base}/api/v1/alerts/bulk/", connections=max(2, args.workers * 2), headers=headers,
+                       script=script_for(tmp, BULK), **load)
+    database = env["DATABASE_URL"].split("://")[0]
+    print(f"database: {database}, gunicorn workers: {args.workers} x {args.threads} thread(s), wrk: 2 threads, {args.connections} connections, {args.seconds}s each")
+    print(f"trivial view:        {trivial:8.0f} req/s")
+    print(f"single alert posts:  {single:8.0f} alerts/s ({single / trivial:.2f} of the trivial view)")
+    print(f"bulk posts of {BULK}:  {bulk * BULK:8.0f} alerts/s ({bulk:.1f} req/s)")
 
 
 if __name__ == "__main__":

@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from notifications import views
 
@@ -9,7 +9,9 @@ urlpatterns = [
     path("<uuid:delivery_id>/read/", views.mark_read, name="read"),
     path("read-all/", views.mark_all_read, name="read-all"),
     path("preferences/", views.preferences, name="preferences"),
-    path("deliveries/", views.delivery_list, name="deliveries"),
-    path("deliveries/<uuid:delivery_id>/", views.delivery_detail, name="delivery"),
-    path("deliveries/<uuid:delivery_id>/retry/", views.delivery_retry, name="delivery-retry"),
+    path("deliveries/", include([
+        path("", views.delivery_list, name="deliveries"),
+        path("<uuid:delivery_id>/", views.delivery_detail, name="delivery"),
+        path("<uuid:delivery_id>/retry/", views.delivery_retry, name="delivery-retry"),
+    ])),
 ]

@@ -10,6 +10,7 @@ import secrets
 from django import forms
 from django.contrib import admin
 
+from cases.admin.base import ReadOnlyAdmin
 from cases.models import Alert, AlertGroup, AlertSource, Observable, OrganizationTenant
 
 
@@ -50,17 +51,6 @@ class AlertSourceAdmin(admin.ModelAdmin):
     form = AlertSourceForm
     list_display = ["slug", "name", "source", "service_account", "enabled", "created_at"]
     list_filter = ["enabled", "source"]
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(AlertGroup)

@@ -5,20 +5,10 @@ from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.core.exceptions import PermissionDenied
 
 from cases.admin.alerts import OrganizationTenantInline
+from cases.admin.base import ReadOnlyAdmin
 from cases.models.exceptions import ActionRefused, CaseChanged
-from cases.models import (
-    AffectedCustomer,
-    Case,
-    Deadline,
-    DeadlineDelay,
-    Organization,
-    PostIncidentReview,
-    Service,
-    Task,
-    TimelineEvent,
-    User,
-)
-from cases.models import SecurityEvent
+from cases.models import (AffectedCustomer, Case, Deadline, DeadlineDelay, Evidence, EvidenceAccess, Organization,
+                          PostIncidentReview, SecurityEvent, Service, Task, TimelineEvent, User)
 from cases.services import cases as case_services
 from cases.services import mfa, security_log, sessions
 from cases.services import legal_hold, lifecycle
@@ -160,24 +150,15 @@ class CaseAdmin(admin.ModelAdmin):
 
 
 @admin.register(Task)
-class TaskAdmin(admin.ModelAdmin):
+class TaskAdmin(ReadOnlyAdmin):
     list_display = ["title", "case", "assignee", "mandatory", "due_at", "done_at"]
     list_filter = ["mandatory", ("done_at", admin.EmptyFieldListFilter)]
     search_fields = ["title", "case__reference"]
     list_select_related = ["case", "assignee"]
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
 
 @admin.register(AffectedCustomer)
-class AffectedCustomerAdmin(TaskAdmin):
+class AffectedCustomerAdmin(ReadOnlyAdmin):
     list_display = ["case", "organization", "data_lost", "data_altered", "data_disclosed", "confirmed_at", "notified_at"]
     list_filter = ["data_lost", "data_altered", "data_disclosed", "organization"]
     search_fields = ["case__reference", "organization__name"]
@@ -185,7 +166,7 @@ class AffectedCustomerAdmin(TaskAdmin):
 
 
 @admin.register(Deadline)
-class DeadlineAdmin(TaskAdmin):
+class DeadlineAdmin(ReadOnlyAdmin):
     list_display = ["case", "kind", "started_at", "due_at", "met_at"]
     list_filter = ["kind", ("met_at", admin.EmptyFieldListFilter)]
     search_fields = ["case__reference"]
@@ -193,7 +174,7 @@ class DeadlineAdmin(TaskAdmin):
 
 
 @admin.register(DeadlineDelay)
-class DeadlineDelayAdmin(TaskAdmin):
+class DeadlineDelayAdmin(ReadOnlyAdmin):
     list_display = ["deadline", "new_due_at", "requested_by", "approved_by", "approved_at"]
     list_filter = [("approved_at", admin.EmptyFieldListFilter)]
     search_fields = ["deadline__case__reference", "reason"]
@@ -201,7 +182,7 @@ class DeadlineDelayAdmin(TaskAdmin):
 
 
 @admin.register(PostIncidentReview)
-class PostIncidentReviewAdmin(TaskAdmin):
+class PostIncidentReviewAdmin(ReadOnlyAdmin):
     list_display = ["case", "author", "approved_by", "approved_at", "updated_at"]
     list_filter = [("approved_at", admin.EmptyFieldListFilter)]
     search_fields = ["case__reference"]
@@ -209,19 +190,15 @@ class PostIncidentReviewAdmin(TaskAdmin):
 
 
 @admin.register(TimelineEvent)
-class TimelineEventAdmin(TaskAdmin):
+class TimelineEventAdmin(ReadOnlyAdmin):
     list_display = ["case", "sequence", "at", "actor_name", "kind", "text"]
     list_filter = ["kind"]
     search_fields = ["case__reference", "text", "actor_name"]
     list_select_related = ["case"]
 
 
-# -- Evidence: read-only here; bytes and custody change only through cases.services.evidence. --
-from cases.models import Evidence, EvidenceAccess  # noqa: E402
-
-
 @admin.register(Evidence)
-class EvidenceAdmin(TaskAdmin):
+class EvidenceAdmin(ReadOnlyAdmin):
     list_display = ["__str__", "case", "size", "sha256", "uploaded_by", "uploaded_at", "integrity_ok", "superseded_at", "purged_at"]
     list_filter = ["integrity_ok", ("superseded_at", admin.EmptyFieldListFilter), ("purged_at", admin.EmptyFieldListFilter)]
     search_fields = ["case__reference", "original_name", "sha256"]
@@ -242,7 +219,7 @@ class EvidenceAdmin(TaskAdmin):
 
 
 @admin.register(EvidenceAccess)
-class EvidenceAccessAdmin(TaskAdmin):
+class EvidenceAccessAdmin(ReadOnlyAdmin):
     list_display = ["evidence", "action", "at", "actor_name", "sha256"]
     list_filter = ["action"]
     search_fields = ["evidence__case__reference", "actor_name", "sha256"]
@@ -250,7 +227,7 @@ class EvidenceAccessAdmin(TaskAdmin):
 
 
 @admin.register(SecurityEvent)
-class SecurityEventAdmin(TaskAdmin):
+class SecurityEventAdmin(ReadOnlyAdmin):
     """The account-security audit log: read-only, newest first."""
 
     list_display = ["at", "kind", "username", "user", "actor", "ip_address", "path", "detail"]
@@ -258,8 +235,3 @@ class SecurityEventAdmin(TaskAdmin):
     search_fields = ["username", "ip_address", "detail", "user__username"]
     list_select_related = ["user", "actor"]
     date_hierarchy = "at"
-
-
-from cases.admin import api_tokens as admin_api  # noqa: E402,F401  API tokens and service accounts
-from cases.admin import playbooks as admin_playbooks  # noqa: E402,F401  playbooks and their frozen versions
-from cases.admin import clocks as admin_clocks  # noqa: E402,F401  clock decisions and submissions (read-only)

@@ -10,14 +10,14 @@ import io
 import standardwebhooks
 from django.http import Http404
 from django.urls import path
-from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field, extend_schema_view
 from rest_framework import generics, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from cases.access.permissions import is_staff_user
 from cases.selectors import alerts as selectors_alerts
-from cases.api.base import case_for
+from cases.api.base import ReadOnlyModelSerializer, case_for, submit, valid_body
 from cases.api.parsers import StrictJSONParser
 from cases.api.problems import Problem
 from cases.models import Alert, AlertGroup, AlertSource, ApiToken, Case, Observable
@@ -84,14 +84,13 @@ class AlertBulkResultSerializer(serializers.Serializer):
     results = AlertIdSerializer(many=True)
 
 
-class ObservableSerializer(serializers.ModelSerializer):
+class ObservableSerializer(ReadOnlyModelSerializer):
     class Meta:
         model = Observable
         fields = ["id", "kind", "value", "first_seen_at"]
-        read_only_fields = fields
 
 
-class AlertSerializer(serializers.ModelSerializer):
+class AlertSerializer(ReadOnlyModelSerializer):
     observables = ObservableSerializer(many=True, read_only=True)
     resources = serializers.SlugRelatedField(slug_field="resource_id", many=True, read_only=True)
 
@@ -99,10 +98,9 @@ class AlertSerializer(serializers.ModelSerializer):
         model = Alert
         fields = ["id", "source", "source_ref", "title", "severity", "description", "observed_at", "received_at",
                   "last_seen_at", "seen_count", "correlation_key", "group", "observables", "resources", "raw", "raw_size"]
-        read_only_fields = fields
 
 
-class AlertGroupSerializer(serializers.ModelSerializer):
+class AlertGroupSerializer(ReadOnlyModelSerializer):
     case = serializers.SlugRelatedField(slug_field="reference", read_only=True, allow_null=True)
     handled_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
 
@@ -110,7 +108,6 @@ class AlertGroupSerializer(serializers.ModelSerializer):
         model = AlertGroup
         fields = ["id", "title", "status", "severity", "correlation_key", "first_seen_at", "last_seen_at", "alert_count",
                   "case", "handled_by", "handled_at", "dismissal_reason", "dismissal_note"]
-        read_only_fields = fields
 
 
 class AlertFilterSerializer(serializers.Serializer):
@@ -147,13 +144,20 @@ class ObservableSightingsSerializer(ObservableSerializer):
 
     class Meta(ObservableSerializer.Meta):
         fields = [*ObservableSerializer.Meta.fields, "cases"]
-        read_only_fields = fields
 
     def get_cases(self, observable) -> list[str]:
         return [case.reference for case in self.context["cases"]]
 
 
-def _answer(alert, created):
+def _ingest(payload, by, mapper=None) -> Response:
+    """Store one alert: 201 with its id on first receipt, 200 with the same id on a replay, 422 if it is no alert.
+
+    ``mapper`` turns a vendor's shape into the IRT one; it refuses a body that is none with the same 422.
+    """
+    try:
+        alert, created = intake.ingest_alert(payload=mapper(payload) if mapper else payload, by=by)
+    except AlertRejected as exc:
+        raise _rejected(exc) from None
     return Response({"id": alert.pk, "group": alert.group_id, "created": created},
                     status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
 
@@ -189,11 +193,7 @@ class AlertList(generics.GenericAPIView):
                    responses={201: AlertIdSerializer, 200: OpenApiResponse(AlertIdSerializer, description="A replay: the same alert."),
                               422: REFUSED})
     def post(self, request):
-        try:
-            alert, created = intake.ingest_alert(payload=request.data, by=request.user)
-        except AlertRejected as exc:
-            raise _rejected(exc) from None
-        return _answer(alert, created)
+        return _ingest(request.data, request.user)
 
 
 class AlertBulk(APIView):
@@ -212,38 +212,31 @@ class AlertBulk(APIView):
         return Response({"results": [{"id": a.pk, "group": a.group_id, "created": c} for a, c in results]})
 
 
+def _vendor_schema(operation_id: str, description: str, **more):
+    """Document an intake operation whose body is the sender's own JSON object, mapped to an alert here."""
+    return extend_schema(operation_id=operation_id, request={"application/json": {"type": "object"}}, description=description,
+                         responses={201: AlertIdSerializer, 200: AlertIdSerializer, 422: REFUSED}, **more)
+
+
 class VendorAlert(APIView):
     """Shared body of the vendor endpoints: map the vendor shape, then the ordinary intake."""
 
     required_scopes = INTAKE
-    mapper = staticmethod(lambda payload: payload)
+    mapper = None
 
     def post(self, request):
-        try:
-            alert, created = intake.ingest_alert(payload=self.mapper(request.data), by=request.user)
-        except AlertRejected as exc:
-            raise _rejected(exc) from None
-        return _answer(alert, created)
+        return _ingest(request.data, request.user, mapper=self.mapper)
 
 
+@extend_schema_view(post=_vendor_schema("alerts_sentinel_create",
+                                        "A Microsoft Sentinel incident as a Logic App or automation rule sends it."))
 class SentinelAlert(VendorAlert):
     mapper = staticmethod(from_sentinel)
 
-    @extend_schema(operation_id="alerts_sentinel_create", request={"application/json": {"type": "object"}},
-                   description="A Microsoft Sentinel incident as a Logic App or automation rule sends it.",
-                   responses={201: AlertIdSerializer, 200: AlertIdSerializer, 422: REFUSED})
-    def post(self, request):
-        return super().post(request)
 
-
+@extend_schema_view(post=_vendor_schema("alerts_ocsf_create", "An OCSF Detection Finding (class_uid 2004)."))
 class OcsfAlert(VendorAlert):
     mapper = staticmethod(from_ocsf)
-
-    @extend_schema(operation_id="alerts_ocsf_create", request={"application/json": {"type": "object"}},
-                   description="An OCSF Detection Finding (class_uid 2004).",
-                   responses={201: AlertIdSerializer, 200: AlertIdSerializer, 422: REFUSED})
-    def post(self, request):
-        return super().post(request)
 
 
 class SignedIntake(APIView):
@@ -254,10 +247,8 @@ class SignedIntake(APIView):
     permission_classes: list = []
     throttle_classes: list = []
 
-    @extend_schema(operation_id="alerts_signed_intake", auth=[], request={"application/json": {"type": "object"}},
-                   description="Headers webhook-id, webhook-timestamp and webhook-signature (Standard Webhooks). "
-                               "The body is the sender's shape: Sentinel, OCSF, or the IRT alert.",
-                   responses={201: AlertIdSerializer, 200: AlertIdSerializer, 422: REFUSED})
+    @_vendor_schema("alerts_signed_intake", "Headers webhook-id, webhook-timestamp and webhook-signature (Standard Webhooks). "
+                                            "The body is the sender's shape: Sentinel, OCSF, or the IRT alert.", auth=[])
     def post(self, request, source):
         sender = AlertSource.objects.filter(slug=source, enabled=True).select_related("service_account").first()
         body = request._request.body if sender else b""
@@ -269,19 +260,14 @@ class SignedIntake(APIView):
             # One answer for an unknown sender, a wrong signature and a stale timestamp.
             raise Problem(403, "The webhook signature is missing, wrong or too old.", type="bad-signature") from None
         payload = StrictJSONParser().parse(io.BytesIO(body), parser_context={"view": self, "request": request})
-        if sender.source == Alert.Source.SENTINEL:
-            payload = from_sentinel(payload)
-        elif sender.source == Alert.Source.OCSF:
-            payload = from_ocsf(payload)
-        elif isinstance(payload, dict):
+        # The vendor mapping runs inside _ingest, so a body that is no Sentinel incident or OCSF
+        # finding is the same 422 as on the token endpoints, never a 500.
+        mapper = {Alert.Source.SENTINEL: from_sentinel, Alert.Source.OCSF: from_ocsf}.get(sender.source)
+        if mapper is None and isinstance(payload, dict):
             payload = {"source": sender.source, **payload}
             if payload["source"] != sender.source:
                 raise serializers.ValidationError({"source": [f"This sender posts {sender.source} alerts."]})
-        try:
-            alert, created = intake.ingest_alert(payload=payload, by=sender.service_account)
-        except AlertRejected as exc:
-            raise _rejected(exc) from None
-        return _answer(alert, created)
+        return _ingest(payload, sender.service_account, mapper=mapper)
 
 
 # -- reading and triage ----------------------------------------------------------------------
@@ -332,10 +318,7 @@ class GroupPromote(APIView):
 
     @extend_schema(operation_id="alert_groups_promote", request=PromoteSerializer, responses={201: CaseRefSerializer})
     def post(self, request, group_id):
-        group = _group_for(request, group_id)
-        data = PromoteSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        case = triage.promote_group(group=group, by=request.user, **data.validated_data)
+        case = submit(request, triage.promote_group, PromoteSerializer, group=_group_for(request, group_id))
         return Response({"reference": case.reference}, status=status.HTTP_201_CREATED)
 
 
@@ -345,9 +328,7 @@ class GroupAttach(APIView):
     @extend_schema(operation_id="alert_groups_attach", request=AttachSerializer, responses={200: CaseRefSerializer})
     def post(self, request, group_id):
         group = _group_for(request, group_id)
-        data = AttachSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        case = case_for(request, data.validated_data["case"].strip().upper(), write=True)
+        case = case_for(request, valid_body(AttachSerializer, request)["case"].strip().upper(), write=True)
         case = triage.attach_group(group=group, case=case, by=request.user)
         return Response({"reference": case.reference})
 
@@ -357,10 +338,7 @@ class GroupDismiss(APIView):
 
     @extend_schema(operation_id="alert_groups_dismiss", request=DismissSerializer, responses={200: AlertGroupSerializer})
     def post(self, request, group_id):
-        group = _group_for(request, group_id)
-        data = DismissSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        group = triage.dismiss_group(group=group, by=request.user, **data.validated_data)
+        group = submit(request, triage.dismiss_group, DismissSerializer, group=_group_for(request, group_id))
         return Response(AlertGroupSerializer(group).data)
 
 

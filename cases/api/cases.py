@@ -4,7 +4,6 @@ a serializer for shape and types, one service; the services decide every rule.
 """
 
 from django.http import Http404
-from django.shortcuts import get_object_or_404
 from django.urls import path
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, serializers, status
@@ -12,7 +11,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from cases.selectors import cases as selectors
-from cases.api.base import READ_CASES, case_for
+from cases.api.base import READ_CASES, ReadOnlyModelSerializer, case_for, create_on_case, row_for, submit, valid_body
 from cases.models import AffectedCustomer, Case, Organization, Service, Task, TimelineEvent, User
 from cases.services import breach, lifecycle, tasks, timeline
 from cases.services import cases as case_services
@@ -32,7 +31,7 @@ def blank_choice(choices):
     return serializers.ChoiceField(choices=choices, allow_blank=True, read_only=True)
 
 
-class CaseSerializer(serializers.ModelSerializer):
+class CaseSerializer(ReadOnlyModelSerializer):
     severity = blank_choice(Case.Severity.choices)
     classification = blank_choice(Case.Classification.choices)
     scope = blank_choice(Case.Scope.choices)
@@ -51,7 +50,6 @@ class CaseSerializer(serializers.ModelSerializer):
             "detected_at", "assessed_at", "contained_at", "recovered_at", "closed_at", "dismissed_at",
             "breach_declared_at", "dismissal_reason", "duplicate_of", "legal_hold", "created_at", "updated_at",
         ]
-        read_only_fields = fields
 
     def get_url(self, case) -> str:
         return f"/api/v1/cases/{case.reference}/"
@@ -61,7 +59,6 @@ class CaseListSerializer(CaseSerializer):
     class Meta(CaseSerializer.Meta):
         fields = ["reference", "url", "title", "status", "severity", "source", "restricted", "owner", "version",
                   "detected_at", "breach_declared_at", "updated_at"]
-        read_only_fields = fields
 
 
 class CaseOpenSerializer(serializers.Serializer):
@@ -125,23 +122,21 @@ class NoteSerializer(serializers.Serializer):
     text = serializers.CharField(max_length=20_000)
 
 
-class TimelineEventSerializer(serializers.ModelSerializer):
+class TimelineEventSerializer(ReadOnlyModelSerializer):
     actor = serializers.CharField(source="actor_name", read_only=True)
 
     class Meta:
         model = TimelineEvent
         fields = ["sequence", "at", "actor", "kind", "text", "data", "hash"]
-        read_only_fields = fields
 
 
-class TaskSerializer(serializers.ModelSerializer):
+class TaskSerializer(ReadOnlyModelSerializer):
     assignee = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
     done_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
 
     class Meta:
         model = Task
         fields = ["id", "title", "assignee", "due_at", "mandatory", "done_at", "done_by", "created_at"]
-        read_only_fields = fields
 
 
 class TaskCreateSerializer(serializers.Serializer):
@@ -155,7 +150,7 @@ class TaskUpdateSerializer(serializers.Serializer):
     done = serializers.BooleanField()
 
 
-class AffectedCustomerSerializer(serializers.ModelSerializer):
+class AffectedCustomerSerializer(ReadOnlyModelSerializer):
     organization = serializers.SlugRelatedField(slug_field="slug", read_only=True)
     added_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
     confirmed_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
@@ -167,7 +162,6 @@ class AffectedCustomerSerializer(serializers.ModelSerializer):
         fields = ["id", "organization", "data_lost", "data_altered", "data_disclosed", "breach", "impact_statement",
                   "pending_impact_statement", "added_by", "added_at", "confirmed_by", "confirmed_at",
                   "notified_at", "notified_via", "withdrawn_at", "withdrawal_reason"]
-        read_only_fields = fields
 
     def get_breach(self, row) -> bool:
         return bool(row.data_lost or row.data_altered or row.data_disclosed)
@@ -190,12 +184,6 @@ class AffectedCustomerChangeSerializer(serializers.Serializer):
 
 class ReasonSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=5_000)
-
-
-def _valid(serializer_class, request, **kwargs) -> dict:
-    serializer = serializer_class(data=request.data, **kwargs)
-    serializer.is_valid(raise_exception=True)
-    return serializer.validated_data
 
 
 def _detail(case: Case) -> Case:
@@ -223,7 +211,7 @@ class CaseList(generics.GenericAPIView):
 
     @extend_schema(request=CaseOpenSerializer, responses={201: CaseSerializer}, operation_id="cases_create")
     def post(self, request):
-        data = _valid(CaseOpenSerializer, request)
+        data = valid_body(CaseOpenSerializer, request)
         case = case_services.open_case(
             by=request.user,
             title=data["title"],
@@ -250,7 +238,7 @@ class CaseDetail(APIView):
     @extend_schema(request=CaseUpdateSerializer, responses=CaseSerializer, operation_id="cases_update")
     def patch(self, request, reference):
         case = case_for(request, reference, write=True)
-        data = _valid(CaseUpdateSerializer, request)
+        data = valid_body(CaseUpdateSerializer, request)
         version = data.pop("version", None)
         services = data.pop("affected_services", None)
         owner_given = "owner" in data
@@ -287,7 +275,7 @@ class CaseAction(APIView):
     def post(self, request, reference, action):
         """Run a lifecycle action by name (``start_assessment`` … ``dismiss``, ``declare_breach``); blockers are a 409."""
         case = case_for(request, reference)
-        data = _valid(ActionSerializer, request)
+        data = valid_body(ActionSerializer, request)
         if action == "declare_breach":
             case = breach.declare_breach(case=case, by=request.user, note=data["note"], expected_version=data.get("version"))
             return _case_response(case)
@@ -322,9 +310,7 @@ class CaseNotes(APIView):
 
     @extend_schema(request=NoteSerializer, responses={201: TimelineEventSerializer}, operation_id="cases_notes_create")
     def post(self, request, reference):
-        case = case_for(request, reference, write=True)
-        event = timeline.add_note(case=case, by=request.user, text=_valid(NoteSerializer, request)["text"])
-        return Response(TimelineEventSerializer(event).data, status=status.HTTP_201_CREATED)
+        return create_on_case(request, reference, timeline.add_note, body=NoteSerializer, answer=TimelineEventSerializer)
 
 
 class CaseTasks(APIView):
@@ -337,9 +323,7 @@ class CaseTasks(APIView):
 
     @extend_schema(request=TaskCreateSerializer, responses={201: TaskSerializer}, operation_id="cases_tasks_create")
     def post(self, request, reference):
-        case = case_for(request, reference, write=True)
-        task = tasks.add_task(case=case, by=request.user, **_valid(TaskCreateSerializer, request))
-        return Response(TaskSerializer(task).data, status=status.HTTP_201_CREATED)
+        return create_on_case(request, reference, tasks.add_task, body=TaskCreateSerializer, answer=TaskSerializer)
 
 
 class CaseTask(APIView):
@@ -348,16 +332,29 @@ class CaseTask(APIView):
     @extend_schema(request=TaskUpdateSerializer, responses=TaskSerializer, operation_id="cases_tasks_update")
     def patch(self, request, reference, task_id):
         """Mark the task done (``{"done": true}``) or open again (``false``)."""
-        case = case_for(request, reference, write=True)
-        task = get_object_or_404(Task, pk=task_id, case=case)
-        done = _valid(TaskUpdateSerializer, request)["done"]
+        task = row_for(request, reference, Task, task_id, write=True)
+        done = valid_body(TaskUpdateSerializer, request)["done"]
         if done != task.is_done:
             task = (tasks.complete_task if done else tasks.reopen_task)(task=task, by=request.user)
         return Response(TaskSerializer(Task.objects.select_related("assignee", "done_by").get(pk=task.pk)).data)
 
 
 def _rows(case):
-    return case.affected_customers.select_related("organization", "added_by", "confirmed_by").order_by("added_at", "pk")
+    """Return the case's affected-customer rows with what ``AffectedCustomerSerializer`` follows (``case`` or its id)."""
+    rows = AffectedCustomer.objects.filter(case=case)
+    return rows.select_related("organization", "added_by", "confirmed_by").order_by("added_at", "pk")
+
+
+def _customer(row) -> AffectedCustomerSerializer:
+    """Show the row as it now is, read again with what the serializer follows."""
+    return AffectedCustomerSerializer(_rows(row.case_id).get(pk=row.pk))
+
+
+def _change_customer(request, reference, row_id, service, *, body=None, write: bool = True) -> Response:
+    """Run one service on an affected-customer row of the case and answer with the row as it now is."""
+    row = row_for(request, reference, AffectedCustomer, row_id, write=write)
+    submit(request, service, body, row=row)
+    return Response(_customer(row).data)
 
 
 class CaseCustomers(APIView):
@@ -372,14 +369,8 @@ class CaseCustomers(APIView):
                    operation_id="cases_customers_create")
     def post(self, request, reference):
         """Record an affected organisation; it sees nothing until a second person confirms it."""
-        case = case_for(request, reference, write=True)
-        row = breach.add_affected_customer(case=case, by=request.user, **_valid(AffectedCustomerCreateSerializer, request))
-        return Response(AffectedCustomerSerializer(_rows(case).get(pk=row.pk)).data, status=status.HTTP_201_CREATED)
-
-
-def _row(request, reference, row_id, *, write: bool):
-    case = case_for(request, reference, write=write)
-    return case, get_object_or_404(AffectedCustomer, pk=row_id, case=case)
+        return create_on_case(request, reference, breach.add_affected_customer, body=AffectedCustomerCreateSerializer,
+                              answer=_customer)
 
 
 class CaseCustomer(APIView):
@@ -388,9 +379,7 @@ class CaseCustomer(APIView):
     @extend_schema(request=AffectedCustomerChangeSerializer, responses=AffectedCustomerSerializer,
                    operation_id="cases_customers_update")
     def patch(self, request, reference, row_id):
-        case, row = _row(request, reference, row_id, write=True)
-        breach.edit_affected_customer(row=row, by=request.user, **_valid(AffectedCustomerChangeSerializer, request))
-        return Response(AffectedCustomerSerializer(_rows(case).get(pk=row.pk)).data)
+        return _change_customer(request, reference, row_id, breach.edit_affected_customer, body=AffectedCustomerChangeSerializer)
 
 
 class CaseCustomerConfirm(APIView):
@@ -399,9 +388,7 @@ class CaseCustomerConfirm(APIView):
     @extend_schema(request=None, responses=AffectedCustomerSerializer, operation_id="cases_customers_confirm")
     def post(self, request, reference, row_id):
         """Confirm the row as the second person; the organisation then reads the incident page."""
-        case, row = _row(request, reference, row_id, write=False)
-        breach.confirm_affected_customer(row=row, by=request.user)
-        return Response(AffectedCustomerSerializer(_rows(case).get(pk=row.pk)).data)
+        return _change_customer(request, reference, row_id, breach.confirm_affected_customer, write=False)
 
 
 class CaseCustomerWithdraw(APIView):
@@ -409,9 +396,7 @@ class CaseCustomerWithdraw(APIView):
 
     @extend_schema(request=ReasonSerializer, responses=AffectedCustomerSerializer, operation_id="cases_customers_withdraw")
     def post(self, request, reference, row_id):
-        case, row = _row(request, reference, row_id, write=True)
-        breach.withdraw_affected_customer(row=row, by=request.user, reason=_valid(ReasonSerializer, request)["reason"])
-        return Response(AffectedCustomerSerializer(_rows(case).get(pk=row.pk)).data)
+        return _change_customer(request, reference, row_id, breach.withdraw_affected_customer, body=ReasonSerializer)
 
 
 urlpatterns = [

@@ -3,7 +3,6 @@
 Same services as the case page: ``cases.services.clocks``; the rules are ``cases.models.clock_rules.RULES``.
 """
 
-from django.shortcuts import get_object_or_404
 from django.urls import path
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
@@ -11,21 +10,20 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from cases.models import clock_rules as rules
-from cases.api.base import READ_CASES, case_for
+from cases.api.base import READ_CASES, ReadOnlyModelSerializer, case_for, create_on_case, row_for, valid_body
 from cases.models import ClockDecision, ClockSubmission, Deadline, Evidence
 from cases.services import clocks
 
 
-class SubmissionSerializer(serializers.ModelSerializer):
+class SubmissionSerializer(ReadOnlyModelSerializer):
     recorded_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
 
     class Meta:
         model = ClockSubmission
         fields = ["id", "recipient", "submitted_at", "content", "reference_number", "evidence", "recorded_by", "recorded_at"]
-        read_only_fields = fields
 
 
-class ClockSerializer(serializers.ModelSerializer):
+class ClockSerializer(ReadOnlyModelSerializer):
     regime = serializers.SerializerMethodField()
     recipient = serializers.SerializerMethodField()
     must_contain = serializers.SerializerMethodField()
@@ -36,7 +34,6 @@ class ClockSerializer(serializers.ModelSerializer):
         model = Deadline
         fields = ["id", "kind", "regime", "started_at", "due_at", "met_at", "decision", "recipient", "must_contain",
                   "close_override_reason", "close_override_at", "submissions"]
-        read_only_fields = fields
 
     def get_regime(self, clock) -> str:
         return rules.RULES[clock.kind].regime
@@ -48,13 +45,12 @@ class ClockSerializer(serializers.ModelSerializer):
         return rules.RULES[clock.kind].must_contain
 
 
-class DecisionSerializer(serializers.ModelSerializer):
+class DecisionSerializer(ReadOnlyModelSerializer):
     decided_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
 
     class Meta:
         model = ClockDecision
         fields = ["id", "kind", "decided_at", "aware_at", "target_at", "note", "decided_by", "recorded_at"]
-        read_only_fields = fields
 
 
 class DecisionCreateSerializer(serializers.Serializer):
@@ -72,12 +68,6 @@ class SubmissionCreateSerializer(serializers.Serializer):
     reference_number = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
     evidence = serializers.IntegerField(required=False, allow_null=True, min_value=1, max_value=2**63 - 1,
                                         help_text="Id of an evidence item of this case: the document sent.")
-
-
-def _valid(serializer_class, request) -> dict:
-    serializer = serializer_class(data=request.data)
-    serializer.is_valid(raise_exception=True)
-    return serializer.validated_data
 
 
 def _clocks(case):
@@ -107,9 +97,7 @@ class CaseClockDecisions(APIView):
     @extend_schema(request=DecisionCreateSerializer, responses={201: DecisionSerializer}, operation_id="cases_clock_decisions_create")
     def post(self, request, reference):
         """Record a decision that starts a regime's clocks (incident managers)."""
-        case = case_for(request, reference, write=True)
-        decision = clocks.record_decision(case=case, by=request.user, **_valid(DecisionCreateSerializer, request))
-        return Response(DecisionSerializer(decision).data, status=status.HTTP_201_CREATED)
+        return create_on_case(request, reference, clocks.record_decision, body=DecisionCreateSerializer, answer=DecisionSerializer)
 
 
 class CaseClockSubmissions(APIView):
@@ -119,11 +107,10 @@ class CaseClockSubmissions(APIView):
                    operation_id="cases_clock_submissions_create")
     def post(self, request, reference, deadline_id):
         """Record what was sent to meet the clock; the regime's next stage starts."""
-        case = case_for(request, reference, write=True)
-        deadline = get_object_or_404(Deadline, pk=deadline_id, case=case)
-        data = _valid(SubmissionCreateSerializer, request)
+        deadline = row_for(request, reference, Deadline, deadline_id, write=True)
+        data = valid_body(SubmissionCreateSerializer, request)
         if data.get("evidence") is not None:
-            data["evidence"] = Evidence.objects.filter(case=case, pk=data["evidence"]).first()
+            data["evidence"] = Evidence.objects.filter(case=deadline.case_id, pk=data["evidence"]).first()
             if data["evidence"] is None:
                 raise serializers.ValidationError({"evidence": ["No evidence of this case has this id."]})
         submission = clocks.record_submission(deadline=deadline, by=request.user, **data)

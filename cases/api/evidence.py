@@ -14,7 +14,7 @@ from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from cases.api.base import case_for
+from cases.api.base import ReadOnlyModelSerializer, case_for
 from cases.api.problems import Problem
 from cases.forms.evidence import EvidenceUploadForm
 from cases.models.exceptions import ActionRefused
@@ -24,7 +24,7 @@ from cases.services.timeline import record_refusal
 from cases.services.evidence_uploads import EvidenceUploadHandler
 
 
-class EvidenceSerializer(serializers.ModelSerializer):
+class EvidenceSerializer(ReadOnlyModelSerializer):
     id = serializers.CharField(source="label", read_only=True)
     uploaded_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
 
@@ -33,7 +33,6 @@ class EvidenceSerializer(serializers.ModelSerializer):
         fields = ["id", "original_name", "size", "sha256", "declared_sha256", "description", "collected_at",
                   "collected_where", "collected_by", "uploaded_by", "uploaded_at", "superseded_at",
                   "superseded_reason", "last_verified_at", "integrity_ok", "purged_at"]
-        read_only_fields = fields
 
 
 class EvidenceUploadSerializer(serializers.Serializer):

@@ -3,26 +3,24 @@
 Same services as the case page: ``cases.services.playbooks``.
 """
 
-from django.shortcuts import get_object_or_404
 from django.urls import path
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from cases.api.base import READ_CASES, case_for
+from cases.api.base import READ_CASES, ReadOnlyModelSerializer, case_for, row_for, submit, valid_body
 from cases.models import PlaybookStep, PlaybookVersion, Task
 from cases.services import playbooks
 
 
-class StepSerializer(serializers.ModelSerializer):
+class StepSerializer(ReadOnlyModelSerializer):
     class Meta:
         model = PlaybookStep
         fields = ["id", "stage", "order", "title", "guidance", "mandatory", "expected_role", "due_offset", "nist_function"]
-        read_only_fields = fields
 
 
-class StepTaskSerializer(serializers.ModelSerializer):
+class StepTaskSerializer(ReadOnlyModelSerializer):
     step = StepSerializer(read_only=True)
     done_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
     skipped_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
@@ -30,7 +28,6 @@ class StepTaskSerializer(serializers.ModelSerializer):
     class Meta:
         model = Task
         fields = ["id", "title", "mandatory", "due_at", "done_at", "done_by", "skipped_at", "skipped_by", "skip_reason", "step"]
-        read_only_fields = fields
 
 
 class CasePlaybookSerializer(serializers.Serializer):
@@ -46,12 +43,6 @@ class ApplySerializer(serializers.Serializer):
 
 class SkipSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=5_000)
-
-
-def _valid(serializer_class, request) -> dict:
-    serializer = serializer_class(data=request.data)
-    serializer.is_valid(raise_exception=True)
-    return serializer.validated_data
 
 
 def _body(case) -> dict:
@@ -76,7 +67,7 @@ class CasePlaybook(APIView):
     def post(self, request, reference):
         """Apply a playbook's current version; open steps of the previous playbook are withdrawn."""
         case = case_for(request, reference, write=True)
-        slug = _valid(ApplySerializer, request)["playbook"]
+        slug = valid_body(ApplySerializer, request)["playbook"]
         version = PlaybookVersion.objects.filter(playbook__slug=slug).order_by("-number").first()
         if version is None:
             raise serializers.ValidationError({"playbook": ["No playbook has this slug."]})
@@ -90,9 +81,7 @@ class CaseStepSkip(APIView):
     @extend_schema(request=SkipSerializer, responses=StepTaskSerializer, operation_id="cases_playbook_step_skip")
     def post(self, request, reference, task_id):
         """Skip a playbook step (incident managers): a recorded deviation."""
-        case = case_for(request, reference, write=True)
-        task = get_object_or_404(Task, pk=task_id, case=case)
-        task = playbooks.skip_step(task=task, by=request.user, reason=_valid(SkipSerializer, request)["reason"])
+        task = submit(request, playbooks.skip_step, SkipSerializer, task=row_for(request, reference, Task, task_id, write=True))
         return Response(StepTaskSerializer(Task.objects.select_related("step", "done_by", "skipped_by").get(pk=task.pk)).data)
 
 

@@ -7,8 +7,8 @@ from cases.access.querysets import visible_cases
 from cases.models import Case, IncidentUpdate, Organization, OutOfBandNotice, PublishedReview, RepairItem, Service, User
 from irt.forms import ID_MAX, ModelChoiceField, ModelMultipleChoiceField
 from cases.forms.clocks import regimes_field
+from cases.forms.fields import ChoicesReadPerForm
 from cases.forms.playbooks import VersionChoiceField, current_version_queryset
-from cases.models import PlaybookVersion
 
 
 def staff_users():
@@ -21,7 +21,7 @@ def case_owners():
     return User.objects.case_owners().order_by("username")
 
 
-class StaffChoiceField(ModelChoiceField):
+class StaffChoiceField(ChoicesReadPerForm, ModelChoiceField):
     def label_from_instance(self, obj):
         return obj.display_name
 
@@ -46,7 +46,7 @@ class CaseOpenForm(forms.Form):
         help_text="Critical: customer data confirmed affected. High: likely customer impact. "
         "Medium: limited impact. Low: no customer impact expected.",
     )
-    owner = StaffChoiceField(queryset=User.objects.none(), required=False, empty_label="Nobody yet")
+    owner = StaffChoiceField(case_owners, required=False, empty_label="Nobody yet")
     services = ModelMultipleChoiceField(
         queryset=Service.objects.all(), required=False, widget=forms.CheckboxSelectMultiple, label="Affected services"
     )
@@ -57,19 +57,7 @@ class CaseOpenForm(forms.Form):
         required=False, help_text="Only members see a restricted case, managers included unless added."
     )
     # Empty: the case page suggests the best-matching playbook (and one marked auto-apply is applied).
-    playbook = VersionChoiceField(queryset=PlaybookVersion.objects.none(), required=False,
-                                  empty_label="Suggest the best match after opening")
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["owner"].queryset = case_owners()
-        self.fields["playbook"].queryset = current_version_queryset()
-
-    def clean_title(self):
-        title = self.cleaned_data["title"].strip()
-        if not title:
-            raise forms.ValidationError("Give the case a title.")
-        return title
+    playbook = VersionChoiceField(current_version_queryset, required=False, empty_label="Suggest the best match after opening")
 
     def clean_detected_at(self):
         value = self.cleaned_data.get("detected_at")
@@ -94,12 +82,6 @@ class CaseDetailsForm(VersionedForm):
     internal_summary = forms.CharField(widget=forms.Textarea(attrs={"rows": 6}), required=False)
     restricted = forms.BooleanField(required=False)
 
-    def clean_title(self):
-        title = self.cleaned_data["title"].strip()
-        if not title:
-            raise forms.ValidationError("Give the case a title.")
-        return title
-
 
 class TransitionForm(VersionedForm):
     note = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False, max_length=10_000)
@@ -121,19 +103,11 @@ class TransitionForm(VersionedForm):
 
 
 class OwnerForm(VersionedForm):
-    owner = StaffChoiceField(queryset=User.objects.none(), required=False, empty_label="Nobody")
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["owner"].queryset = case_owners()
+    owner = StaffChoiceField(case_owners, required=False, empty_label="Nobody")
 
 
 class MemberForm(forms.Form):
-    user = StaffChoiceField(queryset=User.objects.none(), label="Add member")
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["user"].queryset = staff_users()
+    user = StaffChoiceField(staff_users, label="Add member")
 
 
 class NoteForm(forms.Form):
@@ -142,33 +116,33 @@ class NoteForm(forms.Form):
 
 class TaskForm(forms.Form):
     title = forms.CharField(max_length=200)
-    assignee = StaffChoiceField(queryset=User.objects.none(), required=False, empty_label="Unassigned")
+    assignee = StaffChoiceField(staff_users, required=False, empty_label="Unassigned")
     due_at = forms.DateTimeField(required=False, label="Due (UTC)", widget=forms.DateTimeInput(attrs={"placeholder": "YYYY-MM-DD HH:MM"}))
     mandatory = forms.BooleanField(required=False, help_text="Open mandatory tasks block closing.")
 
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["assignee"].queryset = staff_users()
+
+def impact_statement_field(help_text: str) -> forms.CharField:
+    """Return the customer-visible statement of what happened to their data."""
+    return forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False, max_length=10_000, help_text=help_text)
 
 
-class AffectedCustomerForm(forms.Form):
+class DataImpactForm(forms.Form):
+    """The ticks that make an affected customer breached, asked alike when adding and when editing one."""
+
+    data_lost = forms.BooleanField(required=False, label="Data lost")
+    data_altered = forms.BooleanField(required=False, label="Data altered")
+    data_disclosed = forms.BooleanField(required=False, label="Data disclosed")
+
+
+class AffectedCustomerForm(DataImpactForm):
     organization = ModelChoiceField(queryset=Organization.objects.all(), label="Organisation")
-    data_lost = forms.BooleanField(required=False, label="Data lost")
-    data_altered = forms.BooleanField(required=False, label="Data altered")
-    data_disclosed = forms.BooleanField(required=False, label="Data disclosed")
-    impact_statement = forms.CharField(
-        widget=forms.Textarea(attrs={"rows": 3}), required=False, max_length=10_000,
-        help_text="Customer-visible. What happened to their data, in words they can act on.",
-    )
+    impact_statement = impact_statement_field("Customer-visible. What happened to their data, in words they can act on.")
+    field_order = ["organization"]
 
 
-class AffectedCustomerEditForm(forms.Form):
-    data_lost = forms.BooleanField(required=False, label="Data lost")
-    data_altered = forms.BooleanField(required=False, label="Data altered")
-    data_disclosed = forms.BooleanField(required=False, label="Data disclosed")
-    impact_statement = forms.CharField(
-        widget=forms.Textarea(attrs={"rows": 3}), required=False, max_length=10_000,
-        help_text="Customer-visible. Once confirmed, a change reaches the customer only when a second person confirms it.",
+class AffectedCustomerEditForm(DataImpactForm):
+    impact_statement = impact_statement_field(
+        "Customer-visible. Once confirmed, a change reaches the customer only when a second person confirms it."
     )
 
 

@@ -2,12 +2,13 @@
 
 from django import forms
 
+from cases.forms.fields import ChoicesReadPerForm
 from cases.models import Playbook, PlaybookStep, PlaybookVersion, Service
 from cases.services.playbooks import current_versions
 from irt.forms import ModelChoiceField
 
 
-class VersionChoiceField(ModelChoiceField):
+class VersionChoiceField(ChoicesReadPerForm, ModelChoiceField):
     def label_from_instance(self, obj):
         return f"{obj.playbook.name} (v{obj.number})"
 
@@ -17,11 +18,7 @@ def current_version_queryset():
 
 
 class ApplyPlaybookForm(forms.Form):
-    version = VersionChoiceField(queryset=PlaybookVersion.objects.none(), label="Playbook")
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["version"].queryset = current_version_queryset()
+    version = VersionChoiceField(current_version_queryset, label="Playbook")
 
 
 class SkipStepForm(forms.Form):

@@ -8,12 +8,12 @@ group to a case, attaches it to a case, or dismisses it. ``Observable`` values a
 its spelling; cases reach them through ``CaseObservable``.
 """
 
-from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.urls import reverse
 
 from cases.models.case import Case
+from cases.models.fields import case_field, user_field
 
 SEVERITY_RANK = {Case.Severity.CRITICAL: 0, Case.Severity.HIGH: 1, Case.Severity.MEDIUM: 2, Case.Severity.LOW: 3}
 
@@ -49,10 +49,8 @@ class AlertGroup(models.Model):
     first_seen_at = models.DateTimeField()
     last_seen_at = models.DateTimeField()
     alert_count = models.PositiveIntegerField(default=0)
-    case = models.ForeignKey(Case, null=True, blank=True, on_delete=models.PROTECT, related_name="alert_groups")
-    handled_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
+    case = case_field("alert_groups", optional=True)
+    handled_by = user_field(optional=True)
     handled_at = models.DateTimeField(null=True, blank=True)
     dismissal_reason = models.CharField(max_length=20, choices=DismissalReason.choices, blank=True)
     dismissal_note = models.TextField(blank=True)
@@ -154,7 +152,7 @@ class Alert(models.Model):
     correlation_key = models.CharField(max_length=200, blank=True)
     group = models.ForeignKey(AlertGroup, on_delete=models.PROTECT, related_name="alerts")
     observables = models.ManyToManyField(Observable, blank=True, related_name="alerts")
-    received_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    received_by = user_field()
 
     class Meta:
         ordering = ["observed_at", "id"]
@@ -182,7 +180,7 @@ class AlertSource(models.Model):
     secret = models.CharField(max_length=200, help_text="Standard Webhooks secret (whsec_…).")
     enabled = models.BooleanField(default=True)
     # Alerts arrive as this user, so they pass the same intake rule as a token's user.
-    service_account = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    service_account = user_field()
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -208,9 +206,9 @@ class AlertResource(models.Model):
 
 
 class CaseObservable(models.Model):
-    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="case_observables")
+    case = case_field("case_observables")
     observable = models.ForeignKey(Observable, on_delete=models.PROTECT, related_name="case_links")
-    added_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    added_by = user_field()
     added_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -6,9 +6,10 @@ SHA-256 rather than a password hash is right here: the secret has 256 bits of en
 nothing to slow down a guess of, and every API request must check one.
 """
 
-from django.conf import settings
 from django.db import models
 from django.utils import timezone
+
+from cases.models.fields import user_field
 
 
 class ApiToken(models.Model):
@@ -19,15 +20,13 @@ class ApiToken(models.Model):
         CASES_WRITE = "cases:write", "Open and change cases"
         EVIDENCE_WRITE = "evidence:write", "Upload evidence"
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens")
+    user = user_field(on_delete=models.CASCADE, related_name="api_tokens")
     name = models.CharField(max_length=100)
     scopes = models.JSONField(default=list)
     prefix = models.CharField(max_length=16, unique=True, editable=False)
     token_hash = models.CharField(max_length=64, unique=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", editable=False
-    )
+    created_by = user_field(optional=True, on_delete=models.SET_NULL, editable=False)
     expires_at = models.DateTimeField()
     revoked_at = models.DateTimeField(null=True, blank=True, editable=False)
     last_used_at = models.DateTimeField(null=True, blank=True, editable=False)

@@ -1,14 +1,15 @@
 """Four-eyes approval: whoever made something customer-visible or promise-keeping cannot approve it.
 
 One abstract model gives every approvable item its ``approved_by``; ``four_eyes_constraint``
-gives each concrete model the database rule, and ``ensure_second_person`` the service check,
-so the rule is written once for updates, reviews, delays, out-of-band notices and affected rows.
+gives each concrete model the database rule (``author_cannot_approve`` for written text), and
+``ensure_second_person`` the service check, so the rule is written once for updates, reviews,
+delays, out-of-band notices and affected rows.
 """
 
-from django.conf import settings
 from django.db import models
 
 from cases.models.exceptions import ActionRefused
+from cases.models.fields import user_field
 
 
 def four_eyes_constraint(
@@ -21,6 +22,11 @@ def four_eyes_constraint(
     return models.CheckConstraint(
         condition=models.Q(**{f"{approver}__isnull": True}) | differs, name=name, violation_error_message=message
     )
+
+
+def author_cannot_approve(*, name: str, what: str) -> models.CheckConstraint:
+    """Return the four-eyes constraint of written text: its ``author`` cannot approve ``what`` ("a review")."""
+    return four_eyes_constraint(name=name, author="author", message=f"The author of {what} cannot approve it.")
 
 
 class MadeBy:
@@ -40,9 +46,7 @@ class FourEyesApproval(MadeBy, models.Model):
     author field, so the database refuses what ``ensure_second_person`` refuses.
     """
 
-    approved_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
+    approved_by = user_field(optional=True)
 
     class Meta:
         abstract = True

@@ -14,7 +14,6 @@ used: every transition runs on the row just read under that lock, so its check c
 
 from datetime import timedelta
 
-from django.conf import settings
 from django.db import models
 from django.urls import reverse
 from django.utils import timezone
@@ -25,6 +24,7 @@ from cases.access.permissions import MEMBER_PERMISSION, can_manage_case, can_wor
 from cases.models import hooks
 from cases.models.blockers import Blocker
 from cases.models.deadlines import Deadline
+from cases.models.fields import user_field
 
 
 class Service(models.Model):
@@ -57,6 +57,21 @@ class CaseQuerySet(models.QuerySet):
     def finished(self):
         """Closed or dismissed cases."""
         return self.filter(status__in=Case.FINISHED)
+
+
+def stage_transition(*, source, target, permission, blockers: str = "", **custom):
+    """Return django-fsm's ``@transition`` of ``Case.status``; ``custom`` is how the UI offers it.
+
+    ``blockers`` names the ``*_blockers`` method that both guards the transition and tells the UI
+    why it is refused, so the guard and the reasons it gives are one rule.
+    """
+    conditions = []
+    if blockers:
+        conditions.append(lambda case: not getattr(case, blockers)())
+        custom["blockers"] = blockers
+    return transition(
+        field="status", source=source, target=target, conditions=conditions, permission=permission, custom=custom
+    )
 
 
 class Case(FSMModelMixin, models.Model):
@@ -132,9 +147,7 @@ class Case(FSMModelMixin, models.Model):
         "shared-responsibility scope", max_length=10, choices=Scope.choices, blank=True
     )
     affected_services = models.ManyToManyField(Service, blank=True, related_name="cases")
-    owner = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="owned_cases"
-    )
+    owner = user_field(optional=True, related_name="owned_cases")
     restricted = models.BooleanField(
         default=False, help_text="Only members see a restricted case; managers too unless added as members."
     )
@@ -163,7 +176,7 @@ class Case(FSMModelMixin, models.Model):
     dismissal_reason = models.CharField(max_length=30, choices=DismissalReason.choices, blank=True)
     duplicate_of = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
 
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_by = user_field()
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -307,133 +320,86 @@ class Case(FSMModelMixin, models.Model):
     # -- transitions ---------------------------------------------------------------------
     # Bodies stamp the case's own fields only; the service saves and writes the timeline.
 
-    # ``custom`` keys (read by ``cases.services.lifecycle``): label, help, blockers (the
-    # ``*_blockers`` method the guard asks), asks_for (form fields), note_required (the refusal
+    # The keywords after ``permission`` become ``custom`` (read by ``cases.services.lifecycle``): label,
+    # help, blockers (the ``*_blockers`` method the guard asks), asks_for (form fields), note_required (the refusal
     # when the note is empty), confirm, danger, secondary (folded away), managers_only, and for
     # an action with its own page: form (URL name), verb, once (a field set when it was done).
 
-    @transition(
-        field=status,
-        source=Status.DETECTED,
-        target=Status.ASSESSING,
-        conditions=[lambda case: not case.start_assessment_blockers()],
-        permission=can_work_on_case,
-        custom={
-            "label": "Start assessment", "blockers": "start_assessment_blockers",
-            "help": "Take the case on: the owner assesses impact and severity.",
-        },
+    @stage_transition(
+        source=Status.DETECTED, target=Status.ASSESSING, permission=can_work_on_case,
+        blockers="start_assessment_blockers", label="Start assessment",
+        help="Take the case on: the owner assesses impact and severity.",
     )
     def start_assessment(self) -> None:
         pass
 
-    @transition(
-        field=status,
-        source=Status.ASSESSING,
-        target=Status.DIAGNOSING,
-        conditions=[lambda case: not case.start_diagnosis_blockers()],
-        permission=can_work_on_case,
-        custom={
-            "label": "Start diagnosis", "blockers": "start_diagnosis_blockers",
-            "help": "Confirmed security incident: start the technical and forensic investigation.",
-        },
+    @stage_transition(
+        source=Status.ASSESSING, target=Status.DIAGNOSING, permission=can_work_on_case,
+        blockers="start_diagnosis_blockers", label="Start diagnosis",
+        help="Confirmed security incident: start the technical and forensic investigation.",
     )
     def start_diagnosis(self) -> None:
         self.assessed_at = timezone.now()
 
-    @transition(
-        field=status,
-        source=[Status.DETECTED, Status.ASSESSING],
-        target=Status.DISMISSED,
-        permission=can_work_on_case,
-        custom={
-            "label": "Dismiss", "asks_for": ("dismissal_reason", "note"), "danger": True, "secondary": True,
-            "note_required": "Write a note that explains the dismissal.",
-            "help": "False positive, not a security incident, the customer's responsibility, or a duplicate.",
-        },
+    @stage_transition(
+        source=[Status.DETECTED, Status.ASSESSING], target=Status.DISMISSED, permission=can_work_on_case,
+        label="Dismiss", asks_for=("dismissal_reason", "note"), danger=True, secondary=True,
+        note_required="Write a note that explains the dismissal.",
+        help="False positive, not a security incident, the customer's responsibility, or a duplicate.",
     )
     def dismiss(self, *, reason: str, duplicate_of: "Case | None" = None) -> None:
         self.dismissal_reason = reason
         self.duplicate_of = duplicate_of
         self.dismissed_at = timezone.now()
 
-    @transition(
-        field=status,
-        source=Status.DIAGNOSING,
-        target=Status.STABILIZING,
-        conditions=[lambda case: not case.stabilize_blockers()],
-        permission=can_work_on_case,
-        custom={
-            "label": "Move to stabilize & recover", "blockers": "stabilize_blockers", "asks_for": ("note",),
-            "note_required": "Write a containment or recovery note: what stopped the harm, or how recovery starts.",
-            "help": "Say what contained the incident or how recovery starts.",
-        },
+    @stage_transition(
+        source=Status.DIAGNOSING, target=Status.STABILIZING, permission=can_work_on_case,
+        blockers="stabilize_blockers", label="Move to stabilize & recover", asks_for=("note",),
+        note_required="Write a containment or recovery note: what stopped the harm, or how recovery starts.",
+        help="Say what contained the incident or how recovery starts.",
     )
     def stabilize(self) -> None:
         if self.contained_at is None:
             self.contained_at = timezone.now()
 
-    @transition(
-        field=status,
-        source=Status.STABILIZING,
-        target=Status.DIAGNOSING,
-        permission=can_work_on_case,
-        custom={
-            "label": "Back to diagnosing", "asks_for": ("note",), "secondary": True,
-            "note_required": "Say why the case goes back to diagnosing.",
-            "help": "New findings need more investigation.",
-        },
+    @stage_transition(
+        source=Status.STABILIZING, target=Status.DIAGNOSING, permission=can_work_on_case,
+        label="Back to diagnosing", asks_for=("note",), secondary=True,
+        note_required="Say why the case goes back to diagnosing.", help="New findings need more investigation.",
     )
     def resume_diagnosis(self) -> None:
         pass
 
-    @transition(
-        field=status,
-        source=Status.STABILIZING,
-        target=Status.CLOSED,
-        conditions=[lambda case: not case.close_blockers()],
-        permission=can_manage_case,
-        custom={
-            "label": "Close case", "blockers": "close_blockers", "managers_only": True, "asks_for": ("note",),
-            "note_required": "Write a closing note.", "confirm": "Close this case? Customers see it as resolved.",
-        },
+    @stage_transition(
+        source=Status.STABILIZING, target=Status.CLOSED, permission=can_manage_case,
+        blockers="close_blockers", label="Close case", managers_only=True, asks_for=("note",),
+        note_required="Write a closing note.", confirm="Close this case? Customers see it as resolved.",
     )
     def close(self) -> None:
         now = timezone.now()
         self.recovered_at = self.recovered_at or now
         self.closed_at = now
 
-    @transition(
-        field=status,
-        source=Status.CLOSED,
-        target=Status.DIAGNOSING,
-        permission=can_manage_case,
-        custom={
-            "label": "Reopen", "managers_only": True, "asks_for": ("note",),
-            "note_required": "Give the reason for reopening.", "help": "Give the reason for reopening.",
-        },
+    @stage_transition(
+        source=Status.CLOSED, target=Status.DIAGNOSING, permission=can_manage_case,
+        label="Reopen", managers_only=True, asks_for=("note",),
+        note_required="Give the reason for reopening.", help="Give the reason for reopening.",
     )
     def reopen(self) -> None:
         self.closed_at = None
 
     # Declaring a breach is an action, not a state (``target=None`` keeps the stage), offered
     # in the same action list; ``cases.services.breach.declare_breach`` runs it with its own form.
-    @transition(
-        field=status,
-        source=list(BREACH_STAGES),
-        target=None,
-        conditions=[lambda case: not case.declare_breach_blockers()],
-        permission=can_manage_case,
-        custom={
-            "label": "Declare breach", "blockers": "declare_breach_blockers", "managers_only": True, "danger": True,
-            "form": "cases:declare-breach", "verb": "declare a breach", "once": "breach_declared_at",
-            "help": "Customer data was lost, altered or disclosed: record it and start the customer-notice clock.",
-        },
+    @stage_transition(
+        source=list(BREACH_STAGES), target=None, permission=can_manage_case,
+        blockers="declare_breach_blockers", label="Declare breach", managers_only=True, danger=True,
+        form="cases:declare-breach", verb="declare a breach", once="breach_declared_at",
+        help="Customer data was lost, altered or disclosed: record it and start the customer-notice clock.",
     )
     def declare_breach(self, *, now) -> None:
         self.breach_declared_at = now
         if self.classification in ("", self.Classification.SECURITY_INCIDENT, self.Classification.FALSE_POSITIVE):
             self.classification = self.Classification.CUSTOMER_REPORTABLE
-
 
 class CaseUserObjectPermission(UserObjectPermissionBase):
     """Per-case rights of a user; ``view_case`` on a case makes the user a member."""

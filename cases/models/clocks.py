@@ -4,8 +4,9 @@ The clock itself is a ``Deadline``; its rule (what starts it, how long, to whom)
 ``cases.models.clock_rules.RULES``.
 """
 
-from django.conf import settings
 from django.db import models
+
+from cases.models.fields import case_field, user_field
 
 
 class ClockDecision(models.Model):
@@ -19,7 +20,7 @@ class ClockDecision(models.Model):
         MATERIAL = "material", "Determined material (SEC Form 8-K Item 1.05)"
         HIPAA_DISCOVERY = "hipaa_discovery", "Discovered a breach of unsecured PHI (HIPAA)"
 
-    case = models.ForeignKey("cases.Case", on_delete=models.PROTECT, related_name="clock_decisions")
+    case = case_field("clock_decisions")
     kind = models.CharField(max_length=30, choices=Kind.choices)
     decided_at = models.DateTimeField(help_text="When the decision was made or awareness began (UTC).")
     # DORA caps the initial notification at 24 h after awareness, which may precede the classification.
@@ -27,7 +28,7 @@ class ClockDecision(models.Model):
     # GDPR Art. 34 says "without undue delay": the manager sets the target.
     target_at = models.DateTimeField(null=True, blank=True)
     note = models.TextField()
-    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    decided_by = user_field()
     recorded_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -47,7 +48,7 @@ class ClockSubmission(models.Model):
     content = models.TextField(help_text="What was sent, or a summary of it.")
     reference_number = models.CharField(max_length=200, blank=True)
     evidence = models.ForeignKey("cases.Evidence", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
-    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    recorded_by = user_field()
     recorded_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

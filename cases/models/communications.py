@@ -5,11 +5,11 @@ Every field here is customer-visible by construction; internal text lives on ``C
 ``AffectedCustomer.impact_statement`` of the reader's own organisation.
 """
 
-from django.conf import settings
 from django.db import models
 from django.urls import reverse
 
-from cases.models.approval import FourEyesApproval, four_eyes_constraint
+from cases.models.approval import FourEyesApproval, author_cannot_approve
+from cases.models.fields import case_field, happened, user_field
 
 
 class PublishedQuerySet(models.QuerySet):
@@ -38,7 +38,7 @@ class IncidentUpdate(FourEyesApproval):
     the one it corrects.
     """
 
-    case = models.ForeignKey("cases.Case", on_delete=models.PROTECT, related_name="updates")
+    case = case_field("updates")
     status = models.CharField(max_length=20, choices=CustomerStatus.choices, default=CustomerStatus.INVESTIGATING)
     public_title = models.CharField(max_length=200)
     what_happened = models.TextField()
@@ -47,7 +47,7 @@ class IncidentUpdate(FourEyesApproval):
     what_you_should_do = models.TextField(blank=True, help_text="Actionable steps for the customer.")
     affected_services = models.CharField(max_length=500, blank=True, help_text="As customers know them, comma-separated.")
     corrects = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="corrections")
-    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    author = user_field()
     created_at = models.DateTimeField(auto_now_add=True)
     published_at = models.DateTimeField(null=True, blank=True, db_index=True)
 
@@ -55,19 +55,12 @@ class IncidentUpdate(FourEyesApproval):
 
     class Meta:
         ordering = ["-published_at", "-id"]
-        constraints = [
-            four_eyes_constraint(
-                name="update_approver_is_not_author", author="author",
-                message="The author of an update cannot approve it.",
-            )
-        ]
+        constraints = [author_cannot_approve(name="update_approver_is_not_author", what="an update")]
 
     def __str__(self) -> str:
         return f"{self.case.reference}: {self.public_title}"
 
-    @property
-    def is_published(self) -> bool:
-        return self.published_at is not None
+    is_published = happened("published_at")
 
 
 class RepairItem(models.Model):
@@ -78,7 +71,7 @@ class RepairItem(models.Model):
         IN_PROGRESS = "in_progress", "In progress"
         DONE = "done", "Done"
 
-    case = models.ForeignKey("cases.Case", on_delete=models.PROTECT, related_name="repair_items")
+    case = case_field("repair_items")
     title = models.CharField(max_length=300, help_text="Customer-visible.")
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.PLANNED)
     estimated_completion = models.DateField(null=True, blank=True)
@@ -112,7 +105,7 @@ class PublishedReview(FourEyesApproval):
         "How customers can make incidents like this less impactful", blank=True
     )
     audience = models.CharField(max_length=10, choices=Audience.choices, default=Audience.AFFECTED)
-    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    author = user_field()
     updated_at = models.DateTimeField(auto_now=True)
     published_at = models.DateTimeField(null=True, blank=True, db_index=True)
 
@@ -120,12 +113,7 @@ class PublishedReview(FourEyesApproval):
 
     class Meta:
         ordering = ["-published_at"]
-        constraints = [
-            four_eyes_constraint(
-                name="published_review_approver_is_not_author", author="author",
-                message="The author of a review cannot approve it.",
-            )
-        ]
+        constraints = [author_cannot_approve(name="published_review_approver_is_not_author", what="a review")]
 
     def __str__(self) -> str:
         return self.title
@@ -133,9 +121,7 @@ class PublishedReview(FourEyesApproval):
     def get_absolute_url(self) -> str:
         return reverse("lessons:detail", args=[self.slug])
 
-    @property
-    def is_published(self) -> bool:
-        return self.published_at is not None
+    is_published = happened("published_at")
 
     @property
     def is_public(self) -> bool:
@@ -145,8 +131,8 @@ class PublishedReview(FourEyesApproval):
 class Acknowledgement(models.Model):
     """A customer user confirming they read their organisation's incident page."""
 
-    case = models.ForeignKey("cases.Case", on_delete=models.PROTECT, related_name="acknowledgements")
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="acknowledgements")
+    case = case_field("acknowledgements")
+    user = user_field(related_name="acknowledgements")
     acknowledged_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

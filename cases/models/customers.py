@@ -4,10 +4,10 @@ Which rows count is asked in many places (access, the notice deadline, the close
 outbox, templates), so it is answered once, by ``AffectedCustomerQuerySet``.
 """
 
-from django.conf import settings
 from django.db import models
 
 from cases.models.approval import FourEyesApproval, MadeBy, four_eyes_constraint
+from cases.models.fields import case_field, happened, user_field
 
 # "A breach row": its data was lost, altered or disclosed. ``breached()`` and ``is_breach`` both read this.
 BREACH_FLAGS = {"data_lost": "lost", "data_altered": "altered", "data_disclosed": "disclosed"}
@@ -65,7 +65,7 @@ class AffectedCustomer(MadeBy, models.Model):
     # Confirmation is this row's four-eyes approval (``confirmed_by``): neither author may give it.
     AUTHOR_FIELDS = ("added_by", "edited_by")
 
-    case = models.ForeignKey("cases.Case", on_delete=models.PROTECT, related_name="affected_customers")
+    case = case_field("affected_customers")
     organization = models.ForeignKey("cases.Organization", on_delete=models.PROTECT, related_name="affected_by")
     data_lost = models.BooleanField(default=False)
     data_altered = models.BooleanField(default=False)
@@ -73,21 +73,19 @@ class AffectedCustomer(MadeBy, models.Model):
     impact_statement = models.TextField(
         blank=True, help_text="Shown to this customer. Describe their impact in words they can act on."
     )
-    added_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    added_by = user_field()
     added_at = models.DateTimeField(auto_now_add=True)
     # The last person who edited the row before it was confirmed: they cannot confirm it either.
-    edited_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
-    confirmed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    edited_by = user_field(optional=True)
+    confirmed_by = user_field(optional=True)
     confirmed_at = models.DateTimeField(null=True, blank=True)
     pending_impact_statement = models.TextField(blank=True)
-    pending_impact_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
+    pending_impact_by = user_field(optional=True)
     pending_impact_at = models.DateTimeField(null=True, blank=True)
     notified_at = models.DateTimeField(null=True, blank=True)
     notified_via = models.CharField(max_length=20, choices=NotifiedVia.choices, blank=True)
     withdrawn_at = models.DateTimeField(null=True, blank=True)
-    withdrawn_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    withdrawn_by = user_field(optional=True)
     withdrawal_reason = models.TextField(blank=True)
     # Who of the organisation opened the page or received a notice while it had access, found at withdrawal.
     exposure = models.JSONField(default=list, blank=True)
@@ -110,6 +108,9 @@ class AffectedCustomer(MadeBy, models.Model):
     def __str__(self) -> str:
         return f"{self.organization} in {self.case.reference}"
 
+    is_withdrawn = happened("withdrawn_at")
+    has_pending_impact = happened("pending_impact_by_id")
+
     @property
     def data_impacts(self) -> list[str]:
         return [label for flag, label in BREACH_FLAGS.items() if getattr(self, flag)]
@@ -119,16 +120,8 @@ class AffectedCustomer(MadeBy, models.Model):
         return bool(self.data_impacts)
 
     @property
-    def is_withdrawn(self) -> bool:
-        return self.withdrawn_at is not None
-
-    @property
     def is_confirmed(self) -> bool:
         return self.confirmed_at is not None and not self.is_withdrawn
-
-    @property
-    def has_pending_impact(self) -> bool:
-        return self.pending_impact_by_id is not None
 
     @property
     def awaits_confirmation(self) -> bool:
@@ -163,7 +156,7 @@ class OutOfBandNotice(FourEyesApproval):
     evidence_reference = models.CharField(
         max_length=300, help_text="Where the proof is: call log id, letter tracking number, ticket number, message id."
     )
-    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    recorded_by = user_field()
     recorded_at = models.DateTimeField(auto_now_add=True)
     approved_at = models.DateTimeField(null=True, blank=True)
 
@@ -179,16 +172,14 @@ class OutOfBandNotice(FourEyesApproval):
     def __str__(self) -> str:
         return f"Out-of-band notice to {self.row.organization} by {self.get_channel_display().lower()}"
 
-    @property
-    def is_approved(self) -> bool:
-        return self.approved_at is not None
+    is_approved = happened("approved_at")
 
 
 class IncidentPageView(models.Model):
     """The first time a customer user opened an incident page: who of an organisation saw it."""
 
-    case = models.ForeignKey("cases.Case", on_delete=models.PROTECT, related_name="page_views")
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    case = case_field("page_views")
+    user = user_field()
     organization = models.ForeignKey("cases.Organization", on_delete=models.PROTECT, related_name="+")
     viewed_at = models.DateTimeField(auto_now_add=True)
 

@@ -1,10 +1,10 @@
 """Regulatory and contractual clocks that start when something is declared."""
 
-from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
 from cases.models.approval import FourEyesApproval, four_eyes_constraint
+from cases.models.fields import case_field, happened, user_field
 
 
 class Deadline(models.Model):
@@ -22,7 +22,7 @@ class Deadline(models.Model):
         SEC_8K = "sec_8k", "SEC Form 8-K Item 1.05"
         HIPAA = "hipaa", "HIPAA breach notice"
 
-    case = models.ForeignKey("cases.Case", on_delete=models.PROTECT, related_name="deadlines")
+    case = case_field("deadlines")
     kind = models.CharField(max_length=30, choices=Kind.choices)
     started_at = models.DateTimeField()
     due_at = models.DateTimeField()
@@ -34,9 +34,7 @@ class Deadline(models.Model):
     follows = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     # A manager's recorded reason to close the case while this clock still runs.
     close_override_reason = models.TextField(blank=True)
-    close_override_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
+    close_override_by = user_field(optional=True)
     close_override_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
@@ -46,9 +44,7 @@ class Deadline(models.Model):
     def __str__(self) -> str:
         return f"{self.get_kind_display()} for {self.case.reference}"
 
-    @property
-    def is_met(self) -> bool:
-        return self.met_at is not None
+    is_met = happened("met_at")
 
     def is_overdue(self, now=None) -> bool:
         return not self.is_met and (now or timezone.now()) > self.due_at
@@ -65,7 +61,7 @@ class DeadlineDelay(FourEyesApproval):
     deadline = models.ForeignKey(Deadline, on_delete=models.PROTECT, related_name="delays")
     new_due_at = models.DateTimeField()
     reason = models.TextField()
-    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    requested_by = user_field()
     requested_at = models.DateTimeField(auto_now_add=True)
     approved_at = models.DateTimeField(null=True, blank=True)
 

@@ -11,10 +11,12 @@ written in the same transaction (``cases.services.evidence``).
 
 import unicodedata
 
-from django.conf import settings
 from django.core.files.storage import storages
 from django.db import models
 from django.utils import timezone
+
+from cases.models.fields import case_field, happened, user_field
+from cases.models.timeline import TimelineEvent
 
 EVIDENCE_STORAGE = "evidence"
 
@@ -33,7 +35,7 @@ def printable_name(name: str, *, limit: int | None = None) -> str:
 
 
 class Evidence(models.Model):
-    case = models.ForeignKey("cases.Case", on_delete=models.PROTECT, related_name="evidence")
+    case = case_field("evidence")
     # As the collector named it; for display and the download name only, never a path.
     original_name = models.TextField()
     # Server-generated ("evidence/<case id>/<uuid4 hex>"); the only name the storage sees.
@@ -47,12 +49,10 @@ class Evidence(models.Model):
     collected_at = models.DateTimeField(null=True, blank=True)
     collected_where = models.CharField(max_length=300, blank=True, help_text="Host, account, region or path it came from.")
     collected_by = models.CharField(max_length=200, blank=True, help_text="Who collected it (may be outside the team).")
-    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    uploaded_by = user_field()
     uploaded_at = models.DateTimeField(default=timezone.now)
     superseded_at = models.DateTimeField(null=True, blank=True)
-    superseded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
+    superseded_by = user_field(optional=True)
     superseded_reason = models.TextField(blank=True)
     last_verified_at = models.DateTimeField(null=True, blank=True)
     # None until the first verification; False once the stored bytes stopped matching ``sha256``.
@@ -60,9 +60,7 @@ class Evidence(models.Model):
     # Set when an admin purged the stored bytes (retention limit, erasure request); the row,
     # its hashes and its custody trail stay. Refused while the case is on legal hold.
     purged_at = models.DateTimeField(null=True, blank=True)
-    purged_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
+    purged_by = user_field(optional=True)
     purge_reason = models.TextField(blank=True)
 
     class Meta:
@@ -81,13 +79,8 @@ class Evidence(models.Model):
     def display_name(self) -> str:
         return printable_name(self.original_name, limit=200)
 
-    @property
-    def is_superseded(self) -> bool:
-        return self.superseded_at is not None
-
-    @property
-    def is_purged(self) -> bool:
-        return self.purged_at is not None
+    is_superseded = happened("superseded_at")
+    is_purged = happened("purged_at")
 
     @property
     def is_empty(self) -> bool:
@@ -97,28 +90,23 @@ class Evidence(models.Model):
 class EvidenceAccess(models.Model):
     """One touch of one evidence item: the custody log, append-only like the timeline."""
 
-    class Action(models.TextChoices):
-        # The values double as timeline event kinds, so the two records read alike.
-        ADDED = "evidence_added", "Evidence added"
-        DOWNLOADED = "evidence_downloaded", "Evidence downloaded"
-        VERIFIED = "evidence_verified", "Evidence verified"
-        MISMATCH = "evidence_mismatch", "Evidence failed verification"
-        SUPERSEDED = "evidence_superseded", "Evidence superseded"
-        EXPORTED = "evidence_exported", "Evidence exported"
-        PURGED = "evidence_purged", "Evidence bytes purged"
+    # The timeline's evidence event kinds, values and labels alike, so the custody log and the
+    # timeline read the same and cannot drift apart.
+    Action = models.TextChoices("Action", [
+        (kind.name.removeprefix("EVIDENCE_"), (kind.value, kind.label))
+        for kind in TimelineEvent.Kind if kind.name.startswith("EVIDENCE_")
+    ])
 
     evidence = models.ForeignKey(Evidence, on_delete=models.PROTECT, related_name="custody")
     action = models.CharField(max_length=30, choices=Action.choices)
     at = models.DateTimeField(default=timezone.now)
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
+    actor = user_field(optional=True)
     actor_name = models.CharField(max_length=150, blank=True)
     # The hash of the bytes seen on this touch, when the touch read them.
     sha256 = models.CharField("SHA-256 seen", max_length=64, blank=True)
     note = models.TextField(blank=True)
     timeline_event = models.ForeignKey(
-        "cases.TimelineEvent", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        TimelineEvent, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
 
     class Meta:

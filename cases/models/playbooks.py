@@ -5,10 +5,10 @@ is frozen (``frozen_at``): editing makes a new version, so a case always shows t
 actually followed. The rule is enforced in ``cases.services.playbooks`` and in the admin.
 """
 
-from django.conf import settings
 from django.db import models
 
 from cases.models.case import Case
+from cases.models.fields import happened, user_field
 
 # Steps belong to the stages a case is worked in; closing and dismissal end the work.
 WORKING_STAGES = (Case.Status.DETECTED, Case.Status.ASSESSING, Case.Status.DIAGNOSING, Case.Status.STABILIZING)
@@ -53,7 +53,7 @@ class PlaybookVersion(models.Model):
         "cases.Service", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     severity = models.CharField(max_length=10, blank=True, choices=Case.Severity.choices)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_by = user_field()
     created_at = models.DateTimeField(auto_now_add=True)
     # Stamped the first time a case follows this version; from then on it is never changed.
     frozen_at = models.DateTimeField(null=True, blank=True, editable=False)
@@ -67,9 +67,7 @@ class PlaybookVersion(models.Model):
     def __str__(self) -> str:
         return f"{self.playbook.name} v{self.number}"
 
-    @property
-    def is_frozen(self) -> bool:
-        return self.frozen_at is not None
+    is_frozen = happened("frozen_at")
 
     def criteria(self) -> dict:
         """Return the criteria that are set (blank ones match any case)."""

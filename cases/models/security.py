@@ -4,8 +4,9 @@ Rows are written only by ``cases.services.security_log.record_event`` and are re
 admin. Refused case actions are recorded on the case timeline instead (``TimelineEvent.REFUSED``).
 """
 
-from django.conf import settings
 from django.db import models
+
+from cases.models.fields import user_field
 
 
 class SecurityEvent(models.Model):
@@ -32,14 +33,10 @@ class SecurityEvent(models.Model):
     at = models.DateTimeField(auto_now_add=True, db_index=True)
     kind = models.CharField(max_length=32, choices=Kind.choices, db_index=True)
     # The account concerned; the typed username stays even when no such account exists.
-    user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="security_events"
-    )
+    user = user_field(optional=True, on_delete=models.SET_NULL, related_name="security_events")
     username = models.CharField(max_length=150, blank=True, db_index=True)
     # Who made the change, when it is not the user themselves (an admin changing roles).
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
+    actor = user_field(optional=True, on_delete=models.SET_NULL)
     ip_address = models.GenericIPAddressField(null=True, blank=True)
     user_agent = models.CharField(max_length=255, blank=True)
     path = models.CharField(max_length=255, blank=True)

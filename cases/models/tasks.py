@@ -1,8 +1,9 @@
 """Action items on a case. Open mandatory tasks block closing."""
 
-from django.conf import settings
 from django.db import models
 from django.utils import timezone
+
+from cases.models.fields import case_field, happened, user_field
 
 
 class TaskQuerySet(models.QuerySet):
@@ -12,25 +13,19 @@ class TaskQuerySet(models.QuerySet):
 
 
 class Task(models.Model):
-    case = models.ForeignKey("cases.Case", on_delete=models.PROTECT, related_name="tasks")
+    case = case_field("tasks")
     title = models.CharField(max_length=200)
-    assignee = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="tasks"
-    )
+    assignee = user_field(optional=True, related_name="tasks")
     due_at = models.DateTimeField(null=True, blank=True)
     mandatory = models.BooleanField(default=False, help_text="Open mandatory tasks block closing the case.")
     done_at = models.DateTimeField(null=True, blank=True)
-    done_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    done_by = user_field(optional=True)
+    created_by = user_field()
     created_at = models.DateTimeField(auto_now_add=True)
     # Set when the task was created from a playbook step; a skip is a recorded deviation from it.
     step = models.ForeignKey("cases.PlaybookStep", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     skipped_at = models.DateTimeField(null=True, blank=True)
-    skipped_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
+    skipped_by = user_field(optional=True)
     skip_reason = models.TextField(blank=True)
 
     objects = TaskQuerySet.as_manager()
@@ -41,13 +36,8 @@ class Task(models.Model):
     def __str__(self) -> str:
         return self.title
 
-    @property
-    def is_done(self) -> bool:
-        return self.done_at is not None
-
-    @property
-    def is_skipped(self) -> bool:
-        return self.skipped_at is not None
+    is_done = happened("done_at")
+    is_skipped = happened("skipped_at")
 
     @property
     def is_overdue(self) -> bool:

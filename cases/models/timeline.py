@@ -3,18 +3,34 @@
 Each event stores the hash of the previous event of its case and a hash over its own content,
 so a changed, removed or reordered row breaks the chain (``manage.py verify_timeline``). On
 PostgreSQL a trigger refuses UPDATE and DELETE (migration 0002).
+
+The hash is an HMAC keyed with ``IRT_TIMELINE_KEY``, which lives in the environment or a file and
+never in the database: someone who can rewrite the table (and disable the trigger) cannot
+recompute a chain that verifies. Signed checkpoints of each head, kept outside the database
+(``cases.services.timeline_checkpoints``), cover a thief of the key too.
 """
 
 import hashlib
+import hmac
 import json
 
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
+
+from cases.models.fields import case_field, user_field
 
 
 def genesis_hash(reference: str) -> str:
     return hashlib.sha256(f"IRT timeline {reference}".encode()).hexdigest()
+
+
+def timeline_key() -> bytes:
+    """Return the chain's HMAC key (``IRT_TIMELINE_KEY``); read per call, so tests can swap it."""
+    if not settings.IRT_TIMELINE_KEY:
+        raise ImproperlyConfigured("IRT_TIMELINE_KEY is not set; set it or IRT_TIMELINE_KEY_FILE (see the README).")
+    return settings.IRT_TIMELINE_KEY.encode()
 
 
 class TimelineEvent(models.Model):
@@ -58,7 +74,7 @@ class TimelineEvent(models.Model):
         LEGAL_HOLD = "legal_hold", "Legal hold changed"
         ALERTS_PROMOTED = "alerts_promoted", "Opened from alerts"
         ALERTS_ATTACHED = "alerts_attached", "Alerts attached"
-        # Evidence custody events share their values with EvidenceAccess.Action.
+        # Evidence custody events; EvidenceAccess.Action is made from these (the EVIDENCE_ prefix dropped).
         EVIDENCE_ADDED = "evidence_added", "Evidence added"
         EVIDENCE_DOWNLOADED = "evidence_downloaded", "Evidence downloaded"
         EVIDENCE_VERIFIED = "evidence_verified", "Evidence verified"
@@ -66,13 +82,13 @@ class TimelineEvent(models.Model):
         EVIDENCE_SUPERSEDED = "evidence_superseded", "Evidence superseded"
         EVIDENCE_EXPORTED = "evidence_exported", "Evidence exported"
         EVIDENCE_PURGED = "evidence_purged", "Evidence bytes purged"
+        # A case report (internal or customer version) left the system; data holds its SHA-256.
+        REPORT_GENERATED = "report_generated", "Case report generated"
 
-    case = models.ForeignKey("cases.Case", on_delete=models.PROTECT, related_name="timeline")
+    case = case_field("timeline")
     sequence = models.PositiveIntegerField()
     at = models.DateTimeField()
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
+    actor = user_field(optional=True)
     # The actor's username when the event was written; part of the hash, so renames don't break it.
     actor_name = models.CharField(max_length=150, blank=True)
     kind = models.CharField(max_length=30, choices=Kind.choices)
@@ -90,8 +106,8 @@ class TimelineEvent(models.Model):
     def __str__(self) -> str:
         return f"{self.case_id}#{self.sequence} {self.kind}"
 
-    def compute_hash(self) -> str:
-        """Hash the event's content with the previous hash; the input is canonical JSON."""
+    def canonical_content(self) -> bytes:
+        """Return what the hash covers: the event's content and the previous hash, as canonical JSON."""
         content = {
             "case": self.case_id,
             "sequence": self.sequence,
@@ -104,5 +120,8 @@ class TimelineEvent(models.Model):
             "data": json.loads(json.dumps(self.data, cls=DjangoJSONEncoder)),
             "previous_hash": self.previous_hash,
         }
-        canonical = json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-        return hashlib.sha256(canonical.encode()).hexdigest()
+        return json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+    def compute_hash(self, *, key: bytes | None = None) -> str:
+        """Return HMAC-SHA256 of the canonical content, keyed with ``IRT_TIMELINE_KEY`` unless ``key`` is given."""
+        return hmac.new(timeline_key() if key is None else key, self.canonical_content(), hashlib.sha256).hexdigest()

@@ -255,14 +255,21 @@ def _datetime(errors, value) -> datetime | None:
     return moment.astimezone(dt_timezone.utc)
 
 
-def _observables(errors, value) -> list[tuple[str, str]]:
-    limit = settings.IRT_ALERT_MAX_OBSERVABLES
+def _bounded_list(errors, name: str, value, *, limit: int, items: str) -> list:
+    """Return ``value`` when it is a list of at most ``limit`` ``items``; else record why under ``name`` and return []."""
     if not isinstance(value, list):
-        errors["observables"] = ["A list of {\"kind\", \"value\"} objects."]
+        errors[name] = [f"A list of {items}."]
         return []
     if len(value) > limit:
-        errors["observables"] = [f"At most {limit} observables per alert (got {len(value)})."]
+        errors[name] = [f"At most {limit} {name} per alert (got {len(value)})."]
         return []
+    return value
+
+
+def _observables(errors, value) -> list[tuple[str, str]]:
+    value = _bounded_list(
+        errors, "observables", value, limit=settings.IRT_ALERT_MAX_OBSERVABLES, items='{"kind", "value"} objects'
+    )
     found: dict[tuple[str, str], None] = {}
     for index, item in enumerate(value):
         path = f"observables.{index}"
@@ -288,12 +295,9 @@ def _observables(errors, value) -> list[tuple[str, str]]:
 
 
 def _resources(errors, value) -> list[tuple[str, str]]:
-    if not isinstance(value, list):
-        errors["resources"] = ["A list of resource ids, or of {\"id\", \"tenant_id\"} objects."]
-        return []
-    if len(value) > MAX_RESOURCES:
-        errors["resources"] = [f"At most {MAX_RESOURCES} resources per alert (got {len(value)})."]
-        return []
+    value = _bounded_list(
+        errors, "resources", value, limit=MAX_RESOURCES, items='resource ids, or of {"id", "tenant_id"} objects'
+    )
     found: dict[tuple[str, str], None] = {}
     for index, item in enumerate(value):
         path = f"resources.{index}"

@@ -11,8 +11,6 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from cases.access.permissions import can_approve_communication, can_manage_case, can_view_case
-
 from cases.access.grants import grant_incident_access, revoke_incident_access
 from cases.models import hooks
 from cases.services import signals
@@ -20,17 +18,13 @@ from cases.models.exceptions import ActionRefused, NotAllowed
 from cases.models import AffectedCustomer, Case, Deadline, DeadlineDelay, IncidentPageView, TimelineEvent
 from cases.models.approval import ensure_second_person
 from cases.services import notices, tasks
+from cases.services.approval import ensure_may_approve, stamp_approval
 from cases.services.clocks import record_decision_on_locked_case
 from cases.services.timeline import append_event, lock_case, lock_for_work, record_refusal
 
 
 def _impact_words(row: AffectedCustomer) -> str:
     return ", ".join(row.data_impacts) or "no data impact recorded"
-
-
-def _check_confirmer(case: Case, by) -> None:
-    if not can_view_case(by, case) or not (can_manage_case(case, by) or can_approve_communication(by)):
-        raise NotAllowed("Only an incident manager or a communications reviewer can confirm an affected organisation.")
 
 
 def _lock_row(row: AffectedCustomer, case: Case) -> AffectedCustomer:
@@ -59,12 +53,10 @@ def add_affected_customer(
         impact_statement=impact_statement.strip(),
         added_by=by,
     )
-    append_event(
-        case=locked,
-        actor=by,
-        kind=TimelineEvent.Kind.CUSTOMER_ADDED,
+    notices.append_row_event(
+        case=locked, by=by, row=row, kind=TimelineEvent.Kind.CUSTOMER_ADDED,
         text=f"{organization} affected: data {_impact_words(row)}. Awaiting confirmation by a second person.",
-        data={"organization": organization.slug, "impacts": row.data_impacts},
+        impacts=row.data_impacts,
     )
     return row
 
@@ -101,12 +93,9 @@ def edit_affected_customer(
     if not changes:
         raise ActionRefused("Nothing changed.")
     row.save(update_fields=fields)
-    append_event(
-        case=locked,
-        actor=by,
-        kind=TimelineEvent.Kind.CUSTOMER_CHANGED,
-        text=f"{row.organization}: {'; '.join(changes)}.",
-        data={"organization": row.organization.slug, "impacts": row.data_impacts},
+    notices.append_row_event(
+        case=locked, by=by, row=row, kind=TimelineEvent.Kind.CUSTOMER_CHANGED,
+        text=f"{row.organization}: {'; '.join(changes)}.", impacts=row.data_impacts,
     )
     notices.meet_customer_notice_if_done(case=locked, by=by)
     return row
@@ -116,19 +105,17 @@ def edit_affected_customer(
 def confirm_affected_customer(*, row: AffectedCustomer, by) -> AffectedCustomer:
     """Confirm what awaits a second person on the row: the row itself (granting access) or its new impact text."""
     locked = lock_case(row.case)
-    _check_confirmer(locked, by)
+    ensure_may_approve(locked, by, "Only an incident manager or a communications reviewer can confirm an affected organisation.")
     row = _lock_row(row, locked)
     if row.confirmed_at is None:
         ensure_second_person(row, by, f"You added or edited {row.organization}; someone else must confirm it.")
         row.confirmed_by, row.confirmed_at = by, timezone.now()
         row.save(update_fields=["confirmed_by", "confirmed_at"])
         grant_incident_access(locked, row.organization)
-        append_event(
-            case=locked,
-            actor=by,
-            kind=TimelineEvent.Kind.CUSTOMER_CONFIRMED,
+        notices.append_row_event(
+            case=locked, by=by, row=row, kind=TimelineEvent.Kind.CUSTOMER_CONFIRMED,
             text=f"{row.organization} confirmed as affected (data {_impact_words(row)}); they can now read the incident page.",
-            data={"organization": row.organization.slug, "impacts": row.data_impacts},
+            impacts=row.data_impacts,
         )
         signals.affected_customer_confirmed.send(sender=Case, case=locked, row=row, by=by)
         return row
@@ -139,12 +126,9 @@ def confirm_affected_customer(*, row: AffectedCustomer, by) -> AffectedCustomer:
     row.impact_statement = row.pending_impact_statement
     row.pending_impact_statement, row.pending_impact_by, row.pending_impact_at = "", None, None
     row.save(update_fields=["impact_statement", "pending_impact_statement", "pending_impact_by", "pending_impact_at"])
-    append_event(
-        case=locked,
-        actor=by,
-        kind=TimelineEvent.Kind.CUSTOMER_CONFIRMED,
-        text=f"New impact statement for {row.organization} confirmed; the customer now reads it.",
-        data={"organization": row.organization.slug, "impact_statement": True},
+    notices.append_row_event(
+        case=locked, by=by, row=row, kind=TimelineEvent.Kind.CUSTOMER_CONFIRMED,
+        text=f"New impact statement for {row.organization} confirmed; the customer now reads it.", impact_statement=True,
     )
     return row
 
@@ -180,13 +164,11 @@ def withdraw_affected_customer(*, row: AffectedCustomer, by, reason: str) -> Aff
     row.save(update_fields=["withdrawn_at", "withdrawn_by", "withdrawal_reason", "exposure"])
     revoke_incident_access(locked, row.organization)
     exposed = "; ".join(f"{item['who']} {item['what']} at {item['at'][:16].replace('T', ' ')} UTC" for item in row.exposure)
-    append_event(
-        case=locked,
-        actor=by,
-        kind=TimelineEvent.Kind.CUSTOMER_WITHDRAWN,
+    notices.append_row_event(
+        case=locked, by=by, row=row, kind=TimelineEvent.Kind.CUSTOMER_WITHDRAWN,
         text=f"{row.organization} withdrawn from affected customers: {reason}"
         + (f" While it had access: {exposed}." if exposed else " Nobody of the organisation saw the incident."),
-        data={"organization": row.organization.slug, "reason": reason, "exposure": row.exposure},
+        reason=reason, exposure=row.exposure,
     )
     signals.affected_customer_withdrawn.send(sender=Case, case=locked, row=row, by=by)
     if row.exposure:
@@ -236,9 +218,7 @@ def declare_breach(*, case: Case, by, note: str, expected_version: int | None = 
             )
             organizations = [row.organization.name for row in locked.affected_customers.active().breached().select_related("organization")]
             append_event(
-                case=locked,
-                actor=by,
-                kind=TimelineEvent.Kind.BREACH_DECLARED,
+                case=locked, actor=by, kind=TimelineEvent.Kind.BREACH_DECLARED,
                 text=f"Breach declared affecting {', '.join(organizations)}. Customer notice due "
                 f"{deadline.due_at:%Y-%m-%d %H:%M} UTC. {note.strip()}",
                 data={"organizations": organizations, "due_at": deadline.due_at.isoformat(), "note": note.strip()},
@@ -263,9 +243,7 @@ def request_deadline_delay(*, deadline: Deadline, by, new_due_at, reason: str) -
         raise ActionRefused("A delay must move the deadline later.")
     delay = DeadlineDelay.objects.create(deadline=deadline, new_due_at=new_due_at, reason=reason.strip(), requested_by=by)
     append_event(
-        case=locked,
-        actor=by,
-        kind=TimelineEvent.Kind.DEADLINE_DELAY_REQUESTED,
+        case=locked, actor=by, kind=TimelineEvent.Kind.DEADLINE_DELAY_REQUESTED,
         text=f"Delay of the {deadline.get_kind_display().lower()} deadline to {new_due_at:%Y-%m-%d %H:%M} UTC requested: {reason.strip()}",
         data={"deadline": deadline.kind, "new_due_at": new_due_at.isoformat(), "reason": reason.strip()},
     )
@@ -276,20 +254,15 @@ def request_deadline_delay(*, deadline: Deadline, by, new_due_at, reason: str) -
 def approve_deadline_delay(*, delay: DeadlineDelay, by) -> DeadlineDelay:
     locked = lock_for_work(delay.deadline.case, by, manage=True)
     delay = DeadlineDelay.objects.select_for_update().select_related("deadline").get(pk=delay.pk)
-    if delay.approved_at:
-        raise ActionRefused("This delay is already approved.")
-    ensure_second_person(delay, by, "Someone other than the requester must approve a delay.")
-    delay.approved_by = by
-    delay.approved_at = timezone.now()
-    delay.save(update_fields=["approved_by", "approved_at"])
+    stamp_approval(
+        delay, by, already="This delay is already approved.", made_it="Someone other than the requester must approve a delay."
+    )
     deadline = delay.deadline
     old_due = deadline.due_at
     deadline.due_at = delay.new_due_at
     deadline.save(update_fields=["due_at"])
     append_event(
-        case=locked,
-        actor=by,
-        kind=TimelineEvent.Kind.DEADLINE_DELAY_APPROVED,
+        case=locked, actor=by, kind=TimelineEvent.Kind.DEADLINE_DELAY_APPROVED,
         text=f"{deadline.get_kind_display()} deadline moved from {old_due:%Y-%m-%d %H:%M} to "
         f"{deadline.due_at:%Y-%m-%d %H:%M} UTC: {delay.reason}",
         data={"deadline": deadline.kind, "from": old_due.isoformat(), "to": deadline.due_at.isoformat()},

@@ -21,6 +21,12 @@ def next_reference(year: int) -> str:
     return f"IRT-{year}-{counter.last_number:04d}"
 
 
+def _ensure_may_own(owner) -> None:
+    """Refuse an owner who cannot own cases; ``None`` (nobody on point) is always allowed."""
+    if owner is not None and not can_own_cases(owner):
+        raise ActionRefused(f"{owner.display_name} cannot own a case: owners are responders or incident managers.")
+
+
 @transaction.atomic
 def open_case(
     *,
@@ -38,8 +44,7 @@ def open_case(
     """Open a case; apply ``playbook_version``, or the best-matching playbook when it applies itself."""
     if not can_open_cases(by):
         raise NotAllowed("Only responders and incident managers open cases.")
-    if owner is not None and not can_own_cases(owner):
-        raise ActionRefused(f"{owner.display_name} cannot own a case: owners are responders or incident managers.")
+    _ensure_may_own(owner)
     detected_at = detected_at or timezone.now()
     case = Case.objects.create(
         reference=next_reference(detected_at.year),
@@ -58,9 +63,7 @@ def open_case(
     if owner is not None and owner != by:
         assign_perm(MEMBER_PERMISSION, owner, case)
     append_event(
-        case=case,
-        actor=by,
-        kind=TimelineEvent.Kind.OPENED,
+        case=case, actor=by, kind=TimelineEvent.Kind.OPENED,
         text=f"Opened from {case.get_source_display().lower()}: {case.title}",
         data={"owner": owner.get_username() if owner else None, "severity": severity, "restricted": restricted},
     )
@@ -100,9 +103,7 @@ def update_case_details(*, case: Case, by, changes: dict, services=None, expecte
     locked.version += 1
     locked.save(update_fields=[*(name for name in diff if name != "affected_services"), "version", "updated_at"])
     append_event(
-        case=locked,
-        actor=by,
-        kind=TimelineEvent.Kind.DETAILS_CHANGED,
+        case=locked, actor=by, kind=TimelineEvent.Kind.DETAILS_CHANGED,
         text="Changed " + ", ".join(Case._meta.get_field(name).verbose_name if name != "affected_services" else "affected services" for name in diff) + ".",
         data=diff,
     )
@@ -112,8 +113,7 @@ def update_case_details(*, case: Case, by, changes: dict, services=None, expecte
 @transaction.atomic
 def assign_owner(*, case: Case, by, owner, expected_version: int | None = None) -> Case:
     locked = lock_for_work(case, by, expected_version=expected_version)
-    if owner is not None and not can_own_cases(owner):
-        raise ActionRefused(f"{owner.display_name} cannot own a case: owners are responders or incident managers.")
+    _ensure_may_own(owner)
     if locked.owner_id == (owner.pk if owner else None):
         return locked
     previous = locked.owner
@@ -123,9 +123,7 @@ def assign_owner(*, case: Case, by, owner, expected_version: int | None = None) 
     if owner is not None:
         assign_perm(MEMBER_PERMISSION, owner, locked)
     append_event(
-        case=locked,
-        actor=by,
-        kind=TimelineEvent.Kind.OWNER_CHANGED,
+        case=locked, actor=by, kind=TimelineEvent.Kind.OWNER_CHANGED,
         text=f"Owner: {previous.display_name if previous else 'nobody'} → {owner.display_name if owner else 'nobody'}.",
         data={"from": previous.get_username() if previous else None, "to": owner.get_username() if owner else None},
     )

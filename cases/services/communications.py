@@ -8,13 +8,11 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
-from cases.access.permissions import can_approve_communication, can_manage_case, can_view_case
-
 from cases.access.lookups import get_incident_for
 from cases.services import signals
-from cases.models.exceptions import ActionRefused, NotAllowed
+from cases.models.exceptions import ActionRefused
 from cases.models import Acknowledgement, Case, CustomerStatus, IncidentUpdate, PublishedReview, RepairItem, TimelineEvent
-from cases.models.approval import ensure_second_person
+from cases.services.approval import ensure_may_approve, stamp_approval
 from cases.services.timeline import append_event, lock_case, lock_for_work
 
 UPDATE_FIELDS = ("status", "public_title", "what_happened", "what_we_know", "what_we_are_doing", "what_you_should_do", "affected_services")
@@ -22,12 +20,19 @@ REVIEW_FIELDS = (
     "title", "impact_started_at", "impact_ended_at", "who_was_affected", "what_happened", "what_went_wrong",
     "how_we_responded", "how_customers_can_reduce_impact", "audience",
 )
+Publishable = IncidentUpdate | PublishedReview
 
 
-def _check_approver(case: Case, by, item, what: str) -> None:
-    if not can_view_case(by, case) or not (can_manage_case(case, by) or can_approve_communication(by)):
-        raise NotAllowed(f"Only a communications reviewer or an incident manager can approve {what}.")
-    ensure_second_person(item, by, f"You wrote this {what}; someone else must approve it.")
+def _publish(item: Publishable, *, by, what: str, already: str) -> tuple[Case, Publishable]:
+    """Lock the item's case and the item, and publish it as ``by``, its second person; return both locked.
+
+    Publishing is the four-eyes approval stamped with the publication time.
+    """
+    locked = lock_case(item.case)
+    item = type(item).objects.select_for_update().get(pk=item.pk)
+    ensure_may_approve(locked, by, f"Only a communications reviewer or an incident manager can approve {what}.")
+    stamp_approval(item, by, at="published_at", already=already, made_it=f"You wrote this {what}; someone else must approve it.")
+    return locked, item
 
 
 @transaction.atomic
@@ -52,14 +57,9 @@ def draft_update(*, case: Case, by, corrects: IncidentUpdate | None = None, **fi
 
 @transaction.atomic
 def approve_update(*, update: IncidentUpdate, by) -> IncidentUpdate:
-    locked = lock_case(update.case)
-    update = IncidentUpdate.objects.select_for_update().get(pk=update.pk)
-    _check_approver(locked, by, update, "update")
-    if update.is_published:
-        raise ActionRefused("This update is already published; publish a correction instead of editing it.")
-    update.approved_by = by
-    update.published_at = timezone.now()
-    update.save(update_fields=["approved_by", "published_at"])
+    locked, update = _publish(
+        update, by=by, what="update", already="This update is already published; publish a correction instead of editing it."
+    )
     append_event(
         case=locked, actor=by, kind=TimelineEvent.Kind.UPDATE_PUBLISHED,
         text=f"Customer update published: {update.public_title} ({update.get_status_display().lower()})", data={"update": update.pk},
@@ -91,14 +91,7 @@ def save_published_review(*, case: Case, by, **fields) -> PublishedReview:
 
 @transaction.atomic
 def approve_published_review(*, review: PublishedReview, by) -> PublishedReview:
-    locked = lock_case(review.case)
-    review = PublishedReview.objects.select_for_update().get(pk=review.pk)
-    _check_approver(locked, by, review, "review")
-    if review.is_published:
-        raise ActionRefused("This review is already published.")
-    review.approved_by = by
-    review.published_at = timezone.now()
-    review.save(update_fields=["approved_by", "published_at"])
+    locked, review = _publish(review, by=by, what="review", already="This review is already published.")
     append_event(
         case=locked, actor=by, kind=TimelineEvent.Kind.PUBLIC_REVIEW_PUBLISHED,
         text=f"Customer review published ({review.get_audience_display().lower()}): {review.title}",

@@ -7,10 +7,10 @@ not-withdrawn breach row is met this way. A note or a free-text "notice sent" ne
 from django.db import transaction
 from django.utils import timezone
 
-from cases.access.permissions import can_approve_communication, can_manage_case, can_view_case
-from cases.models.exceptions import ActionRefused, NotAllowed
+from cases.models.exceptions import ActionRefused
 from cases.models import AffectedCustomer, Case, Deadline, OutOfBandNotice, TimelineEvent
 from cases.models.approval import ensure_second_person
+from cases.services.approval import ensure_may_approve
 from cases.services.timeline import append_event, lock_case, lock_for_work
 
 
@@ -19,15 +19,21 @@ def _refuse_before_declaration(case: Case) -> None:
         raise ActionRefused("No breach is declared on this case, so there is no breach notice to record.")
 
 
+def append_row_event(*, case: Case, by, row: AffectedCustomer, kind: str, text: str, **data) -> None:
+    """Append an event about an affected organisation's row to the locked ``case``.
+
+    Its data always names the organisation (``organization``: the slug), then ``data``, so the
+    timeline of one customer can be read back whatever the event.
+    """
+    append_event(case=case, actor=by, kind=kind, text=text, data={"organization": row.organization.slug, **data})
+
+
 def _stamp_notified(*, case: Case, row: AffectedCustomer, by, at, via: str, how: str) -> None:
     row.notified_at, row.notified_via = at, via
     row.save(update_fields=["notified_at", "notified_via"])
-    append_event(
-        case=case,
-        actor=by,
-        kind=TimelineEvent.Kind.CUSTOMER_NOTIFIED,
-        text=f"{row.organization} notified ({how}).",
-        data={"organization": row.organization.slug, "how": how, "via": via},
+    append_row_event(
+        case=case, by=by, row=row, kind=TimelineEvent.Kind.CUSTOMER_NOTIFIED, text=f"{row.organization} notified ({how}).",
+        how=how, via=via,
     )
 
 
@@ -108,14 +114,12 @@ def record_out_of_band_notice(
         row=row, channel=channel, person_reached=person_reached.strip(), reached_at=reached_at,
         evidence_reference=evidence_reference.strip(), recorded_by=by,
     )
-    append_event(
-        case=locked,
-        actor=by,
-        kind=TimelineEvent.Kind.NOTICE_RECORDED,
+    append_row_event(
+        case=locked, by=by, row=row, kind=TimelineEvent.Kind.NOTICE_RECORDED,
         text=f"Out-of-band notice to {row.organization} recorded: {notice.get_channel_display().lower()} reaching "
         f"{notice.person_reached} at {reached_at:%Y-%m-%d %H:%M} UTC (evidence: {notice.evidence_reference}). "
         "Awaiting approval by a second person.",
-        data={"organization": row.organization.slug, "notice": notice.pk, "channel": channel},
+        notice=notice.pk, channel=channel,
     )
     return notice
 
@@ -124,8 +128,7 @@ def record_out_of_band_notice(
 def approve_out_of_band_notice(*, notice: OutOfBandNotice, by) -> OutOfBandNotice:
     """Approve an out-of-band notice: the organisation counts as notified at the time it was reached."""
     locked = lock_case(notice.row.case)
-    if not can_view_case(by, locked) or not (can_manage_case(locked, by) or can_approve_communication(by)):
-        raise NotAllowed("Only an incident manager or a communications reviewer can approve an out-of-band notice.")
+    ensure_may_approve(locked, by, "Only an incident manager or a communications reviewer can approve an out-of-band notice.")
     _refuse_before_declaration(locked)
     notice = OutOfBandNotice.objects.select_for_update().get(pk=notice.pk)
     row = AffectedCustomer.objects.select_for_update().select_related("organization").get(pk=notice.row_id)
@@ -136,13 +139,11 @@ def approve_out_of_band_notice(*, notice: OutOfBandNotice, by) -> OutOfBandNotic
         raise ActionRefused(f"{row.organization} does not await a breach notice any more.")
     notice.approved_by, notice.approved_at = by, timezone.now()
     notice.save(update_fields=["approved_by", "approved_at"])
-    append_event(
-        case=locked,
-        actor=by,
-        kind=TimelineEvent.Kind.NOTICE_APPROVED,
+    append_row_event(
+        case=locked, by=by, row=row, kind=TimelineEvent.Kind.NOTICE_APPROVED,
         text=f"Out-of-band notice to {row.organization} approved ({notice.get_channel_display().lower()}, "
         f"recorded by {notice.recorded_by.get_username()}).",
-        data={"organization": row.organization.slug, "notice": notice.pk},
+        notice=notice.pk,
     )
     _stamp_notified(
         case=locked, row=row, by=by, at=notice.reached_at, via=AffectedCustomer.NotifiedVia.OUT_OF_BAND,

@@ -1,20 +1,16 @@
 """The internal post-incident review and its four-eyes approval."""
 
 from django.db import transaction
-from django.utils import timezone
 
-from cases.access.permissions import can_approve_communication, can_manage_case, can_view_case, can_work_on_case
-from cases.models.exceptions import ActionRefused, NotAllowed
+from cases.models.exceptions import ActionRefused
 from cases.models import Case, PostIncidentReview, TimelineEvent
-from cases.models.approval import ensure_second_person
-from cases.services.timeline import append_event, lock_case
+from cases.services.approval import ensure_may_approve, stamp_approval
+from cases.services.timeline import append_event, lock_case, lock_for_work
 
 
 @transaction.atomic
 def save_review(*, case: Case, by, what_happened: str, what_went_wrong: str, how_we_responded: str = "") -> PostIncidentReview:
-    locked = lock_case(case)
-    if not can_work_on_case(locked, by):
-        raise NotAllowed("You can read this case but not change it.")
+    locked = lock_for_work(case, by)
     if not what_happened.strip() or not what_went_wrong.strip():
         raise ActionRefused("Say what happened and what went wrong.")
     review = PostIncidentReview.objects.select_for_update().filter(case=locked).first()
@@ -34,18 +30,12 @@ def save_review(*, case: Case, by, what_happened: str, what_went_wrong: str, how
 @transaction.atomic
 def approve_review(*, case: Case, by) -> PostIncidentReview:
     locked = lock_case(case)
-    if not can_view_case(by, locked) or not (
-        can_manage_case(locked, by) or can_approve_communication(by)
-    ):
-        raise NotAllowed("Only an incident manager or a communications reviewer can approve a review.")
+    ensure_may_approve(locked, by, "Only an incident manager or a communications reviewer can approve a review.")
     review = PostIncidentReview.objects.select_for_update().filter(case=locked).first()
     if review is None:
         raise ActionRefused("There is no review to approve yet.")
-    if review.is_approved:
-        raise ActionRefused("The review is already approved.")
-    ensure_second_person(review, by, "You wrote this review; someone else must approve it.")
-    review.approved_by = by
-    review.approved_at = timezone.now()
-    review.save(update_fields=["approved_by", "approved_at"])
+    stamp_approval(
+        review, by, already="The review is already approved.", made_it="You wrote this review; someone else must approve it."
+    )
     append_event(case=locked, actor=by, kind=TimelineEvent.Kind.REVIEW_APPROVED, text="Post-incident review approved.")
     return review

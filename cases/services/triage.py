@@ -15,6 +15,8 @@ from cases.services.cases import open_case
 from cases.services.timeline import append_event, lock_for_work
 
 S = AlertGroup.Status
+# The case event a group's new status writes.
+LINK_EVENTS = {S.PROMOTED: TimelineEvent.Kind.ALERTS_PROMOTED, S.ATTACHED: TimelineEvent.Kind.ALERTS_ATTACHED}
 
 
 def _lock_waiting(group: AlertGroup, by) -> AlertGroup:
@@ -33,8 +35,12 @@ def _summary(group: AlertGroup) -> str:
     return "\n".join(lines)
 
 
-def _link(group: AlertGroup, case: Case, *, by, status: str) -> int:
-    """Link the group to the case and copy its observables onto the case; return how many were new."""
+def _link(group: AlertGroup, case: Case, *, by, status: str, headline: str) -> None:
+    """Link the group to the case, copy its observables onto the case, and write the case event.
+
+    The event text is ``headline`` and the counts; on a case opened from the group every
+    observable copied is new to it, so only an attachment says "new".
+    """
     group.status = status
     group.case = case
     group.handled_by = by
@@ -46,7 +52,13 @@ def _link(group: AlertGroup, case: Case, *, by, status: str) -> int:
         [CaseObservable(case=case, observable_id=pk, added_by=by) for pk in sorted(observable_ids - already)],
         ignore_conflicts=True,
     )
-    return len(observable_ids - already)
+    copied = len(observable_ids - already)
+    observables = "new observable(s)" if status == S.ATTACHED else "observable(s)"
+    append_event(
+        case=case, actor=by, kind=LINK_EVENTS[status],
+        text=f"{headline} ({group.alert_count} alert(s), {copied} {observables}).",
+        data={"group": group.pk, "alerts": group.alert_count, "observables": copied},
+    )
 
 
 @transaction.atomic
@@ -64,12 +76,7 @@ def promote_group(*, group: AlertGroup, by, title: str = "", owner=None, restric
         owner=owner,
         restricted=restricted,
     )
-    copied = _link(locked, case, by=by, status=S.PROMOTED)
-    append_event(
-        case=case, actor=by, kind=TimelineEvent.Kind.ALERTS_PROMOTED,
-        text=f"Opened from alert group {locked.pk} ({locked.alert_count} alert(s), {copied} observable(s)).",
-        data={"group": locked.pk, "alerts": locked.alert_count, "observables": copied},
-    )
+    _link(locked, case, by=by, status=S.PROMOTED, headline=f"Opened from alert group {locked.pk}")
     return case
 
 
@@ -80,12 +87,7 @@ def attach_group(*, group: AlertGroup, case: Case, by) -> Case:
     if not locked_case.is_open:
         raise ActionRefused(f"{locked_case.reference} is {locked_case.get_status_display().lower()}; reopen it before attaching alerts.")
     locked = _lock_waiting(group, by)
-    copied = _link(locked, locked_case, by=by, status=S.ATTACHED)
-    append_event(
-        case=locked_case, actor=by, kind=TimelineEvent.Kind.ALERTS_ATTACHED,
-        text=f"Attached alert group {locked.pk}: {locked.title} ({locked.alert_count} alert(s), {copied} new observable(s)).",
-        data={"group": locked.pk, "alerts": locked.alert_count, "observables": copied},
-    )
+    _link(locked, locked_case, by=by, status=S.ATTACHED, headline=f"Attached alert group {locked.pk}: {locked.title}")
     return locked_case
 
 

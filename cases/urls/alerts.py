@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from cases.views import alerts
 
@@ -6,9 +6,11 @@ app_name = "alerts"
 
 urlpatterns = [
     path("", alerts.queue, name="queue"),
-    path("groups/<int:group_id>/", alerts.group_detail, name="group"),
-    path("groups/<int:group_id>/promote/", alerts.promote, name="promote"),
-    path("groups/<int:group_id>/attach/", alerts.attach, name="attach"),
-    path("groups/<int:group_id>/dismiss/", alerts.dismiss, name="dismiss"),
+    path("groups/<int:group_id>/", include([
+        path("", alerts.group_detail, name="group"),
+        path("promote/", alerts.promote, name="promote"),
+        path("attach/", alerts.attach, name="attach"),
+        path("dismiss/", alerts.dismiss, name="dismiss"),
+    ])),
     path("observables/<int:observable_id>/", alerts.observable_detail, name="observable"),
 ]

@@ -1,11 +1,14 @@
-from django.urls import path
+from django.urls import include, path
 
-from cases.views import portal
+from cases.views import portal, reports
 
 app_name = "portal"
 
 urlpatterns = [
     path("", portal.index, name="index"),
-    path("incidents/<str:reference>/", portal.incident, name="incident"),
-    path("incidents/<str:reference>/acknowledge/", portal.acknowledge_incident, name="acknowledge"),
+    path("incidents/<str:reference>/", include([
+        path("", portal.incident, name="incident"),
+        path("acknowledge/", portal.acknowledge_incident, name="acknowledge"),
+        path("report.pdf", reports.customer_report, name="report"),
+    ])),
 ]

@@ -23,7 +23,9 @@ from cases.forms.cases import (
 from cases.models import AffectedCustomer, Deadline, DeadlineDelay, OutOfBandNotice, Task, User
 from cases.services import breach, clocks, lifecycle, notices, review, tasks, timeline
 from cases.services import cases as case_services
-from cases.views.helpers import form_errors_to_messages, run_service, staff_required, submit_form
+from cases.views.helpers import CaseRow, case_action, form_errors_to_messages, run_service, staff_required
+
+AFFECTED_CUSTOMER = CaseRow(AffectedCustomer, "row", url_kwarg="row_id")
 
 
 @staff_required
@@ -73,45 +75,12 @@ def declare_breach(request, reference):
     )
 
 
-@staff_required
-@require_POST
-def set_owner(request, reference):
-    case = get_case_for(request.user, reference, write=True)
-    submit_form(request, OwnerForm(request.POST), case_services.assign_owner, success="Owner updated.", case=case, by=request.user)
-    return redirect(case)
-
-
-@staff_required
-@require_POST
-def add_member(request, reference):
-    case = get_case_for(request.user, reference, write=True)
-    submit_form(request, MemberForm(request.POST), case_services.add_member, success="Member added.", case=case, by=request.user)
-    return redirect(case)
-
-
-@staff_required
-@require_POST
-def remove_member(request, reference, username):
-    case = get_case_for(request.user, reference, write=True)
-    user = get_object_or_404(User, username=username)
-    run_service(request, case_services.remove_member, success="Member removed.", case=case, by=request.user, user=user)
-    return redirect(case)
-
-
-@staff_required
-@require_POST
-def add_note(request, reference):
-    case = get_case_for(request.user, reference, write=True)
-    submit_form(request, NoteForm(request.POST), timeline.add_note, success="Note added.", case=case, by=request.user)
-    return redirect(case)
-
-
-@staff_required
-@require_POST
-def add_task(request, reference):
-    case = get_case_for(request.user, reference, write=True)
-    submit_form(request, TaskForm(request.POST), tasks.add_task, success="Task added.", case=case, by=request.user)
-    return redirect(case)
+set_owner = case_action(case_services.assign_owner, form=OwnerForm, success="Owner updated.")
+add_member = case_action(case_services.add_member, form=MemberForm, success="Member added.")
+remove_member = case_action(case_services.remove_member, success="Member removed.",
+                            row=CaseRow(User, "user", url_kwarg="username", lookup="username", case_path=""))
+add_note = case_action(timeline.add_note, form=NoteForm, success="Note added.")
+add_task = case_action(tasks.add_task, form=TaskForm, success="Task added.")
 
 
 @staff_required
@@ -126,99 +95,39 @@ def toggle_task(request, reference, task_id):
     return redirect(case)
 
 
-def _warn_without_impact(request, data) -> None:
+def _warn_without_impact(request, row, form) -> None:
+    data = form.cleaned_data
     if not (data["data_lost"] or data["data_altered"] or data["data_disclosed"]):
         messages.warning(request, "No data impact is ticked: this customer will not count as breached "
                                   "and gets no breach notice. Tick lost, altered or disclosed if their data was affected.")
 
 
-@staff_required
-@require_POST
-def add_customer(request, reference):
-    case = get_case_for(request.user, reference, write=True)
-    form = AffectedCustomerForm(request.POST)
-    if submit_form(request, form, breach.add_affected_customer,
-                   success="Affected customer added. It awaits confirmation by an incident manager or Communications.",
-                   case=case, by=request.user):
-        _warn_without_impact(request, form.cleaned_data)
-    return redirect(case)
-
-
-@staff_required
-@require_POST
-def edit_customer(request, reference, row_id):
-    case = get_case_for(request.user, reference, write=True)
-    row = get_object_or_404(AffectedCustomer, pk=row_id, case=case)
-    form = AffectedCustomerEditForm(request.POST)
-    if submit_form(request, form, breach.edit_affected_customer, success=f"{row.organization} updated.", row=row, by=request.user):
-        _warn_without_impact(request, form.cleaned_data)
-    return redirect(case)
-
-
-@staff_required
-@require_POST
-def confirm_customer(request, reference, row_id):
-    case = get_case_for(request.user, reference)
-    row = get_object_or_404(AffectedCustomer, pk=row_id, case=case)
-    run_service(request, breach.confirm_affected_customer, success=f"{row.organization} confirmed.", row=row, by=request.user)
-    return redirect(case)
-
-
-@staff_required
-@require_POST
-def withdraw_customer(request, reference, row_id):
-    case = get_case_for(request.user, reference, write=True)
-    row = get_object_or_404(AffectedCustomer, pk=row_id, case=case)
-    withdrawn = submit_form(request, ReasonForm(request.POST), breach.withdraw_affected_customer,
-                            success=f"{row.organization} withdrawn; their access is revoked.",
-                            invalid="Say why this customer is no longer considered affected.", row=row, by=request.user)
-    if withdrawn and withdrawn.exposure:
+def _warn_of_exposure(request, row, form) -> None:
+    if row.exposure:
         messages.warning(request, f"{row.organization} saw or received this incident while it had access: "
                                   "a mandatory privacy-event task was added.")
-    return redirect(case)
 
 
-@staff_required
-@require_POST
-def record_notice(request, reference, row_id):
-    case = get_case_for(request.user, reference, write=True)
-    row = get_object_or_404(AffectedCustomer, pk=row_id, case=case)
-    submit_form(request, OutOfBandNoticeForm(request.POST), notices.record_out_of_band_notice,
-                success="Out-of-band notice recorded; someone else must approve it before it counts.", row=row, by=request.user)
-    return redirect(case)
-
-
-@staff_required
-@require_POST
-def approve_notice(request, reference, notice_id):
-    case = get_case_for(request.user, reference)
-    notice = get_object_or_404(OutOfBandNotice, pk=notice_id, row__case=case)
-    run_service(request, notices.approve_out_of_band_notice, success="Out-of-band notice approved.", notice=notice, by=request.user)
-    return redirect(case)
-
-
-@staff_required
-@require_POST
-def request_delay(request, reference, deadline_id):
-    case = get_case_for(request.user, reference, write=True)
-    deadline = get_object_or_404(Deadline, pk=deadline_id, case=case)
-    submit_form(request, DelayRequestForm(request.POST), breach.request_deadline_delay,
-                success="Delay requested; another manager must approve it.", deadline=deadline, by=request.user)
-    return redirect(case)
-
-
-@staff_required
-@require_POST
-def approve_delay(request, reference, delay_id):
-    case = get_case_for(request.user, reference, write=True)
-    delay = get_object_or_404(DeadlineDelay, pk=delay_id, deadline__case=case)
-    run_service(request, breach.approve_deadline_delay, success="Delay approved.", delay=delay, by=request.user)
-    return redirect(case)
-
-
-@staff_required
-@require_POST
-def approve_review(request, reference):
-    case = get_case_for(request.user, reference)
-    run_service(request, review.approve_review, success="Review approved.", case=case, by=request.user)
-    return redirect(case)
+add_customer = case_action(
+    breach.add_affected_customer, form=AffectedCustomerForm, follow_up=_warn_without_impact,
+    success="Affected customer added. It awaits confirmation by an incident manager or Communications.",
+)
+edit_customer = case_action(breach.edit_affected_customer, form=AffectedCustomerEditForm, row=AFFECTED_CUSTOMER,
+                            success="{row.organization} updated.", follow_up=_warn_without_impact)
+confirm_customer = case_action(breach.confirm_affected_customer, row=AFFECTED_CUSTOMER, write=False,
+                               success="{row.organization} confirmed.")
+withdraw_customer = case_action(
+    breach.withdraw_affected_customer, form=ReasonForm, row=AFFECTED_CUSTOMER, follow_up=_warn_of_exposure,
+    success="{row.organization} withdrawn; their access is revoked.",
+    invalid="Say why this customer is no longer considered affected.",
+)
+record_notice = case_action(notices.record_out_of_band_notice, form=OutOfBandNoticeForm, row=AFFECTED_CUSTOMER,
+                            success="Out-of-band notice recorded; someone else must approve it before it counts.")
+approve_notice = case_action(notices.approve_out_of_band_notice, write=False, success="Out-of-band notice approved.",
+                             row=CaseRow(OutOfBandNotice, "notice", url_kwarg="notice_id", case_path="row__case"))
+request_delay = case_action(breach.request_deadline_delay, form=DelayRequestForm,
+                            row=CaseRow(Deadline, "deadline", url_kwarg="deadline_id"),
+                            success="Delay requested; another manager must approve it.")
+approve_delay = case_action(breach.approve_deadline_delay, success="Delay approved.",
+                            row=CaseRow(DeadlineDelay, "delay", url_kwarg="delay_id", case_path="deadline__case"))
+approve_review = case_action(review.approve_review, write=False, success="Review approved.")

@@ -14,7 +14,7 @@ from cases.selectors import alerts as selectors_alerts
 from cases.forms.alerts import AttachForm, DismissForm, PromoteForm, QueueFilterForm
 from cases.models import AlertGroup, Observable
 from cases.services import triage
-from cases.views.helpers import form_errors_to_messages, run_service, staff_required
+from cases.views.helpers import form_errors_to_messages, run_service, staff_required, submit_form
 
 PAGE_SIZE = 50
 
@@ -27,9 +27,12 @@ def _get_group_for(user, group_id: int) -> AlertGroup:
     return group
 
 
-def _require_triage(user) -> None:
+def _group_to_triage(user, group_id: int) -> AlertGroup:
+    """Return the group for a triage action: 404 when the user may not know it, 403 when they may not triage."""
+    group = _get_group_for(user, group_id)
     if not can_triage_alerts(user):
         raise PermissionDenied("Only responders and incident managers triage alerts.")
+    return group
 
 
 @staff_required
@@ -65,13 +68,8 @@ def group_detail(request, group_id):
 @staff_required
 @require_POST
 def promote(request, group_id):
-    group = _get_group_for(request.user, group_id)
-    _require_triage(request.user)
-    form = PromoteForm(request.POST)
-    if not form.is_valid():
-        form_errors_to_messages(request, form)
-        return redirect(group)
-    case = run_service(request, triage.promote_group, success="", group=group, by=request.user, **form.cleaned_data)
+    group = _group_to_triage(request.user, group_id)
+    case = submit_form(request, PromoteForm(request.POST), triage.promote_group, success="", group=group, by=request.user)
     if not case:
         return redirect(group)
     messages.success(request, f"{case.reference} opened from {group.alert_count} alert(s).")
@@ -81,8 +79,7 @@ def promote(request, group_id):
 @staff_required
 @require_POST
 def attach(request, group_id):
-    group = _get_group_for(request.user, group_id)
-    _require_triage(request.user)
+    group = _group_to_triage(request.user, group_id)
     form = AttachForm(request.POST)
     if not form.is_valid():
         form_errors_to_messages(request, form)
@@ -96,13 +93,8 @@ def attach(request, group_id):
 @staff_required
 @require_POST
 def dismiss(request, group_id):
-    group = _get_group_for(request.user, group_id)
-    _require_triage(request.user)
-    form = DismissForm(request.POST)
-    if not form.is_valid():
-        form_errors_to_messages(request, form)
-        return redirect(group)
-    if run_service(request, triage.dismiss_group, success="Alert group dismissed.", group=group, by=request.user, **form.cleaned_data):
+    group = _group_to_triage(request.user, group_id)
+    if submit_form(request, DismissForm(request.POST), triage.dismiss_group, success="Alert group dismissed.", group=group, by=request.user):
         return redirect("alerts:queue")
     return redirect(group)
 

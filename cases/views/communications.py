@@ -1,14 +1,14 @@
 """Staff pages for what customers read: drafting and approving updates, the customer review, repairs."""
 
 from django.core.exceptions import BadRequest
-from django.shortcuts import get_object_or_404, redirect, render
-from django.views.decorators.http import require_http_methods, require_POST
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods
 
 from cases.access.lookups import get_case_for
 from cases.forms.cases import CorrectionForm, IncidentUpdateForm, PublishedReviewForm, RepairItemForm, RepairStatusForm
 from cases.models import IncidentUpdate, PublishedReview, RepairItem
 from cases.services import communications
-from cases.views.helpers import run_service, staff_required, submit_form
+from cases.views.helpers import CaseRow, case_action, run_service, staff_required
 
 
 @staff_required
@@ -35,13 +35,8 @@ def update_new(request, reference):
                   status=400 if request.method == "POST" else 200)
 
 
-@staff_required
-@require_POST
-def update_approve(request, reference, update_id):
-    case = get_case_for(request.user, reference)
-    update = get_object_or_404(IncidentUpdate, pk=update_id, case=case)
-    run_service(request, communications.approve_update, success="Update published to the affected customers.", update=update, by=request.user)
-    return redirect(case)
+update_approve = case_action(communications.approve_update, write=False, success="Update published to the affected customers.",
+                             row=CaseRow(IncidentUpdate, "update", url_kwarg="update_id"))
 
 
 @staff_required
@@ -58,29 +53,8 @@ def public_review_edit(request, reference):
                   status=400 if request.method == "POST" else 200)
 
 
-@staff_required
-@require_POST
-def public_review_approve(request, reference):
-    case = get_case_for(request.user, reference)
-    review = get_object_or_404(PublishedReview, case=case)
-    run_service(request, communications.approve_published_review, success="Customer review published.", review=review, by=request.user)
-    return redirect(case)
-
-
-@staff_required
-@require_POST
-def repair_add(request, reference):
-    case = get_case_for(request.user, reference, write=True)
-    submit_form(request, RepairItemForm(request.POST), communications.add_repair_item, success="Repair item added.",
-                case=case, by=request.user)
-    return redirect(case)
-
-
-@staff_required
-@require_POST
-def repair_status(request, reference, item_id):
-    case = get_case_for(request.user, reference, write=True)
-    item = get_object_or_404(RepairItem, pk=item_id, case=case)
-    submit_form(request, RepairStatusForm(request.POST), communications.set_repair_status, success="Repair item updated.",
-                invalid="Choose planned, in progress or done.", item=item, by=request.user)
-    return redirect(case)
+public_review_approve = case_action(communications.approve_published_review, write=False, success="Customer review published.",
+                                    row=CaseRow(PublishedReview, "review"))
+repair_add = case_action(communications.add_repair_item, form=RepairItemForm, success="Repair item added.")
+repair_status = case_action(communications.set_repair_status, form=RepairStatusForm, success="Repair item updated.",
+                            invalid="Choose planned, in progress or done.", row=CaseRow(RepairItem, "item", url_kwarg="item_id"))

@@ -11,7 +11,7 @@ from cases.selectors import playbooks as selectors_playbooks
 from cases.forms.playbooks import ApplyPlaybookForm, CriteriaForm, PlaybookForm, SkipStepForm, StepFormSet
 from cases.models import Playbook, Task
 from cases.services import playbooks
-from cases.views.helpers import form_errors_to_messages, run_service, staff_required, submit_form
+from cases.views.helpers import CaseRow, case_action, form_errors_to_messages, run_service, staff_required
 
 
 @staff_required
@@ -81,14 +81,8 @@ def apply(request, reference):
     return redirect(case)
 
 
-@staff_required
-@require_POST
-def skip_step(request, reference, task_id):
-    case = get_case_for(request.user, reference, write=True)
-    task = get_object_or_404(Task, pk=task_id, case=case)
-    submit_form(request, SkipStepForm(request.POST), playbooks.skip_step,
-                success="Step skipped; the deviation is recorded.", task=task, by=request.user)
-    return redirect(case)
+skip_step = case_action(playbooks.skip_step, form=SkipStepForm, row=CaseRow(Task, "task", url_kwarg="task_id"),
+                        success="Step skipped; the deviation is recorded.")
 
 
 def case_panel_context(case) -> dict:

@@ -10,6 +10,7 @@ from io import StringIO
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 
 from cases.access.roles import ensure_teams
 from django.core.management import call_command
@@ -145,3 +146,67 @@ def sign_out():
         page.wait_for_load_state("domcontentloaded")
 
     return sign_out
+
+
+@pytest.fixture
+def open_case_as(site, sign_in):
+    """Return ``open_case_as(page, username, reference)``: sign in as a demo user and open the case page."""
+
+    def open_case_as(page, username: str, reference: str) -> None:
+        sign_in(page, username)
+        page.goto(f"{site}/cases/{reference}/")
+
+    return open_case_as
+
+
+@pytest.fixture
+def fill_form():
+    """Return ``fill_form(page, fields)``: type each value into the text field labelled with its key."""
+
+    def fill_form(page, fields: dict[str, str]) -> None:
+        for label, text in fields.items():
+            page.get_by_label(label).fill(text)
+
+    return fill_form
+
+
+@pytest.fixture
+def fill_affected_customer():
+    """Return ``fill_affected_customer(page, organisation, impact)``: fill the case page's "add" form.
+
+    The organisation's data is marked disclosed. Return the "Affected customers" region, whose
+    "Add customer" button the journey presses itself (what it then expects depends on who adds).
+    """
+
+    def fill_affected_customer(page, organisation: str, impact: str):
+        customers = page.get_by_role("region", name="Affected customers")
+        customers.get_by_text("Add an affected customer").click()
+        customers.get_by_label("Organisation").select_option(label=organisation)
+        customers.get_by_label("Data disclosed").check()
+        customers.get_by_label("Impact statement").fill(impact)
+        return customers
+
+    return fill_affected_customer
+
+
+def _next_action(page, label: str):
+    return page.get_by_role("region", name="Next actions").locator(".action").filter(has=page.get_by_role("button", name=label))
+
+
+@pytest.fixture
+def next_action():
+    """Return ``next_action(page, label)``: the action card in "Next actions" whose button reads ``label``."""
+    return _next_action
+
+
+@pytest.fixture
+def expect_blocked():
+    """Return ``expect_blocked(page, label, reasons)``: the action is offered disabled and lists each reason."""
+
+    def expect_blocked(page, label: str, reasons: list[str]) -> None:
+        action = _next_action(page, label)
+        expect(action.get_by_role("button", name=label)).to_be_disabled()
+        for reason in reasons:
+            expect(action.locator(".reasons")).to_contain_text(reason)
+
+    return expect_blocked

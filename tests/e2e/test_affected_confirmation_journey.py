@@ -16,7 +16,8 @@ from tests.factories import case_in_stage
 pytestmark = pytest.mark.e2e
 
 
-def test_fabrikam_sees_the_incident_only_after_a_second_person_confirms_it(page, site, demo_data, sign_in, sign_out, screenshot):
+def test_fabrikam_sees_the_incident_only_after_a_second_person_confirms_it(page, site, demo_data, sign_in, sign_out, screenshot,
+                                                                           open_case_as, fill_affected_customer):
     manager, responder, comms = (User.objects.get(username=name) for name in ("manager", "responder", "comms"))
     fabrikam = Organization.objects.get(slug="fabrikam")
     case = case_in_stage(Case.Status.STABILIZING, manager=manager, title="Shared cache served other tenants' reports")
@@ -27,13 +28,9 @@ def test_fabrikam_sees_the_incident_only_after_a_second_person_confirms_it(page,
     incident_url = f"{site}/portal/incidents/{case.reference}/"
 
     # -- The responder adds Fabrikam; the row awaits confirmation. ----------------------------------
-    sign_in(page, "responder", demo_data)
-    page.goto(f"{site}{case.get_absolute_url()}")
-    page.get_by_text("Add an affected customer").click()
-    page.get_by_label("Organisation").select_option(label="Fabrikam")
-    page.get_by_label("Data disclosed").check()
-    page.get_by_label("Impact statement").fill("Two Fabrikam invoices were shown to another tenant on 3 March.")
-    page.get_by_role("button", name="Add customer").click()
+    open_case_as(page, "responder", case.reference)
+    customers = fill_affected_customer(page, "Fabrikam", "Two Fabrikam invoices were shown to another tenant on 3 March.")
+    customers.get_by_role("button", name="Add customer").click()
     expect(page.locator(".messages")).to_contain_text("awaits confirmation")
     row = AffectedCustomer.objects.get(case=case, organization=fabrikam)
     expect(page.locator(f"#customer-{row.pk}")).to_contain_text("Awaiting confirmation")
@@ -49,8 +46,7 @@ def test_fabrikam_sees_the_incident_only_after_a_second_person_confirms_it(page,
     sign_out(page)
 
     # -- Communications confirms the row. ------------------------------------------------------------
-    sign_in(page, "comms", demo_data)
-    page.goto(f"{site}{case.get_absolute_url()}")
+    open_case_as(page, "comms", case.reference)
     page.get_by_role("button", name="Confirm Fabrikam").click()
     expect(page.locator(".messages")).to_contain_text("Fabrikam confirmed")
     expect(page.locator(f"#customer-{row.pk}")).to_contain_text("Confirmed")

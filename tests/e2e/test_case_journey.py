@@ -11,7 +11,7 @@ TITLE = "Suspicious token minting in the identity service"
 
 
 def test_responder_opens_a_case_and_a_manager_drives_it_to_a_declared_breach(
-    page, site, demo_data, sign_in, sign_out, screenshot
+    page, site, demo_data, sign_in, sign_out, screenshot, expect_blocked, next_action, fill_affected_customer
 ):
     # -- A responder records the first indication. -------------------------------------------
     sign_in(page, "responder", demo_data)
@@ -28,7 +28,7 @@ def test_responder_opens_a_case_and_a_manager_drives_it_to_a_declared_breach(
     assert re.fullmatch(r"IRT-\d{4}-\d{4}", reference), reference
     expect(page.locator(".messages")).to_contain_text(f"{reference} opened.")
     expect(page.locator(".stagebar [aria-current=step]")).to_have_text("Detected")
-    _expect_blocked(page, "Start assessment", ["Assign an owner"])
+    expect_blocked(page, "Start assessment", ["Assign an owner"])
     screenshot(page, "case-journey-02-case-opened-by-responder")
     sign_out(page)
 
@@ -49,13 +49,13 @@ def test_responder_opens_a_case_and_a_manager_drives_it_to_a_declared_breach(
     page.get_by_role("button", name="Start assessment").click()
     expect(page.locator(".messages")).to_contain_text("Start assessment: done.")
     expect(page.locator(".stagebar [aria-current=step]")).to_have_text("Assessing")
-    _expect_blocked(page, "Start diagnosis", ["Set a severity.", "Name at least one affected service.",
+    expect_blocked(page, "Start diagnosis", ["Set a severity.", "Name at least one affected service.",
                                               "Set the shared-responsibility scope"])
     screenshot(page, "case-journey-03-assessing-diagnosis-blocked")
 
     # -- Assessment: severity, scope and the affected service. --------------------------------
     # The blocked step says where to fix it.
-    _action(page, "Start diagnosis").get_by_role("link", name="edit the details").click()
+    next_action(page, "Start diagnosis").get_by_role("link", name="edit the details").click()
     expect(page.get_by_role("heading", level=1)).to_have_text(f"Edit {reference}")
     page.get_by_label("Severity").select_option(label="High")
     page.get_by_label("Shared-responsibility scope").select_option(label="Provider")
@@ -70,18 +70,16 @@ def test_responder_opens_a_case_and_a_manager_drives_it_to_a_declared_breach(
     expect(page.locator(".stagebar [aria-current=step]")).to_have_text("Diagnosing")
 
     # -- Diagnosis finds Contoso's data disclosed. --------------------------------------------
-    customers = page.get_by_role("region", name="Affected customers")
-    customers.get_by_text("Add an affected customer").click()
-    customers.get_by_label("Organisation").select_option(label="Contoso")
-    customers.get_by_label("Data disclosed").check()
-    customers.get_by_label("Impact statement").fill("Session tokens for two Contoso service principals were minted by an unknown party.")
+    customers = fill_affected_customer(
+        page, "Contoso", "Session tokens for two Contoso service principals were minted by an unknown party."
+    )
     screenshot(page, "case-journey-05-diagnosing-add-customer")
     customers.get_by_role("button", name="Add customer").click()
     expect(page.locator(".messages")).to_contain_text("Affected customer added.")
     expect(customers.locator("table")).to_contain_text("Contoso")
     expect(customers.locator("table")).to_contain_text("disclosed")
 
-    stabilize = _action(page, "Move to stabilize & recover")
+    stabilize = next_action(page, "Move to stabilize & recover")
     stabilize.get_by_label("Note for the timeline").fill("Revoked the minted tokens and rotated the signing key.")
     stabilize.get_by_role("button", name="Move to stabilize & recover").click()
     expect(page.locator(".stagebar [aria-current=step]")).to_have_text("Stabilizing")
@@ -106,24 +104,10 @@ def test_responder_opens_a_case_and_a_manager_drives_it_to_a_declared_breach(
     expect(page.get_by_role("region", name="Deadlines")).to_contain_text("Customer notice")
 
     # -- Closing is offered, disabled, and says what is missing. ------------------------------
-    close = _action(page, "Close case")
+    close = next_action(page, "Close case")
     expect(close.get_by_role("link", name="write the post-incident review")).to_be_visible()
     screenshot(page, "case-journey-07-stabilizing-breach-close-blocked")
     # The manager added Contoso, so someone else must confirm the row before it counts or is told.
-    _expect_blocked(page, "Close case", ["post-incident review",
+    expect_blocked(page, "Close case", ["post-incident review",
                                          "Confirm or withdraw the affected customers awaiting confirmation: Contoso."])
 
-
-def _expect_blocked(page, label, reasons):
-    """Check the action is offered disabled and lists each of ``reasons`` (its guards, in words)."""
-    action = _action(page, label)
-    expect(action.get_by_role("button", name=label)).to_be_disabled()
-    listed = action.locator(".reasons")
-    for reason in reasons:
-        expect(listed).to_contain_text(reason)
-
-
-def _action(page, label):
-    """Return the action card in "Next actions" whose button reads ``label``."""
-    actions = page.get_by_role("region", name="Next actions")
-    return actions.locator(".action").filter(has=page.get_by_role("button", name=label))

@@ -18,6 +18,13 @@ from tests.factories import AffectedCustomerFactory, case_in_stage
 
 pytestmark = pytest.mark.e2e
 
+# The customer update the manager drafts, by the label of each field.
+UPDATE = {
+    "Public title": "Database snapshots copied to another account",
+    "What happened": "A faulty sharing rule let another account copy some of your snapshots.",
+    "What you should do": "Rotate the credentials stored in the affected databases.",
+}
+
 
 class SmtpSink:
     def __init__(self):
@@ -51,7 +58,7 @@ def run_worker():
 
 
 def test_breach_notice_reaches_contoso_only_and_customers_read_what_they_should(
-    page, site, demo_data, sign_in, sign_out, screenshot, smtp
+    page, site, demo_data, sign_in, sign_out, open_case_as, fill_form, screenshot, smtp
 ):
     manager = User.objects.get(username="manager")
     contoso, fabrikam = Organization.objects.get(slug="contoso"), Organization.objects.get(slug="fabrikam")
@@ -61,8 +68,7 @@ def test_breach_notice_reaches_contoso_only_and_customers_read_what_they_should(
     page.on("dialog", lambda dialog: dialog.accept())
 
     # -- The manager declares the breach and drafts what customers will read. ---------------------
-    sign_in(page, "manager", demo_data)
-    page.goto(f"{site}{case.get_absolute_url()}")
+    open_case_as(page, "manager", case.reference)
     page.get_by_role("link", name="Declare breach…").click()
     page.get_by_label("What makes this a breach").fill("Snapshot copy events in the audit log for the Contoso account.")
     page.get_by_label("I confirm: start the customer-notice clock now.").check()
@@ -70,9 +76,7 @@ def test_breach_notice_reaches_contoso_only_and_customers_read_what_they_should(
     expect(page.locator(".messages")).to_contain_text("Breach declared")
     expect(page.locator("#deadlines-h")).to_be_visible()
     page.get_by_role("link", name="Draft an update").click()
-    page.get_by_label("Public title").fill("Database snapshots copied to another account")
-    page.get_by_label("What happened").fill("A faulty sharing rule let another account copy some of your snapshots.")
-    page.get_by_label("What you should do").fill("Rotate the credentials stored in the affected databases.")
+    fill_form(page, UPDATE)
     page.get_by_role("button", name="Save draft for approval").click()
     expect(page.locator(".messages")).to_contain_text("Someone else must approve it")
     screenshot(page, "customer-journey-01-breach-declared-update-drafted")
@@ -81,7 +85,7 @@ def test_breach_notice_reaches_contoso_only_and_customers_read_what_they_should(
     # -- Comms finds the draft on the dashboard and approves it. ----------------------------------
     sign_in(page, "comms", demo_data)
     approvals = page.locator("#approve-h").locator("xpath=..")
-    expect(approvals).to_contain_text("Database snapshots copied to another account")
+    expect(approvals).to_contain_text(UPDATE["Public title"])
     approvals.get_by_role("link", name=case.reference).click()
     page.get_by_role("button", name="Approve and publish").click()
     expect(page.locator(".messages")).to_contain_text("Update published")
@@ -97,16 +101,15 @@ def test_breach_notice_reaches_contoso_only_and_customers_read_what_they_should(
         assert "Two database snapshots were copied" in notices[0]
     assert not set(fabrikam.security_contact_emails()) & set(recipients)
 
-    sign_in(page, "manager", demo_data)
-    page.goto(f"{site}{case.get_absolute_url()}")
+    open_case_as(page, "manager", case.reference)
     expect(page.locator("#deadlines-h").locator("xpath=..")).to_contain_text("Met")
     screenshot(page, "customer-journey-03-deadline-met")
     sign_out(page)
 
     # -- A Contoso user reads the incident page and acknowledges it. -------------------------------
     sign_in(page, "customer-contoso", demo_data)
-    page.get_by_role("link", name="Database snapshots copied to another account").click()
-    expect(page.get_by_role("heading", level=1)).to_have_text("Database snapshots copied to another account")
+    page.get_by_role("link", name=UPDATE["Public title"]).click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(UPDATE["Public title"])
     expect(page.locator("body")).to_contain_text("Two database snapshots were copied to an account you do not own.")
     expect(page.locator("body")).not_to_contain_text("Fabrikam")
     page.get_by_role("button", name="Acknowledge").click()

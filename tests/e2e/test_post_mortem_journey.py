@@ -10,13 +10,24 @@ from tests.factories import case_in_stage
 
 pytestmark = pytest.mark.e2e
 
+# The public review the responder writes, by the label of each text field.
+CUSTOMER_REVIEW = {
+    "Title": "Deploy key exposed in a public repository",
+    "Impact started (UTC)": "2026-11-20 10:00",
+    "Impact ended (UTC)": "2026-11-20 13:00",
+    "Who was affected": "No customer data was read; deploy pipelines were paused for one hour.",
+    "What happened": "A deploy key was committed to a public repository.",
+    "What went wrong and why": "Secret scanning did not cover one organisation.",
+    "How we responded": "We revoked the key within 40 minutes and rotated everything it could reach.",
+}
+
 
 def next_actions(page):
     return page.locator("#actions-h").locator("xpath=..")
 
 
 def test_responder_writes_review_comms_approves_manager_closes_and_the_lessons_go_public(
-    page, site, demo_data, sign_in, sign_out, screenshot
+    page, site, demo_data, open_case_as, sign_out, fill_form, screenshot
 ):
     manager, responder = User.objects.get(username="manager"), User.objects.get(username="responder")
     case = case_in_stage(Case.Status.STABILIZING, manager=manager, title="Leaked deploy key in a public repository")
@@ -25,8 +36,7 @@ def test_responder_writes_review_comms_approves_manager_closes_and_the_lessons_g
     page.on("dialog", lambda dialog: dialog.accept())
 
     # -- The responder finishes the mandatory task and writes the internal review. -------------
-    sign_in(page, "responder", demo_data)
-    page.goto(f"{site}{case.get_absolute_url()}")
+    open_case_as(page, "responder", case.reference)
     expect(next_actions(page)).to_contain_text("1 mandatory task is still open.")
     page.locator("#tasks-h").locator("xpath=..").get_by_role("button", name="Mark done").click()
     expect(page.locator(".messages")).to_contain_text("Task done.")
@@ -44,22 +54,15 @@ def test_responder_writes_review_comms_approves_manager_closes_and_the_lessons_g
     customers_read.get_by_role("button", name="Add", exact=True).click()
     expect(page.locator(".messages")).to_contain_text("Repair item added.")
     page.get_by_role("link", name="Write the customer review").click()
-    page.get_by_label("Title").fill("Deploy key exposed in a public repository")
     page.get_by_label("Audience").select_option("public")
-    page.get_by_label("Impact started (UTC)").fill("2026-11-20 10:00")
-    page.get_by_label("Impact ended (UTC)").fill("2026-11-20 13:00")
-    page.get_by_label("Who was affected").fill("No customer data was read; deploy pipelines were paused for one hour.")
-    page.get_by_label("What happened").fill("A deploy key was committed to a public repository.")
-    page.get_by_label("What went wrong and why").fill("Secret scanning did not cover one organisation.")
-    page.get_by_label("How we responded").fill("We revoked the key within 40 minutes and rotated everything it could reach.")
+    fill_form(page, CUSTOMER_REVIEW)
     page.get_by_role("button", name="Save for approval").click()
     expect(page.locator(".messages")).to_contain_text("Customer review saved")
     screenshot(page, "post-mortem-01-review-written")
     sign_out(page)
 
     # -- Comms approves both reviews. ----------------------------------------------------------
-    sign_in(page, "comms", demo_data)
-    page.goto(f"{site}{case.get_absolute_url()}")
+    open_case_as(page, "comms", case.reference)
     page.get_by_role("button", name="Approve review").click()
     expect(page.locator(".messages")).to_contain_text("Review approved.")
     page.locator("#comms-h").locator("xpath=..").get_by_role("button", name="Approve and publish").click()
@@ -67,8 +70,7 @@ def test_responder_writes_review_comms_approves_manager_closes_and_the_lessons_g
     sign_out(page)
 
     # -- The manager closes the case (with confirmation), then sees it closed. -----------------
-    sign_in(page, "manager", demo_data)
-    page.goto(f"{site}{case.get_absolute_url()}")
+    open_case_as(page, "manager", case.reference)
     actions = next_actions(page)
     actions.locator("#note-close").fill("Keys rotated, scanning extended, review published.")
     actions.get_by_role("button", name="Close case").click()
@@ -83,7 +85,7 @@ def test_responder_writes_review_comms_approves_manager_closes_and_the_lessons_g
 
     # -- Anyone reads the lessons, with the repair shown as done. -------------------------------
     page.goto(f"{site}/lessons/")
-    page.get_by_role("link", name="Deploy key exposed in a public repository").click()
+    page.get_by_role("link", name=CUSTOMER_REVIEW["Title"]).click()
     expect(page.locator("body")).to_contain_text("Secret scanning on every organisation")
     expect(page.locator("table")).to_contain_text("Done")
     expect(page.locator("body")).not_to_contain_text("deploy-tools organisation")  # internal review text stays internal

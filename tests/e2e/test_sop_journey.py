@@ -11,7 +11,7 @@ TITLE = "Customer reports their export bucket was read"
 
 
 def test_manager_follows_a_playbook_declares_an_eu_breach_meets_the_clocks_and_closes(
-    page, site, demo_data, sign_in, sign_out, screenshot
+    page, site, demo_data, sign_in, sign_out, screenshot, open_case_as, expect_blocked, next_action, fill_affected_customer
 ):
     # -- The manager opens a case with the customer-data-exposure playbook. ------------------------
     sign_in(page, "manager", demo_data)
@@ -28,7 +28,7 @@ def test_manager_follows_a_playbook_declares_an_eu_breach_meets_the_clocks_and_c
     expect(playbook).to_contain_text("Confirm the report with provider-side logs")
 
     # -- The mandatory step blocks leaving "detected", named in the reason, until it is done. -------
-    _expect_blocked(page, "Start assessment", ["Confirm the report with provider-side logs"])
+    expect_blocked(page, "Start assessment", ["Confirm the report with provider-side logs"])
     screenshot(page, "sop-journey-01-mandatory-step-blocks")
     playbook.get_by_text("Guidance").first.click()
     expect(playbook.locator(".guidance strong").first).to_have_text("storage access logs")
@@ -45,26 +45,20 @@ def test_manager_follows_a_playbook_declares_an_eu_breach_meets_the_clocks_and_c
     page.get_by_label("Shared-responsibility scope").select_option(label="Provider")
     page.get_by_label("Object Storage").check()
     page.get_by_role("button", name="Save details").click()
-    _expect_blocked(page, "Start diagnosis", ["Name the affected services and tenants"])
+    expect_blocked(page, "Start diagnosis", ["Name the affected services and tenants"])
     playbook.get_by_role("button", name="Mark done: Name the affected services and tenants").click()
     page.get_by_role("button", name="Start diagnosis").click()
     expect(page.locator(".stagebar [aria-current=step]")).to_have_text("Diagnosing")
 
     # -- Contoso (in the EU) is affected; a second person confirms it. ---------------------------
-    customers = page.get_by_role("region", name="Affected customers")
-    customers.get_by_text("Add an affected customer").click()
-    customers.get_by_label("Organisation").select_option(label="Contoso")
-    customers.get_by_label("Data disclosed").check()
-    customers.get_by_label("Impact statement").fill("Objects in contoso-exports, including names and emails, were read.")
+    customers = fill_affected_customer(page, "Contoso", "Objects in contoso-exports, including names and emails, were read.")
     customers.get_by_role("button", name="Add customer").click()
     expect(page.locator(".messages")).to_contain_text("Affected customer added.")
     sign_out(page)
-    sign_in(page, "comms", demo_data)
-    page.goto(f"{site}/cases/{reference}/")
+    open_case_as(page, "comms", reference)
     page.get_by_role("button", name="Confirm Contoso").click()
     sign_out(page)
-    sign_in(page, "manager", demo_data)
-    page.goto(f"{site}/cases/{reference}/")
+    open_case_as(page, "manager", reference)
     playbook.get_by_role("button", name="Mark done: Export access logs for the exposure window").click()
 
     # -- Declaring the breach pre-ticks GDPR Art. 33 for an EU customer; two clocks run. --------------
@@ -94,11 +88,11 @@ def test_manager_follows_a_playbook_declares_an_eu_breach_meets_the_clocks_and_c
     screenshot(page, "sop-journey-05-gdpr-submitted")
 
     # -- Stabilize, finish the stage's steps, the review and the notice, then close. ---------------
-    stabilize = _action(page, "Move to stabilize & recover")
+    stabilize = next_action(page, "Move to stabilize & recover")
     stabilize.get_by_label("Note for the timeline").fill("External principal blocked; bucket policy fixed.")
     stabilize.get_by_role("button", name="Move to stabilize & recover").click()
     expect(page.locator(".stagebar [aria-current=step]")).to_have_text("Stabilizing")
-    _expect_blocked(page, "Close case", ["Verify the fix holds with a regression test"])
+    expect_blocked(page, "Close case", ["Verify the fix holds with a regression test"])
     playbook.get_by_role("button", name="Mark done: Verify the fix holds with a regression test").click()
     playbook.get_by_role("button", name="Mark done: Write the post-incident review").click()
     _review_and_deliver(reference)
@@ -134,13 +128,3 @@ def _review_and_deliver(reference):
                                                reached_at=timezone.now(), evidence_reference="call-log 4711")
     notices.approve_out_of_band_notice(notice=notice, by=comms)
 
-
-def _expect_blocked(page, label, reasons):
-    action = _action(page, label)
-    expect(action.get_by_role("button", name=label)).to_be_disabled()
-    for reason in reasons:
-        expect(action.locator(".reasons")).to_contain_text(reason)
-
-
-def _action(page, label):
-    return page.get_by_role("region", name="Next actions").locator(".action").filter(has=page.get_by_role("button", name=label))

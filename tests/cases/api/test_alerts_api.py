@@ -190,6 +190,16 @@ def test_signed_intake_refuses_another_source_label(client, sender):
     assert response.status_code == 400 and nothing_stored()
 
 
+@pytest.mark.parametrize("vendor", ["sentinel", "ocsf"])
+@pytest.mark.parametrize("body", [b"[1, 2]", b'"an incident"', b"42"])
+def test_signed_vendor_intake_answers_422_for_a_body_that_is_no_object(client, connector, vendor, body):
+    AlertSource.objects.create(slug=f"{vendor}-eu", name=vendor, source=vendor, secret=SECRET, service_account=connector)
+    response = client.post(f"/api/v1/intake/{vendor}-eu/", body, content_type="application/json", **signed(body))
+    assert response.status_code == 422
+    assert response["Content-Type"] == "application/problem+json"
+    assert nothing_stored()
+
+
 def test_text_with_nul_or_a_lone_surrogate_is_422_naming_the_field_and_nothing_is_stored(api, connector):
     client = api(connector, "alerts:write")
     single = client.post("/api/v1/alerts/", json.dumps(alert_payload(title="nul \x00 here")), content_type="application/json")

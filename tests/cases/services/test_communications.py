@@ -55,6 +55,13 @@ def test_author_cannot_approve_their_own_update(incident, manager):
     assert not update.is_published
 
 
+def test_author_approving_their_published_update_again_hears_it_is_published(incident, manager, comms):
+    """Every four-eyes approval answers a repeat with "already" before "someone else" (services.approval)."""
+    update = publish(incident, manager, comms)
+    with pytest.raises(ActionRefused, match="already published"):
+        communications.approve_update(update=update, by=manager)
+
+
 def test_responder_cannot_approve_updates(incident, manager, responder):
     update = communications.draft_update(case=incident, by=manager, public_title="T", what_happened="W")
     with pytest.raises(NotAllowed):

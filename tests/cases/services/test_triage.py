@@ -70,20 +70,17 @@ def test_member_attaches_a_group_to_an_open_case(group, responder, manager):
     assert CaseObservable.objects.filter(case=case).count() == 2
 
 
-def test_attach_needs_work_rights_on_the_case(group, other_responder, manager):
-    case = case_in_stage(Case.Status.DIAGNOSING, manager=manager)
-    with pytest.raises(NotAllowed):
-        attach_group(group=group, case=case, by=other_responder)
+@pytest.mark.parametrize(("stage", "actor", "refusal"), [
+    (Case.Status.DIAGNOSING, "other_responder", NotAllowed),  # no work rights on the case
+    (Case.Status.CLOSED, "manager", ActionRefused),  # a closed case takes no alerts
+], ids=["without-work-rights", "to-a-closed-case"])
+def test_attach_is_refused_and_leaves_the_group_waiting(group, manager, request, stage, actor, refusal):
+    case = case_in_stage(stage, manager=manager)
+    with pytest.raises(refusal):
+        attach_group(group=group, case=case, by=request.getfixturevalue(actor))
     group.refresh_from_db()
     assert group.status == AlertGroup.Status.NEW
-
-
-def test_attach_to_a_closed_case_is_refused(group, manager):
-    case = case_in_stage(Case.Status.CLOSED, manager=manager)
-    with pytest.raises(ActionRefused):
-        attach_group(group=group, case=case, by=manager)
-    group.refresh_from_db()
-    assert group.status == AlertGroup.Status.NEW
+    assert not case.timeline.filter(kind=TimelineEvent.Kind.ALERTS_ATTACHED).exists()
 
 
 def test_dismissal_records_who_why_and_a_note(group, responder):

@@ -88,11 +88,15 @@ def test_submit_form_lets_a_refused_permission_become_a_403():
 
 
 @pytest.mark.django_db
-def test_set_owner_view_hands_the_seen_version_to_the_service(client, manager, monkeypatch):
+def test_set_owner_view_hands_the_seen_version_to_the_service(client, manager, responder):
+    """The form's version reaches the service: a page loaded before a change is refused, not applied."""
     case = CaseFactory(by=manager, owner=manager)
-    seen = {}
-    monkeypatch.setattr("cases.services.cases.assign_owner", lambda **kw: seen.update(kw))
+    seen_version = case.version
     client.force_login(manager)
-    response = client.post(reverse("cases:owner", args=[case.reference]), {"owner": manager.pk, "version": case.version})
-    assert response.status_code == 302
-    assert seen["expected_version"] == case.version and seen["owner"] == manager and "version" not in seen
+    first = client.post(reverse("cases:owner", args=[case.reference]), {"owner": responder.pk, "version": seen_version})
+    case.refresh_from_db()
+    assert first.status_code == 302 and case.owner == responder and case.version > seen_version
+    stale = client.post(reverse("cases:owner", args=[case.reference]), {"owner": manager.pk, "version": seen_version}, follow=True)
+    case.refresh_from_db()
+    assert case.owner == responder
+    assert any("changed while you were looking at it" in str(m) for m in get_messages(stale.wsgi_request))

@@ -1,0 +1,81 @@
+"""What the HTTP benchmarks share: a throwaway demo site under gunicorn, and wrk to drive it.
+
+Each benchmark prepares the database its own way (``manage``), then serves it (``serve``) and
+measures with ``wrk``. The site listens on 127.0.0.1 only; the scratch folder (a SQLite file
+unless DATABASE_URL is set) is removed afterwards.
+"""
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from contextlib import contextmanager
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def require_wrk() -> None:
+    if not shutil.which("wrk"):
+        raise SystemExit("wrk is not installed (apt-get install wrk)")
+
+
+@contextmanager
+def scratch_env(settings: str = "benchmarks.settings", **extra: str):
+    """Yield ``(env, folder)``: the environment for ``manage``/``serve`` and a scratch folder removed afterwards."""
+    tmp = tempfile.mkdtemp()
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": settings, "PYTHONPATH": str(ROOT), **extra}
+    env.setdefault("DATABASE_URL", f"sqlite:///{tmp}/bench.sqlite3")
+    try:
+        yield env, tmp
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def manage(env: dict, *args: str) -> str:
+    """Run ``manage.py`` with ``args`` and return what it printed (a failure stops the benchmark)."""
+    return subprocess.run(
+        [sys.executable, "manage.py", *args], cwd=ROOT, env=env, check=True, capture_output=True, text=True
+    ).stdout
+
+
+@contextmanager
+def serve(env: dict, *, port: int, workers: int, threads: int | None = None):
+    """Run gunicorn on 127.0.0.1:``port`` (``threads`` per worker: gthread); yield its base URL once it answers."""
+    command = [sys.executable, "-m", "gunicorn", "benchmarks.wsgi", "-b", f"127.0.0.1:{port}", "-w", str(workers)]
+    if threads is not None:
+        command += ["--threads", str(threads)]
+    server = subprocess.Popen([*command, "--log-level", "warning"], cwd=ROOT, env=env)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(50):
+            try:
+                urllib.request.urlopen(f"{base}/healthz", timeout=1)
+                break
+            except OSError:
+                time.sleep(0.2)
+        yield base
+    finally:
+        server.terminate()
+        server.wait()
+
+
+def wrk(url: str, *, seconds: int, connections: int, headers=(), script: str | None = None,
+        timeout: str | None = None) -> float:
+    """Drive ``url`` with wrk (2 threads) and return requests per second; stop on any non-2xx/3xx response."""
+    command = ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s"]
+    if timeout:
+        command += ["--timeout", timeout]
+    for header in headers:
+        command += ["-H", header]
+    if script:
+        command += ["-s", script]
+    out = subprocess.run([*command, url], check=True, capture_output=True, text=True).stdout
+    non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    if non_2xx:
+        raise SystemExit(f"{url}: {non_2xx.group(1)} failed responses\n{out}")
+    return float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
