@@ -8,6 +8,19 @@ os.environ.setdefault("ALLOWED_HOSTS", "127.0.0.1,localhost")
 os.environ.setdefault("SECURE_SSL_REDIRECT", "0")
 os.environ.setdefault("SESSION_COOKIE_SECURE", "0")
 os.environ.setdefault("CSRF_COOKIE_SECURE", "0")
+os.environ.setdefault("IRT_TIMELINE_KEY", "benchmark-only-timeline-key-0123456789abcdef0123456789")
+if "IRT_CHECKPOINT_KEY_FILE" not in os.environ:
+    # Production settings insist on an Ed25519 checkpoint key; a benchmark signs with a throwaway one.
+    import tempfile
+
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    _key = Ed25519PrivateKey.generate().private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    with tempfile.NamedTemporaryFile("wb", suffix=".pem", delete=False) as _file:
+        _file.write(_key)
+    os.environ["IRT_CHECKPOINT_KEY_FILE"] = _file.name
 
 from irt.settings import *  # noqa: E402,F403
 

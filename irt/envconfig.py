@@ -28,6 +28,12 @@ def env_str(name: str, default: str = "") -> str:
     return os.environ.get(name, default)
 
 
+def env_path(name: str, default: Path | None = None) -> Path | None:
+    """Return the variable as a path (a file holding a secret, say), or ``default`` when unset."""
+    raw = os.environ.get(name, "").strip()
+    return Path(raw) if raw else default
+
+
 def env_bool(name: str, default: bool) -> bool:
     raw = os.environ.get(name)
     if raw is None:
@@ -80,13 +86,16 @@ _SQLITE_OPTIONS = {
 }
 
 
-def parse_database_url(url: str, *, base_dir: Path) -> dict:
+def parse_database_url(url: str, *, base_dir: Path, connect_timeout: int = 0, statement_timeout_ms: int = 0) -> dict:
     """Turn ``postgres://user:pw@host:port/name`` or ``sqlite:///path`` into a DATABASES entry.
 
     dj-database-url parses; this adds what it leaves open: only the two engines the project runs
     on, a one-line reason for each wrong value (it would take ``sqlite://`` as an in-memory
     database, which loses every change), and a relative SQLite path taken from the project folder
     so ``make run`` works from any working directory.
+
+    On PostgreSQL ``connect_timeout`` (seconds) and ``statement_timeout_ms`` (0: none) bound how
+    long a request can wait for a database that does not answer; values in the URL's query win.
     """
     if "://" not in url:
         raise ImproperlyConfigured(
@@ -116,5 +125,9 @@ def parse_database_url(url: str, *, base_dir: Path) -> dict:
     except (dj_database_url.ParseError, ValueError):
         raise ImproperlyConfigured("DATABASE_URL is not a valid URL; quote special characters (%40 for @)") from None
     config["PORT"] = str(config.get("PORT") or "")
-    config.setdefault("OPTIONS", {})
+    options = config.setdefault("OPTIONS", {})
+    if connect_timeout:
+        options.setdefault("connect_timeout", connect_timeout)
+    if statement_timeout_ms and "options" not in options:
+        options["options"] = f"-c statement_timeout={statement_timeout_ms}"
     return config

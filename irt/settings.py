@@ -9,7 +9,7 @@ from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
 
-from irt.envconfig import env_bool, env_int, env_json, env_list, env_str, parse_database_url
+from irt.envconfig import env_bool, env_int, env_json, env_list, env_path, env_str, parse_database_url
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -89,11 +89,19 @@ TEMPLATES = [
     },
 ]
 
+# A database that stops answering must not hold a request (or the worker) without limit: a
+# connection attempt gives up after IRT_DB_CONNECT_TIMEOUT seconds, a statement after
+# IRT_DB_STATEMENT_TIMEOUT_MS (0 turns it off, e.g. for a long manual migration).
+IRT_DB_CONNECT_TIMEOUT = env_int("IRT_DB_CONNECT_TIMEOUT", 5, minimum=1)
+IRT_DB_STATEMENT_TIMEOUT_MS = env_int("IRT_DB_STATEMENT_TIMEOUT_MS", 30_000, minimum=0)
 DATABASES = {
     "default": parse_database_url(
-        env_str("DATABASE_URL", "sqlite:///db.sqlite3"), base_dir=BASE_DIR
+        env_str("DATABASE_URL", "sqlite:///db.sqlite3"), base_dir=BASE_DIR,
+        connect_timeout=IRT_DB_CONNECT_TIMEOUT, statement_timeout_ms=IRT_DB_STATEMENT_TIMEOUT_MS,
     )
 }
+# /healthz answers 503 when the database has not answered within this many seconds.
+IRT_HEALTHZ_TIMEOUT_SECONDS = env_int("IRT_HEALTHZ_TIMEOUT_MS", 1500, minimum=100) / 1000
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "cases.User"
@@ -287,6 +295,22 @@ STORAGES["evidence"] = {
     else env_json("IRT_EVIDENCE_STORAGE_OPTIONS", {}),
 }
 
+# Timeline integrity (cases/models/timeline.py, cases/services/timeline_checkpoints.py). Each
+# event's hash is an HMAC keyed with IRT_TIMELINE_KEY, which never enters the database, so whoever
+# can rewrite the table still cannot recompute the chain; the system check cases.E002 refuses the
+# development key when DEBUG is off. Changing the key makes every existing event fail verification.
+IRT_TIMELINE_DEVELOPMENT_KEY = "insecure-development-timeline-key-only-used-when-debug-is-on"
+IRT_TIMELINE_KEY = env_str("IRT_TIMELINE_KEY") or (IRT_TIMELINE_DEVELOPMENT_KEY if DEBUG else "")
+# Signed checkpoints of every case's head, written to the evidence storage: an Ed25519 private key
+# (PEM, PKCS#8). In development it is generated on first use into var/ (git-ignored); with DEBUG
+# off it must be given (system check cases.E003).
+IRT_CHECKPOINT_KEY_FILE = env_path(
+    "IRT_CHECKPOINT_KEY_FILE", BASE_DIR / "var" / "keys" / "timeline-checkpoint-ed25519.pem" if DEBUG else None
+)
+IRT_CHECKPOINT_KEY_CREATE = DEBUG
+# How often notify_sweep --loop writes checkpoints (only heads that moved since the last one).
+IRT_TIMELINE_CHECKPOINT_MINUTES = env_int("IRT_TIMELINE_CHECKPOINT_MINUTES", 60, minimum=1)
+
 # Notifications (notifications/): retries with exponential backoff and jitter, worker leases,
 # the sweeper's period. IRT_WEBHOOK_ALLOW_PRIVATE lets webhooks reach loopback/private
 # addresses over http: only the test suite sets it.
@@ -296,5 +320,13 @@ IRT_NOTIFY_RETRY_MAX_SECONDS = env_int("IRT_NOTIFY_RETRY_MAX_SECONDS", 3600, min
 IRT_NOTIFY_LEASE_SECONDS = env_int("IRT_NOTIFY_LEASE_SECONDS", 120, minimum=30)
 IRT_NOTIFY_REQUEUE_AFTER_SECONDS = env_int("IRT_NOTIFY_REQUEUE_AFTER_SECONDS", 600, minimum=30)
 IRT_NOTIFY_SWEEP_SECONDS = env_int("IRT_NOTIFY_SWEEP_SECONDS", 60, minimum=5)
+# Deliveries that die within one window of this many minutes are reported to admins in one notice.
+IRT_NOTIFY_DEAD_DIGEST_MINUTES = env_int("IRT_NOTIFY_DEAD_DIGEST_MINUTES", 60, minimum=1)
+# The worker and the sweeper wait out a database outage, backing off up to this long between tries.
+IRT_WORKER_BACKOFF_MAX_SECONDS = env_int("IRT_WORKER_BACKOFF_MAX_SECONDS", 60, minimum=1)
+# One webhook attempt (connect, TLS, request and response together) ends after this long.
+IRT_WEBHOOK_TIMEOUT_SECONDS = env_int("IRT_WEBHOOK_TIMEOUT_SECONDS", 15, minimum=1)
+# After a secret rotation, webhooks are signed with the old secret too for this long.
+IRT_WEBHOOK_SECRET_OVERLAP_HOURS = env_int("IRT_WEBHOOK_SECRET_OVERLAP_HOURS", 24, minimum=0)
 IRT_WEBHOOK_ALLOW_PRIVATE = False
 TEMPLATES[0]["OPTIONS"]["context_processors"].append("notifications.context_processors.inbox")

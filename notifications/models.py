@@ -13,6 +13,8 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from cases.models.fields import case_field
+
 
 class Notification(models.Model):
     """Something to tell one or more people, caused by one event."""
@@ -31,7 +33,7 @@ class Notification(models.Model):
     CUSTOMER_KINDS = (Kind.BREACH_NOTICE, Kind.INCIDENT_UPDATE, Kind.REVIEW_PUBLISHED)
 
     kind = models.CharField(max_length=30, choices=Kind.choices)
-    case = models.ForeignKey("cases.Case", null=True, blank=True, on_delete=models.PROTECT, related_name="notifications")
+    case = case_field("notifications", optional=True)
     incident_update = models.ForeignKey(
         "cases.IncidentUpdate", null=True, blank=True, on_delete=models.PROTECT, related_name="notifications"
     )
@@ -139,6 +141,9 @@ class WebhookEndpoint(models.Model):
     description = models.CharField(max_length=200, blank=True)
     # ``whsec_`` + base64 of ≥24 random bytes; shown once when created or rotated.
     secret = models.CharField(max_length=100, editable=False)
+    # The secret a rotation replaced: webhooks are signed with it too until
+    # ``secret_rotated_at`` + IRT_WEBHOOK_SECRET_OVERLAP_HOURS (notifications.services.webhooks).
+    previous_secret = models.CharField(max_length=100, blank=True, editable=False)
     is_active = models.BooleanField(default=True)
     disabled_reason = models.CharField(max_length=300, blank=True)
     created_at = models.DateTimeField(default=timezone.now)

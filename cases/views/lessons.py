@@ -1,11 +1,14 @@
 """Public post-incident reviews: anonymous, cacheable by a CDN, with an Atom feed.
 
 Only reviews published with the public audience appear; pages use a shell without any
-per-user content so one cached copy serves everyone.
+per-user content so one cached copy serves everyone. The feed is valid Atom (RFC 4287): an
+author, ``updated`` never before ``published``, and ids and links built on ``IRT_SITE_URL``,
+never on the request's Host header, which any client can set and a CDN would then cache.
 """
 
 import hashlib
 
+from django.conf import settings
 from django.contrib.syndication.views import Feed
 from django.db.models import Max
 from django.shortcuts import get_object_or_404, render
@@ -33,6 +36,12 @@ def _list_etag(request) -> str:
     return _etag(public_reviews().count(), stats["n"], stats["updated"], stats["repairs"])
 
 
+def _list_last_modified(request):
+    stats = public_reviews().aggregate(published=Max("published_at"), updated=Max("updated_at"),
+                                       repairs=Max("case__repair_items__updated_at"))
+    return max((moment for moment in stats.values() if moment is not None), default=None)
+
+
 def _detail_etag(request, slug) -> str | None:
     review = public_reviews().filter(slug=slug).values("id", "updated_at", "case_id").first()
     if review is None:
@@ -57,19 +66,36 @@ def detail(request, slug):
     return render(request, "portal/lessons_detail.html", {"review": review, "repairs": list(RepairItem.objects.filter(case=review.case_id))})
 
 
+def site_url(path: str) -> str:
+    """Return ``path`` on the configured site, the same whichever Host a request named."""
+    return settings.IRT_SITE_URL + path
+
+
 class LessonsFeed(Feed):
     feed_type = Atom1Feed
     title = "Post-incident reviews"
     subtitle = "What we learned from security incidents, and what we repair."
+    # RFC 4287 §4.1.1: a feed without an author on every entry must name one itself.
+    author_name = "Security Incident Response Team"
 
     def link(self):
-        return reverse("lessons:index")
+        return site_url(reverse("lessons:index"))
+
+    def feed_url(self):
+        return site_url(reverse("lessons:feed"))
 
     def items(self):
         return public_reviews().order_by("-published_at")[:50]
 
     def item_title(self, item):
         return item.title
+
+    def item_link(self, item):
+        return site_url(item.get_absolute_url())
+
+    def item_guid(self, item):
+        # The entry's permanent id (RFC 4287 §4.2.6); a review's slug never changes once published.
+        return site_url(item.get_absolute_url())
 
     def item_description(self, item):
         return render_markdown(item.what_happened)
@@ -78,7 +104,8 @@ class LessonsFeed(Feed):
         return item.published_at
 
     def item_updateddate(self, item):
-        return item.updated_at
+        # A review is published by a save that may leave ``updated_at`` behind ``published_at``.
+        return max(moment for moment in (item.updated_at, item.published_at) if moment is not None)
 
 
-feed = public_page(max_age=CACHE_SECONDS)(LessonsFeed())
+feed = public_page(max_age=CACHE_SECONDS)(condition(etag_func=_list_etag, last_modified_func=_list_last_modified)(LessonsFeed()))

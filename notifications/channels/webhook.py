@@ -3,6 +3,10 @@
 The receiver's address is resolved at send time and every resolved address is checked; the
 connection then goes to the checked address (with the original Host header and TLS server
 name), so a second DNS answer cannot swap in an internal address. Redirects are not followed.
+
+One attempt has one deadline (``IRT_WEBHOOK_TIMEOUT_SECONDS``) for connect, TLS, request and
+response together: a socket timeout alone is per read, so a receiver trickling a byte every few
+seconds would hold a worker without limit.
 """
 
 import base64
@@ -11,7 +15,9 @@ import ipaddress
 import secrets
 import socket
 import ssl
+import threading
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -22,7 +28,6 @@ from django.conf import settings
 
 SECRET_PREFIX = "whsec_"
 SECRET_BYTES = 32
-TIMEOUT_SECONDS = 15
 USER_AGENT = "IRT-Webhooks/1"
 # Cloud metadata services that are not covered by the private/link-local ranges everywhere.
 _METADATA = {ipaddress.ip_address("169.254.169.254"), ipaddress.ip_address("fd00:ec2::254"),
@@ -176,23 +181,67 @@ def resolve_public(host: str, port: int) -> str:
     return addresses[0]
 
 
+class AttemptDeadline:
+    """Cut a connection that has not finished by a fixed time, whatever it is waiting for.
+
+    A timer shuts the socket down at the deadline; the blocked read or write in the sending
+    thread then fails at once, and ``expired`` tells the caller why.
+    """
+
+    def __init__(self, seconds: float):
+        self.seconds = seconds
+        self._ends = time.monotonic() + seconds
+        self._timer: threading.Timer | None = None
+        self.expired = False
+
+    def remaining(self) -> float:
+        left = self._ends - time.monotonic()
+        if left <= 0:
+            self.expired = True
+            raise TimeoutError(f"no complete answer within {self.seconds:g} s")
+        return left
+
+    def watch(self, sock: socket.socket) -> None:
+        self._timer = threading.Timer(self.remaining(), self._cut, args=(sock,))
+        self._timer.daemon = True
+        self._timer.start()
+
+    def _cut(self, sock: socket.socket) -> None:
+        self.expired = True
+        try:
+            # The plain socket's shutdown, also for a TLS socket: it must not touch the TLS state
+            # the sending thread is using, only make its blocked call return.
+            socket.socket.shutdown(sock, socket.SHUT_RDWR)
+        except OSError:
+            pass
+
+    def cancel(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+
+
 class _PinnedHTTPConnection(http.client.HTTPConnection):
-    def __init__(self, host, *, address, **kwargs):
-        super().__init__(host, **kwargs)
+    def __init__(self, host, *, address, deadline: AttemptDeadline, **kwargs):
+        super().__init__(host, timeout=deadline.seconds, **kwargs)
         self._address = address
+        self._deadline = deadline
+
+    def _open_socket(self) -> socket.socket:
+        sock = socket.create_connection((self._address, self.port), self._deadline.remaining())
+        self._deadline.watch(sock)
+        return sock
 
     def connect(self):
-        self.sock = socket.create_connection((self._address, self.port), self.timeout)
+        self.sock = self._open_socket()
 
 
-class _PinnedHTTPSConnection(http.client.HTTPSConnection):
-    def __init__(self, host, *, address, **kwargs):
-        super().__init__(host, context=ssl.create_default_context(), **kwargs)
-        self._address = address
+class _PinnedHTTPSConnection(_PinnedHTTPConnection, http.client.HTTPSConnection):
+    def __init__(self, host, *, address, deadline: AttemptDeadline, **kwargs):
+        super().__init__(host, address=address, deadline=deadline, context=ssl.create_default_context(), **kwargs)
 
     def connect(self):
-        sock = socket.create_connection((self._address, self.port), self.timeout)
-        self.sock = self._context.wrap_socket(sock, server_hostname=self.host)
+        # The deadline already watches the plain socket, so a stalled TLS handshake is cut too.
+        self.sock = self._context.wrap_socket(self._open_socket(), server_hostname=self.host)
 
 
 def _retry_after(value: str | None) -> float | None:
@@ -208,21 +257,28 @@ def _retry_after(value: str | None) -> float | None:
         return None
 
 
-def post(*, url: str, secret: str, msg_id: str, body: bytes, timestamp: int | None = None) -> WebhookResult:
-    """POST one signed body; return the receiver's answer. Network errors raise."""
+def post(*, url: str, secret: str | Sequence[str], msg_id: str, body: bytes, timestamp: int | None = None,
+         timeout: float | None = None) -> WebhookResult:
+    """POST one signed body; return the receiver's answer. Network errors and the deadline raise.
+
+    ``secret`` may be several secrets (during a rotation): the body is signed with each, and the
+    receiver accepts it with any one (Standard Webhooks: space-separated signatures).
+    """
     check_url(url)
     parts = urlsplit(url)
     port = parts.port or (443 if parts.scheme == "https" else 80)
+    deadline = AttemptDeadline(settings.IRT_WEBHOOK_TIMEOUT_SECONDS if timeout is None else timeout)
     address = resolve_public(parts.hostname, port)
     cls = _PinnedHTTPSConnection if parts.scheme == "https" else _PinnedHTTPConnection
-    connection = cls(parts.hostname, port=port, address=address, timeout=TIMEOUT_SECONDS)
+    connection = cls(parts.hostname, port=port, address=address, deadline=deadline)
     timestamp = int(time.time()) if timestamp is None else timestamp
+    secrets_ = [secret] if isinstance(secret, str) else list(secret)
     headers = {
         "content-type": "application/json",
         "user-agent": USER_AGENT,
         "webhook-id": msg_id,
         "webhook-timestamp": str(timestamp),
-        "webhook-signature": sign(secret, msg_id, timestamp, body),
+        "webhook-signature": " ".join(sign(each, msg_id, timestamp, body) for each in secrets_),
     }
     path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
     try:
@@ -230,7 +286,12 @@ def post(*, url: str, secret: str, msg_id: str, body: bytes, timestamp: int | No
         response = connection.getresponse()
         detail = response.read(2000).decode("utf-8", "replace")
         result = WebhookResult(response.status, _retry_after(response.getheader("Retry-After")), detail)
+    except (OSError, http.client.HTTPException) as exc:
+        if deadline.expired:
+            raise TimeoutError(f"no complete answer within {deadline.seconds:g} s (connect, TLS, request and response)") from exc
+        raise
     finally:
+        deadline.cancel()
         connection.close()
     if 300 <= result.status < 400:
         result.detail = f"redirect to {response.getheader('Location', '?')} not followed"

@@ -22,8 +22,9 @@ from cases.services.notices import record_customer_notified
 from notifications.channels import email as email_channel
 from notifications.channels import webhook as webhook_channel
 from notifications.models import Delivery, DeliveryAttempt, Notification, WebhookEndpoint
-from notifications.services import outbox, queue, rendering
+from notifications.services import outbox, queue, rendering, webhooks
 from notifications.services.reminders import remind_deadlines
+from notifications.services.resilience import retry_through_outage
 
 logger = logging.getLogger(__name__)
 
@@ -76,6 +77,11 @@ def claim(delivery_id, *, now=None) -> Delivery | None:
             # The last attempt's worker died holding the lease.
             _give_up(delivery, "The worker stopped during the last attempt.", now=now)
             return None
+        if delivery.channel == Channel.WEBHOOK and _endpoint_busy(delivery, now=now):
+            # One attempt per endpoint at a time: a slow receiver then holds one worker (for one
+            # attempt's deadline at most), never all of them, and other organisations' notices go on.
+            _schedule_next_attempt(delivery.pk, now + timedelta(seconds=settings.IRT_WEBHOOK_TIMEOUT_SECONDS), now=now)
+            return None
         token = uuid.uuid4()
         # Compare-and-set on the previous token: on SQLite (no row locks) two workers that read the
         # same row cannot both win.
@@ -100,7 +106,7 @@ def send(delivery: Delivery, *, email_connection=None) -> Outcome:
             endpoint = delivery.endpoint
             if endpoint is None or not endpoint.is_active:
                 return Outcome(False, "the webhook endpoint is disabled", permanent=True)
-            result = webhook_channel.post(url=endpoint.url, secret=endpoint.secret, msg_id=str(delivery.pk),
+            result = webhook_channel.post(url=endpoint.url, secret=webhooks.signing_secrets(endpoint), msg_id=str(delivery.pk),
                                           body=rendering.webhook_payload(delivery))
             if result.ok:
                 return Outcome(True, f"HTTP {result.status}")
@@ -123,7 +129,7 @@ def _give_up(delivery: Delivery, error: str, *, now, log_attempt: bool = True) -
     delivery.status, delivery.last_error = Status.DEAD, error
     if log_attempt:
         DeliveryAttempt.objects.create(delivery=delivery, number=delivery.attempts, at=now, ok=False, detail=error)
-    outbox.notify_dead_delivery(Delivery.objects.select_related("notification", "endpoint", "user").get(pk=delivery.pk))
+    outbox.notify_dead_delivery(Delivery.objects.select_related("notification", "endpoint", "user").get(pk=delivery.pk), now=now)
 
 
 def _record_breach_notice(delivery: Delivery, *, now) -> None:
@@ -156,13 +162,22 @@ def record_outcome(delivery: Delivery, outcome: Outcome, *, now=None) -> Deliver
         wait = backoff(current.attempts)
         if outcome.retry_after is not None:
             wait = max(wait, timedelta(seconds=min(outcome.retry_after, settings.IRT_NOTIFY_RETRY_MAX_SECONDS)))
-        next_at = now + wait
-        deferred = queue.can_defer()
-        Delivery.objects.filter(pk=current.pk).update(
-            lease_until=None, next_attempt_at=next_at, last_error=outcome.detail, enqueued_at=now if deferred else None)
-        if deferred:
-            transaction.on_commit(lambda: queue.enqueue_deliveries([current.pk], run_after=next_at))
+        _schedule_next_attempt(current.pk, now + wait, now=now, lease_until=None, last_error=outcome.detail)
         return current
+
+
+def _schedule_next_attempt(delivery_id, next_at, *, now, **fields) -> None:
+    """Hold a delivery until ``next_at`` and queue its task for then (or leave it to the sweeper)."""
+    deferred = queue.can_defer()
+    Delivery.objects.filter(pk=delivery_id).update(next_attempt_at=next_at, enqueued_at=now if deferred else None, **fields)
+    if deferred:
+        transaction.on_commit(lambda: queue.enqueue_deliveries([delivery_id], run_after=next_at))
+
+
+def _endpoint_busy(delivery: Delivery, *, now) -> bool:
+    """Return whether another delivery to the same webhook endpoint is being attempted right now."""
+    return Delivery.objects.filter(endpoint_id=delivery.endpoint_id, status=Status.PENDING, lease_until__gt=now).exclude(
+        pk=delivery.pk).exists()
 
 
 def deliver(delivery_id, *, now=None, email_connection=None) -> str:
@@ -178,6 +193,15 @@ def deliver(delivery_id, *, now=None, email_connection=None) -> str:
     outcome = send(delivery, email_connection=email_connection)
     if not outcome.ok:
         logger.warning("Delivery %s attempt %s failed: %s", delivery.pk, delivery.attempts, outcome.detail)
+    # The far side has it now: a database outage here must not turn into a second send, so wait
+    # it out for as long as the lease protects the delivery from another worker.
+    return retry_through_outage(
+        lambda: _record_and_read_status(delivery, outcome, now=now), what=f"recording delivery {delivery.pk}",
+        give_up_after=lease_duration().total_seconds(),
+    )
+
+
+def _record_and_read_status(delivery: Delivery, outcome: Outcome, *, now) -> str:
     record_outcome(delivery, outcome, now=now)
     return Delivery.objects.filter(pk=delivery.pk).values_list("status", flat=True).get()
 
@@ -201,17 +225,25 @@ def retry_now(*, delivery: Delivery, by) -> Delivery:
 
 
 def sweep(*, now=None, limit: int = 1000) -> dict:
-    """Queue deliveries whose worker died (lease expired) or whose task went missing; send reminders."""
+    """Queue deliveries whose worker died (lease expired) or whose task went missing; send reminders.
+
+    A delivery whose task is still waiting in the queue (an outage held the worker back) is left
+    alone, so an outage does not double the queue; tasks of workers that died mid-run are ended.
+    """
     now = now or timezone.now()
     stale = now - timedelta(seconds=settings.IRT_NOTIFY_REQUEUE_AFTER_SECONDS)
+    reclaimed = queue.reclaim_stuck_tasks(started_before=stale)
     with transaction.atomic():
         due = _locking(Delivery.objects.filter(status=Status.PENDING, next_attempt_at__lte=now).exclude(channel=Channel.INBOX).filter(
             Q(lease_until__lte=now) | Q(lease_until__isnull=True, enqueued_at__isnull=True)
             | Q(lease_until__isnull=True, enqueued_at__lte=stale)
         ).order_by("next_attempt_at"))
-        ids = list(due.values_list("pk", flat=True)[:limit])
+        rows = list(due.values_list("pk", "lease_until")[:limit])
+        # A lapsed lease means the worker holding it is gone, whatever its task row says.
+        waiting = queue.waiting_delivery_ids([pk for pk, lease in rows if lease is None], running_since=stale)
+        ids = [pk for pk, _ in rows if str(pk) not in waiting]
         Delivery.objects.filter(pk__in=ids).update(enqueued_at=now)
         transaction.on_commit(lambda: queue.enqueue_deliveries(ids))
     reminders = remind_deadlines(now=now)
-    return {"requeued": len(ids), "reminders": reminders}
+    return {"requeued": len(ids), "reminders": reminders, "reclaimed": reclaimed}
 

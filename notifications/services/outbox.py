@@ -6,12 +6,13 @@ for a change that committed (the sweeper queues any delivery whose task went mis
 """
 
 import logging
+from datetime import UTC, datetime
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 
@@ -206,13 +207,39 @@ def notify_staff(*, kind: str, users, title: str, body: str = "", case=None, lin
                                dedupe_key=dedupe_key, deliveries=deliveries)
 
 
-def notify_dead_delivery(delivery: Delivery) -> Notification | None:
-    """Tell the admins a delivery is dead; never about a dead-delivery notice (no loops)."""
+def _dead_line(delivery: Delivery) -> str:
+    return (f"{delivery.notification.get_kind_display()} by {delivery.get_channel_display().lower()} to "
+            f"{delivery.recipient_label}")
+
+
+def notify_dead_delivery(delivery: Delivery, *, now=None) -> Notification | None:
+    """Tell the admins a delivery is dead, one notice per outage window; never about a dead-delivery notice.
+
+    An outage kills many deliveries within minutes (63 for one 20-organisation outage); a notice
+    each would bury the one that matters. The first death in a window of
+    ``IRT_NOTIFY_DEAD_DIGEST_MINUTES`` writes the notice; later ones in the window are added to
+    its title and body (its email, sent a moment later, usually carries them all).
+    """
     if delivery.notification.kind == Kind.DELIVERY_DEAD:
         return None
-    admins = get_user_model().objects.filter(is_superuser=True, is_active=True, organization__isnull=True)
-    return notify_staff(
-        kind=Kind.DELIVERY_DEAD, users=admins,
-        title=f"Delivery failed: {delivery.notification.get_kind_display()} by {delivery.get_channel_display().lower()} to {delivery.recipient_label}",
-        body=delivery.last_error[:2000], link=reverse("notifications:delivery", args=[delivery.pk]),
+    now = now or timezone.now()
+    window = int(now.timestamp()) // (settings.IRT_NOTIFY_DEAD_DIGEST_MINUTES * 60) * settings.IRT_NOTIFY_DEAD_DIGEST_MINUTES * 60
+    key = f"delivery_dead:{window}"
+    line = f"{_dead_line(delivery)}: {one_line(delivery.last_error)[:300]}"
+    existing = Notification.objects.select_for_update().filter(dedupe_key=key, kind=Kind.DELIVERY_DEAD).first()
+    if existing is None:
+        admins = get_user_model().objects.filter(is_superuser=True, is_active=True, organization__isnull=True)
+        try:
+            with transaction.atomic():
+                return notify_staff(kind=Kind.DELIVERY_DEAD, users=admins, title=f"Delivery failed: {_dead_line(delivery)}",
+                                    body=line, link=reverse("notifications:delivery", args=[delivery.pk]), dedupe_key=key)
+        except IntegrityError:
+            # Another worker wrote this window's notice a moment ago: join it.
+            existing = Notification.objects.select_for_update().get(dedupe_key=key)
+    count = existing.body.count("\n") + 2
+    started = datetime.fromtimestamp(window, tz=UTC)
+    Notification.objects.filter(pk=existing.pk).update(
+        title=one_line(f"{count} deliveries failed since {started:%H:%M} UTC, the latest: {_dead_line(delivery)}")[:300],
+        body=f"{existing.body}\n{line}"[:20000], link=reverse("notifications:deliveries") + "?status=dead",
     )
+    return existing

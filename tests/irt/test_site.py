@@ -3,6 +3,7 @@
 from unittest import mock
 
 import pytest
+from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.utils import OperationalError
 from django.urls import reverse
 
@@ -82,7 +83,8 @@ def test_healthz_answers_ok_after_a_database_round_trip(client, db):
 
 
 def test_healthz_answers_503_when_the_database_is_unreachable(client, db):
-    with mock.patch("irt.views.connection.cursor", side_effect=OperationalError("connection refused")):
+    # On the class: the probe runs in a thread of its own, with a connection of its own.
+    with mock.patch.object(BaseDatabaseWrapper, "cursor", side_effect=OperationalError("connection refused")):
         response = client.get(reverse("healthz"))
     assert response.status_code == 503
     assert response.json()["database"] == "unreachable"

@@ -15,7 +15,7 @@ from django.utils import timezone
 from notifications.channels import webhook
 from notifications.models import Delivery, WebhookEndpoint
 from notifications.services import delivery as service
-from notifications.services.webhooks import create_endpoint, rotate_secret
+from notifications.services.webhooks import create_endpoint, current_secret, rotate_secret, signing_secrets
 from tests.notifications.conftest import CONTOSO_IMPACT, FABRIKAM_IMPACT, publish_update
 
 Status = Delivery.Status
@@ -105,7 +105,9 @@ def test_secret_is_long_random_and_rotation_changes_it(contoso):
     endpoint, first = create_endpoint(organization=contoso, url="https://hooks.contoso.example/irt")
     assert first.startswith("whsec_") and len(base64.b64decode(first[6:])) >= 24
     second = rotate_secret(endpoint=endpoint)
-    assert second != first and WebhookEndpoint.objects.get(pk=endpoint.pk).secret == second
+    stored = WebhookEndpoint.objects.get(pk=endpoint.pk)
+    assert second != first and current_secret(stored) == second
+    assert signing_secrets(stored) == [second, first]  # the overlap: see test_secret_rotation.py
 
 
 def test_receiver_rejects_a_stale_timestamp_and_a_wrong_signature(contoso_hook, receiver):

@@ -22,18 +22,6 @@ K = TimelineEvent.Kind
 on_postgresql = pytest.mark.skipif(connection.vendor != "postgresql", reason="the append-only trigger exists on PostgreSQL only")
 
 
-@pytest.fixture
-def tamperable(db):
-    """Let the test rewrite history as someone who owns the table could.
-
-    On PostgreSQL the trigger is disabled inside the test's transaction (rolled back afterwards), so
-    detection is tested on both engines; that the trigger refuses is tested on its own below.
-    """
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("ALTER TABLE cases_timelineevent DISABLE TRIGGER cases_timelineevent_append_only")
-
-
 def new_events(case: Case, since: int) -> list[TimelineEvent]:
     return list(TimelineEvent.objects.filter(case=case, sequence__gt=since).order_by("sequence"))
 
