@@ -77,7 +77,16 @@ MATRIX = {
     "cases:public-review-approve": ("post", {"reference": "CASE"}, APPROVAL),
     "cases:repair-add": ("post", {"reference": "CASE"}, CASE_CHANGE),
     "cases:repair-status": ("post", {"reference": "CASE", "item_id": "REPAIR"}, CASE_CHANGE),
+    # Reports write a timeline row, so they are POSTs (a GET is a 405); whoever reads the case may make one.
+    "cases:report": ("post", {"reference": "CASE", "fmt": "pdf"}, CASE_PAGE),
     "portal:incident": ("get", {"reference": "CASE"}, CUSTOMER_PAGE),
+    "portal:report": ("post", {"reference": "CASE"}, CUSTOMER_PAGE),
+    # Metrics: every staff role, over the cases each may see; the scorecard is public.
+    "metrics:page": ("get", {}, STAFF_PAGE),
+    "metrics:csv": ("get", {}, STAFF_PAGE),
+    "metrics:cases": ("get", {}, {**STAFF_PAGE, **{role: 404 for role in ROLES[3:]}}),  # no figure named
+    "lessons:scorecard": ("get", {}, PUBLIC),
+    "lessons:scorecard-feed": ("get", {}, PUBLIC),
     "portal:acknowledge": ("post", {"reference": "CASE"}, {**CUSTOMER_PAGE, "customer_affected": "redirect"}),
     "evidence:list": ("get", {"reference": "CASE"}, EVIDENCE_READ),
     "evidence:download": ("post", {"reference": "CASE", "evidence_id": "EVIDENCE"}, EVIDENCE_READ),

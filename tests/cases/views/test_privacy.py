@@ -6,6 +6,7 @@ each page for anything that must not be there.
 """
 
 import html
+import io
 
 import pytest
 from django.apps import apps
@@ -77,12 +78,24 @@ def customer_pages(client, user) -> dict[str, str]:
         response = client.get(reverse("portal:incident", args=[reference]))
         if response.status_code == 200:
             pages[response.request["PATH_INFO"]] = response.content.decode()
+            # The customer report is the same promise on paper: its text is searched like a page.
+            # Generating one writes a timeline row, so it is a POST (the page's button).
+            report = client.post(reverse("portal:report", args=[reference]))
+            assert report.status_code == 200
+            pages[report.request["PATH_INFO"]] = pdf_text(report.content)
     return pages
+
+
+def pdf_text(content: bytes) -> str:
+    from pypdf import PdfReader
+
+    # Lines joined with single spaces, so text the typesetter wrapped is still found whole.
+    return " ".join(" ".join(page.extract_text() for page in PdfReader(io.BytesIO(content)).pages).split())
 
 
 def public_pages(client) -> dict[str, str]:
     client.logout()
-    urls = [reverse("lessons:index"), reverse("lessons:feed")]
+    urls = [reverse("lessons:index"), reverse("lessons:feed"), reverse("lessons:scorecard"), reverse("lessons:scorecard-feed")]
     urls += [review.get_absolute_url() for review in apps.get_model("cases", "PublishedReview").objects.filter(audience="public", published_at__isnull=False)]
     return {url: client.get(url).content.decode() for url in urls}
 
@@ -125,13 +138,15 @@ def test_the_forbidden_list_covers_every_kind_of_private_text(demo_world):
 def test_no_customer_page_shows_another_customers_data_or_internal_text(client, demo_world):
     readers = User.objects.filter(organization__isnull=False).select_related("organization")
     assert readers.count() >= 3
-    checked = 0
+    checked = reports = 0
     for reader in readers:
         pages = customer_pages(client, reader)
         assert len(pages) >= 2, f"{reader} sees no incident page; the test would prove nothing"
         assert leaks(pages, forbidden_for(reader.organization)) == []
         checked += len(pages)
+        reports += sum(url.endswith("/report.pdf") for url in pages)
     assert checked >= 7
+    assert reports >= 3, "no customer report was searched"
 
 
 def test_every_reader_sees_their_own_impact_statement(client, demo_world):
