@@ -9,6 +9,8 @@ class NotificationsConfig(AppConfig):
         from cases.models import hooks
         from notifications import receivers, tasks  # noqa: F401 - connects the signal receivers, registers the tasks
         from notifications.guards import delivered_to_organization, unnotified_customer_blockers
+        from notifications.selectors import case_delivery_receipts
 
         hooks.register_close_blockers(unnotified_customer_blockers)
         hooks.register_exposure_provider(delivered_to_organization)
+        hooks.register_delivery_receipt_provider(case_delivery_receipts)

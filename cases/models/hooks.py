@@ -48,3 +48,40 @@ def exposure(row, since) -> list[dict]:
     for provider in _exposure_providers:
         found.extend(provider(row, since))
     return found
+
+
+
+class ProviderList:
+    """Providers of one hook, each registered once, whose answers are concatenated in order.
+
+    The hooks above predate it and spell the same registry out by hand; new hooks use this.
+    """
+
+    def __init__(self) -> None:
+        self._providers: list[Callable[..., list]] = []
+
+    def register(self, provider: Callable[..., list]) -> Callable[..., list]:
+        if provider not in self._providers:
+            self._providers.append(provider)
+        return provider
+
+    def answers(self, *args) -> list:
+        return [answer for provider in self._providers for answer in provider(*args)]
+
+
+# A delivery receipt provider lists what was sent to a case's affected organisations and what
+# became of each send, for the staff report: ``provider(case) -> [{"organization": str,
+# "channel": str, "recipient": str, "kind": str, "status": code, "status_label": str,
+# "delivered_at": datetime | None, "attempts": int, "message_id": str}, ...]``. Never shown to customers: the list names every
+# organisation's addresses.
+_delivery_receipt_providers = ProviderList()
+
+
+def register_delivery_receipt_provider(provider: Callable[["object"], list[dict]]) -> Callable[["object"], list[dict]]:
+    """Register ``provider(case)`` as a source of the case's delivery receipts."""
+    return _delivery_receipt_providers.register(provider)
+
+
+def case_delivery_receipts(case) -> list[dict]:
+    """Return the case's delivery receipts from every provider; none when no app sends notices."""
+    return _delivery_receipt_providers.answers(case)

@@ -11,6 +11,7 @@ from collections import defaultdict
 from django.db.models import Prefetch
 
 from cases.models import AffectedCustomer, Case, Evidence, EvidenceAccess, IncidentUpdate, PublishedReview, RepairItem, TimelineEvent
+from cases.models.hooks import case_delivery_receipts
 from cases.selectors.cases import case_detail
 from cases.selectors.timeline import first_broken_link
 
@@ -41,6 +42,8 @@ def internal_report(case: Case) -> dict:
         "tasks": tasks,
         "deviations": [task for task in tasks if task.skipped_at],
         "affected": [(row, receipts.get(row.organization.slug, [])) for row in case.affected_customers.all()],
+        # The sends themselves (email, webhook) come from ``notifications`` through the hook.
+        "deliveries": case_delivery_receipts(case),
         "clocks": list(case.deadlines.all()),
         "evidence": list(
             Evidence.objects.filter(case=case).select_related("uploaded_by")

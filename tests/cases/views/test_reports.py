@@ -8,8 +8,10 @@ from django.core.files.base import ContentFile
 from django.urls import reverse
 from pypdf import PdfReader
 
-from cases.models import Case, TimelineEvent
-from cases.services import communications, evidence, timeline
+from cases.models import Case, TimelineEvent, hooks
+from cases.services import breach, communications, evidence, timeline
+from notifications.models import Delivery, Notification, WebhookEndpoint
+from notifications.services import delivery as delivery_service
 from tests.factories import AffectedCustomerFactory, case_in_stage
 
 SECTIONS = (
@@ -162,3 +164,62 @@ def test_report_loads_nothing_from_urls_written_in_customer_text(client, contoso
     monkeypatch.setattr(urllib.request, "urlopen", refuse)
     client.force_login(contoso_user)
     assert client.post(reverse("portal:report", args=[case.reference])).status_code == 200
+
+
+@pytest.fixture
+def noticed_case(manager, comms, reported_case):
+    """The reported case with a breach declared, a webhook for Fabrikam, and every breach notice email delivered."""
+    WebhookEndpoint.objects.create(organization=reported_case.affected_customers.get(organization__slug="fabrikam").organization,
+                                   url="https://hooks.fabrikam.example/irt/TOKEN-IN-PATH", secret="whsec_dGVzdA==")
+    breach.declare_breach(case=reported_case, by=manager, note="The copies left the account.")
+    update = communications.draft_update(case=reported_case, by=manager, public_title="Your data was copied",
+                                         what_happened="Snapshots holding your data were copied.")
+    communications.approve_update(update=update, by=comms)
+    for pk in breach_notice_emails(reported_case).values_list("pk", flat=True):
+        assert delivery_service.deliver(pk) == Delivery.Status.DELIVERED
+    reported_case.refresh_from_db()
+    return reported_case
+
+
+def breach_notice_emails(case):
+    return Delivery.objects.filter(notification__case=case, notification__kind=Notification.Kind.BREACH_NOTICE,
+                                   channel=Delivery.Channel.EMAIL)
+
+
+def test_internal_report_lists_each_notice_delivery_with_its_receipt(client, manager, noticed_case):
+    contoso_email = breach_notice_emails(noticed_case).get(address="security@contoso.example")
+    client.force_login(manager)
+    page = client.post(reverse("cases:report", args=[noticed_case.reference, "html"])).content.decode()
+    receipts = page[page.index("<h3>Delivery receipts</h3>"):page.index("6. Clocks and submissions")]
+    [row] = [row for row in receipts.split("<tr>") if str(contoso_email.pk) in row]
+    for expected in ("Contoso", "Breach notice", "Email", "security@contoso.example", "Delivered",
+                     contoso_email.delivered_at.strftime("%Y-%m-%d %H:%M:%S")):
+        assert expected in row, expected
+    assert "security@fabrikam.example" in receipts
+    # A webhook is named by its host: the path of a receiver's URL may carry a token.
+    assert "hooks.fabrikam.example" in receipts and "TOKEN-IN-PATH" not in page
+    assert "Pending" in receipts
+
+
+def test_delivery_receipts_are_one_query_however_many_deliveries(django_assert_num_queries, noticed_case):
+    with django_assert_num_queries(1):
+        receipts = hooks.case_delivery_receipts(noticed_case)
+    customer_sends = Delivery.objects.filter(notification__case=noticed_case, notification__kind__in=Notification.CUSTOMER_KINDS,
+                                             channel__in=Delivery.EXTERNAL_CHANNELS)
+    assert len(receipts) == customer_sends.count() > 3
+
+
+def test_internal_report_without_sent_notices_says_so(client, manager):
+    case = case_in_stage(Case.Status.STABILIZING, manager=manager)
+    client.force_login(manager)
+    page = client.post(reverse("cases:report", args=[case.reference, "html"])).content.decode()
+    assert "No notice was sent by email or webhook." in page
+
+
+def test_contoso_report_names_no_delivery_of_fabrikam(client, contoso_user, noticed_case):
+    fabrikam_email = breach_notice_emails(noticed_case).get(address="security@fabrikam.example")
+    client.force_login(contoso_user)
+    text = pdf_text(client.post(reverse("portal:report", args=[noticed_case.reference])).content)
+    assert "Your data was copied" in text
+    for secret in ("security@fabrikam.example", "hooks.fabrikam.example", str(fabrikam_email.pk), "Delivery receipts"):
+        assert secret not in text, secret
