@@ -29,32 +29,10 @@ def close_blockers(case) -> list[str]:
     return reasons
 
 
-# An exposure provider answers, for a withdrawn organisation, what reached its people while it
-# had access: ``provider(row, since) -> [{"who": str, "what": str, "at": datetime}, ...]``.
-ExposureProvider = Callable[["object", "object"], list[dict]]
-
-_exposure_providers: list[ExposureProvider] = []
-
-
-def register_exposure_provider(provider: ExposureProvider) -> ExposureProvider:
-    """Register ``provider(row, since)`` as a source of what reached an organisation."""
-    if provider not in _exposure_providers:
-        _exposure_providers.append(provider)
-    return provider
-
-
-def exposure(row, since) -> list[dict]:
-    found: list[dict] = []
-    for provider in _exposure_providers:
-        found.extend(provider(row, since))
-    return found
-
-
-
 class ProviderList:
     """Providers of one hook, each registered once, whose answers are concatenated in order.
 
-    The hooks above predate it and spell the same registry out by hand; new hooks use this.
+    The close-blocker hook above predates it (its tests replace the raw list); the others use it.
     """
 
     def __init__(self) -> None:
@@ -67,6 +45,22 @@ class ProviderList:
 
     def answers(self, *args) -> list:
         return [answer for provider in self._providers for answer in provider(*args)]
+
+
+# An exposure provider answers, for a withdrawn organisation, what reached its people while it
+# had access: ``provider(row, since) -> [{"who": str, "what": str, "at": datetime}, ...]``.
+ExposureProvider = Callable[["object", "object"], list[dict]]
+
+_exposure_providers = ProviderList()
+
+
+def register_exposure_provider(provider: ExposureProvider) -> ExposureProvider:
+    """Register ``provider(row, since)`` as a source of what reached an organisation."""
+    return _exposure_providers.register(provider)
+
+
+def exposure(row, since) -> list[dict]:
+    return _exposure_providers.answers(row, since)
 
 
 # A delivery receipt provider lists what was sent to a case's affected organisations and what
