@@ -4,7 +4,7 @@ a serializer for shape and types, one service; the services decide every rule.
 """
 
 from django.http import Http404
-from django.urls import path
+from django.urls import include, path
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, serializers, status
 from rest_framework.response import Response
@@ -401,15 +401,19 @@ class CaseCustomerWithdraw(APIView):
 
 urlpatterns = [
     path("cases/", CaseList.as_view(), name="case-list"),
-    path("cases/<str:reference>/", CaseDetail.as_view(), name="case-detail"),
-    path("cases/<str:reference>/actions/", CaseActions.as_view(), name="case-actions"),
-    path("cases/<str:reference>/actions/<str:action>/", CaseAction.as_view(), name="case-action"),
-    path("cases/<str:reference>/timeline/", CaseTimeline.as_view(), name="case-timeline"),
-    path("cases/<str:reference>/notes/", CaseNotes.as_view(), name="case-notes"),
-    path("cases/<str:reference>/tasks/", CaseTasks.as_view(), name="case-tasks"),
-    path("cases/<str:reference>/tasks/<int:task_id>/", CaseTask.as_view(), name="case-task"),
-    path("cases/<str:reference>/customers/", CaseCustomers.as_view(), name="case-customers"),
-    path("cases/<str:reference>/customers/<int:row_id>/", CaseCustomer.as_view(), name="case-customer"),
-    path("cases/<str:reference>/customers/<int:row_id>/confirm/", CaseCustomerConfirm.as_view(), name="case-customer-confirm"),
-    path("cases/<str:reference>/customers/<int:row_id>/withdraw/", CaseCustomerWithdraw.as_view(), name="case-customer-withdraw"),
+    path("cases/<str:reference>/", include([
+        path("", CaseDetail.as_view(), name="case-detail"),
+        path("actions/", CaseActions.as_view(), name="case-actions"),
+        path("actions/<str:action>/", CaseAction.as_view(), name="case-action"),
+        path("timeline/", CaseTimeline.as_view(), name="case-timeline"),
+        path("notes/", CaseNotes.as_view(), name="case-notes"),
+        path("tasks/", CaseTasks.as_view(), name="case-tasks"),
+        path("tasks/<int:task_id>/", CaseTask.as_view(), name="case-task"),
+        path("customers/", CaseCustomers.as_view(), name="case-customers"),
+        path("customers/<int:row_id>/", include([
+            path("", CaseCustomer.as_view(), name="case-customer"),
+            path("confirm/", CaseCustomerConfirm.as_view(), name="case-customer-confirm"),
+            path("withdraw/", CaseCustomerWithdraw.as_view(), name="case-customer-withdraw"),
+        ])),
+    ])),
 ]

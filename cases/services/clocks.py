@@ -11,7 +11,7 @@ from django.utils import timezone
 from cases.models import clock_rules as rules
 from cases.models.exceptions import ActionRefused
 from cases.models import AffectedCustomer, Case, ClockDecision, ClockSubmission, Deadline, TimelineEvent
-from cases.services.timeline import append_event, lock_for_work
+from cases.services.timeline import append_event, lock_for_work, lock_row_for_work
 
 Decision = ClockDecision.Kind
 
@@ -127,8 +127,7 @@ def record_submission(*, deadline: Deadline, by, recipient: str, content: str, s
 @transaction.atomic
 def override_for_close(*, deadline: Deadline, by, reason: str) -> Deadline:
     """Record an incident manager's reason to close the case while this clock still runs."""
-    locked = lock_for_work(deadline.case, by, manage=True)
-    clock = Deadline.objects.select_for_update().get(pk=deadline.pk, case=locked)
+    locked, clock = lock_row_for_work(deadline, by, manage=True)
     reason = (reason or "").strip()
     if clock.kind == Deadline.Kind.CUSTOMER_NOTICE:
         raise ActionRefused("The customer notice is kept by delivering every notice; no reason replaces that.")

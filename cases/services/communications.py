@@ -13,7 +13,7 @@ from cases.services import signals
 from cases.models.exceptions import ActionRefused
 from cases.models import Acknowledgement, Case, CustomerStatus, IncidentUpdate, PublishedReview, RepairItem, TimelineEvent
 from cases.services.approval import ensure_may_approve, stamp_approval
-from cases.services.timeline import append_event, lock_case, lock_for_work
+from cases.services.timeline import append_event, lock_case, lock_for_work, lock_row_for_work
 
 UPDATE_FIELDS = ("status", "public_title", "what_happened", "what_we_know", "what_we_are_doing", "what_you_should_do", "affected_services")
 REVIEW_FIELDS = (
@@ -113,10 +113,9 @@ def add_repair_item(*, case: Case, by, title: str, estimated_completion=None) ->
 @transaction.atomic
 def set_repair_status(*, item: RepairItem, by, status: str) -> RepairItem:
     """Change a repair item's status; allowed after close, because repairs outlive the case."""
-    locked = lock_for_work(item.case, by)
+    locked, item = lock_row_for_work(item, by)
     if status not in RepairItem.Status.values:
         raise ActionRefused("Choose planned, in progress or done.")
-    item = RepairItem.objects.select_for_update().get(pk=item.pk, case=locked)
     if item.status == status:
         return item
     previous = item.get_status_display()

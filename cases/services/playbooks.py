@@ -17,7 +17,7 @@ from cases.access.permissions import is_manager
 from cases.models.exceptions import ActionRefused
 from cases.models import Case, Playbook, PlaybookStep, PlaybookVersion, Task, TimelineEvent
 from cases.models.playbooks import WORKING_STAGES
-from cases.services.timeline import append_event, lock_for_work
+from cases.services.timeline import append_event, lock_for_work, lock_row_for_work
 
 
 def current_versions() -> list[PlaybookVersion]:
@@ -119,8 +119,7 @@ def apply_playbook(*, case: Case, version: PlaybookVersion, by) -> Case:
 @transaction.atomic
 def skip_step(*, task: Task, by, reason: str) -> Task:
     """Skip a playbook step task: an incident manager's recorded deviation from the procedure."""
-    locked = lock_for_work(task.case, by, manage=True)
-    task = Task.objects.select_for_update().get(pk=task.pk, case=locked)
+    locked, task = lock_row_for_work(task, by, manage=True)
     reason = (reason or "").strip()
     if task.step_id is None:
         raise ActionRefused("Only playbook steps can be skipped; mark an ad hoc task done instead.")

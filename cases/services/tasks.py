@@ -6,7 +6,7 @@ from django.utils import timezone
 from cases.access.permissions import is_staff_user
 from cases.models.exceptions import ActionRefused
 from cases.models import Case, Task, TimelineEvent
-from cases.services.timeline import append_event, lock_for_work
+from cases.services.timeline import append_event, lock_for_work, lock_row_for_work
 
 
 def _refuse_mandatory_work_on_closed(case: Case) -> None:
@@ -40,8 +40,7 @@ def add_task(*, case: Case, by, title: str, assignee=None, due_at=None, mandator
 
 @transaction.atomic
 def complete_task(*, task: Task, by) -> Task:
-    locked = lock_for_work(task.case, by)
-    task = Task.objects.select_for_update().get(pk=task.pk, case=locked)
+    locked, task = lock_row_for_work(task, by)
     if task.is_done:
         raise ActionRefused("This task is already done.")
     if task.is_skipped:
@@ -55,8 +54,7 @@ def complete_task(*, task: Task, by) -> Task:
 
 @transaction.atomic
 def reopen_task(*, task: Task, by) -> Task:
-    locked = lock_for_work(task.case, by)
-    task = Task.objects.select_for_update().get(pk=task.pk, case=locked)
+    locked, task = lock_row_for_work(task, by)
     if not task.is_done:
         raise ActionRefused("This task is still open.")
     if task.mandatory:

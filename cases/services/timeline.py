@@ -52,6 +52,16 @@ def lock_for_work(case: Case, by, *, manage: bool = False, expected_version: int
     return locked
 
 
+def lock_row_for_work(row, by, *, manage: bool = False):
+    """Lock the case of ``row`` (checking ``by`` may change it), then ``row`` itself; return both.
+
+    Always the case first, then its row: every service takes the locks in that order, so two
+    of them working on the same case never wait on each other in a cycle.
+    """
+    locked = lock_for_work(row.case, by, manage=manage)
+    return locked, type(row).objects.select_for_update().get(pk=row.pk, case=locked)
+
+
 def record_refusal(*, case: Case, actor, action: str, reasons: list[str]) -> None:
     """Record a refused attempt, after the refused change rolled back, if the actor may see the case."""
     if actor is None:

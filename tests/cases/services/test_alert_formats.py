@@ -13,19 +13,26 @@ from cases.services.alert_formats import (
 from tests.cases.alerts.samples import alert_payload, vendor_sample
 
 
+# Each kind: (as a sensor wrote it, the one spelling IRT stores).
+SPELLINGS = {
+    "ip": [(" 203.0.113.7 ", "203.0.113.7"), ("2001:DB8:0:0::1", "2001:db8::1"), ("::ffff:192.0.2.1", "192.0.2.1")],
+    "domain": [("Login.Contoso.EXAMPLE.", "login.contoso.example"), ("bücher.example", "xn--bcher-kva.example")],
+    "url": [
+        ("HTTPS://Evil.Example:443/Path?q=1#frag", "https://evil.example/Path?q=1"),
+        ("http://EVIL.example:8080", "http://evil.example:8080/"),
+    ],
+    "file_hash": [("D41D8CD98F00B204E9800998ECF8427E", "d41d8cd98f00b204e9800998ecf8427e")],
+    "email": [("Alice@Contoso.Example", "alice@contoso.example")],
+    "user_account": [("CONTOSO\\Alice", "contoso\\alice")],
+    "cloud_resource": [
+        ("/subscriptions/ABC/resourceGroups/RG", "/subscriptions/abc/resourcegroups/rg"),
+        ("arn:aws:s3:::MyBucket", "arn:aws:s3:::MyBucket"),
+    ],
+}
+
+
 @pytest.mark.parametrize(("kind", "value", "expected"), [
-    ("ip", " 203.0.113.7 ", "203.0.113.7"),
-    ("ip", "2001:DB8:0:0::1", "2001:db8::1"),
-    ("ip", "::ffff:192.0.2.1", "192.0.2.1"),
-    ("domain", "Login.Contoso.EXAMPLE.", "login.contoso.example"),
-    ("domain", "bücher.example", "xn--bcher-kva.example"),
-    ("url", "HTTPS://Evil.Example:443/Path?q=1#frag", "https://evil.example/Path?q=1"),
-    ("url", "http://EVIL.example:8080", "http://evil.example:8080/"),
-    ("file_hash", "D41D8CD98F00B204E9800998ECF8427E", "d41d8cd98f00b204e9800998ecf8427e"),
-    ("email", "Alice@Contoso.Example", "alice@contoso.example"),
-    ("user_account", "CONTOSO\\Alice", "contoso\\alice"),
-    ("cloud_resource", "/subscriptions/ABC/resourceGroups/RG", "/subscriptions/abc/resourcegroups/rg"),
-    ("cloud_resource", "arn:aws:s3:::MyBucket", "arn:aws:s3:::MyBucket"),
+    (kind, value, expected) for kind, pairs in SPELLINGS.items() for value, expected in pairs
 ])
 def test_observables_are_normalised_to_one_spelling(kind, value, expected):
     assert normalise_observable(kind, value) == expected
