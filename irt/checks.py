@@ -5,6 +5,7 @@ from django.core.checks import Error, Tags, register
 from django.core.exceptions import ImproperlyConfigured
 
 from cases.models import hooks
+from cases.services import notice_signing
 from cases.services.timeline_checkpoints import signing_key
 
 
@@ -39,19 +40,32 @@ def timeline_key_configured(app_configs, **kwargs):
     )
 
 
-@register(Tags.security)
-def checkpoint_key_configured(app_configs, **kwargs):
-    """Signed checkpoints need a readable Ed25519 key; in production it is never generated on the fly."""
+def _key_errors(load, *, what: str, setting: str, filename: str, id: str) -> list[Error]:
+    """Return the error of an Ed25519 key that ``load(create=False)`` cannot read; none while DEBUG is on."""
     problem = None
     if not settings.DEBUG:
         try:
-            signing_key(create=False)
+            load(create=False)
         except ImproperlyConfigured as exc:
             problem = str(exc)
     return _error_when(
         problem is not None,
-        f"Timeline checkpoints cannot be signed: {problem}",
-        hint="Create a key (openssl genpkey -algorithm ed25519 -out checkpoint.pem), readable by the "
-        "application only, and set IRT_CHECKPOINT_KEY_FILE to its path.",
-        id="cases.E003",
+        f"{what} cannot be signed: {problem}",
+        hint=f"Create a key (openssl genpkey -algorithm ed25519 -out {filename}), readable by the "
+        f"application only, and set {setting} to its path.",
+        id=id,
     )
+
+
+@register(Tags.security)
+def checkpoint_key_configured(app_configs, **kwargs):
+    """Signed checkpoints need a readable Ed25519 key; in production it is never generated on the fly."""
+    return _key_errors(signing_key, what="Timeline checkpoints", setting="IRT_CHECKPOINT_KEY_FILE",
+                       filename="checkpoint.pem", id="cases.E003")
+
+
+@register(Tags.security)
+def notice_key_configured(app_configs, **kwargs):
+    """Customer notices are signed; in production the key is given, never generated on the fly."""
+    return _key_errors(notice_signing.private_key, what="Customer notices", setting="IRT_NOTICE_KEY_FILE",
+                       filename="notice.pem", id="cases.E004")

@@ -8,6 +8,7 @@ from irt import views
 
 urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
+    path(".well-known/", include("cases.urls.well_known")),
     path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("accounts/password-reset/", account.ThrottledPasswordResetView.as_view(), name="password_reset"),

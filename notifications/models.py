@@ -47,6 +47,12 @@ class Notification(models.Model):
     # Set for notifications that must exist once only (a deadline reminder per stage and due time).
     dedupe_key = models.CharField(max_length=200, null=True, blank=True, unique=True)
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    # A customer notice's signed statement (cases/services/notice_signing.py): the exact canonical
+    # JSON bytes signed (its text, publication time and the case's timeline head), the Ed25519
+    # signature (base64) and the signing key's id. Written with the notification, never changed.
+    signed_statement = models.TextField(blank=True, editable=False)
+    signature = models.CharField(max_length=100, blank=True, editable=False)
+    signature_key = models.CharField(max_length=16, blank=True, editable=False)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -165,6 +171,11 @@ class Preference(models.Model):
         help_text="Updates on incidents affecting your organisation. Breach notices are always sent.",
     )
     email_reviews = models.BooleanField("Email me post-incident reviews", default=False)
+    # On unless turned off: every follow-up update of an incident that affected the organisation's data.
+    email_updates_of_breaches = models.BooleanField(
+        "Email me every update of an incident that affected our data", default=True,
+        help_text="On by default: follow-ups of an incident where your organisation's data was lost, altered or disclosed.",
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     def __str__(self) -> str:

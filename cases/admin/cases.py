@@ -32,9 +32,9 @@ class UserAdmin(DjangoUserAdmin):
     list_filter = ["is_active", "is_superuser", "is_service_account", "groups", "organization"]
     search_fields = ["username", "email", "first_name", "last_name", "organization__name"]
     list_select_related = ["organization"]
-    fieldsets = DjangoUserAdmin.fieldsets + (("Customer", {"fields": ["organization"]}),
+    fieldsets = DjangoUserAdmin.fieldsets + (("Customer", {"fields": ["organization", "is_customer_admin"]}),
                                              ("Service account", {"fields": ["is_service_account"]}))
-    add_fieldsets = DjangoUserAdmin.add_fieldsets + (("Customer", {"fields": ["organization"]}),
+    add_fieldsets = DjangoUserAdmin.add_fieldsets + (("Customer", {"fields": ["organization", "is_customer_admin"]}),
                                                      ("Service account", {"fields": ["is_service_account"]}))
 
     actions = ["reset_second_factor"]

@@ -1,5 +1,7 @@
 """Customer tenants and the user model shared by staff and customers."""
 
+import hashlib
+
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.core.validators import validate_email
 from django.core.exceptions import ValidationError
@@ -28,6 +30,10 @@ class Organization(models.Model):
     nis2_entity = models.BooleanField("NIS2 entity", default=False, help_text="Pre-tick the NIS2 Art. 23 clocks.")
     financial_entity = models.BooleanField(default=False, help_text="DORA applies: pre-tick the DORA clocks.")
     hipaa_covered_entity = models.BooleanField("HIPAA covered entity", default=False, help_text="Pre-tick the HIPAA notice.")
+    # The read token of the organisation's private feeds (cases/services/customer_admin.py): only its
+    # SHA-256 is kept; the token itself is shown once to the customer administrator who rotates it.
+    feed_token_hash = models.CharField(max_length=64, blank=True, editable=False, db_index=True)
+    feed_token_rotated_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["name"]
@@ -44,6 +50,11 @@ class Organization(models.Model):
 
     def security_contact_emails(self) -> list[str]:
         return [line.strip() for line in self.security_contacts.splitlines() if line.strip()]
+
+
+def feed_token_digest(token: str) -> str:
+    """Return what ``Organization.feed_token_hash`` stores for a feed read token (SHA-256, hex)."""
+    return hashlib.sha256(token.encode()).hexdigest()
 
 
 # Who works cases and who may own one, by ``cases.*`` permission codename. The per-user
@@ -95,6 +106,13 @@ class User(AbstractUser):
     # A connector's account (a SIEM, a SOAR): it acts only through API tokens and never signs in.
     is_service_account = models.BooleanField(
         default=False, help_text="Acts only through API tokens; cannot sign in to the browser."
+    )
+
+    # A customer administrator manages their own organisation's users, contacts, channels and feeds
+    # (``cases.access.permissions.is_customer_admin``); meaningless for staff.
+    is_customer_admin = models.BooleanField(
+        "customer administrator", default=False,
+        help_text="Customer users only: manages the organisation's users, security contacts, webhooks and feeds.",
     )
 
     objects = IrtUserManager()

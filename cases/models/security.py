@@ -29,6 +29,7 @@ class SecurityEvent(models.Model):
         DEACTIVATED = "deactivated", "Account deactivated (every session ended)"
         API_TOKEN_CREATED = "api_token_created", "API token created"
         API_TOKEN_REVOKED = "api_token_revoked", "API token revoked"
+        CUSTOMER_SETTINGS_CHANGED = "customer_settings", "Customer administrator changed organisation settings"
 
     at = models.DateTimeField(auto_now_add=True, db_index=True)
     kind = models.CharField(max_length=32, choices=Kind.choices, db_index=True)

@@ -8,7 +8,9 @@ has anything to hide.
 
 from collections import defaultdict
 
+from django.conf import settings
 from django.db.models import Prefetch
+from django.urls import reverse
 
 from cases.models import AffectedCustomer, Case, Evidence, EvidenceAccess, IncidentUpdate, PublishedReview, RepairItem, TimelineEvent
 from cases.models.hooks import case_delivery_receipts
@@ -70,4 +72,47 @@ def customer_report(case: Case, organization) -> dict:
         "latest": updates[0] if updates else None,
         "review": review,
         "repairs": list(RepairItem.objects.filter(case=case)) if review else [],
+    }
+
+
+def notification_pack(case: Case, organization) -> dict | None:
+    """Return what a controller reports under GDPR Art. 33(3), from ``organization``'s own impact row only.
+
+    None unless the organisation received a breach notice (its row is a breach and notified): the
+    pack is for meeting clocks that notice started. Built on ``customer_report``, so it reads
+    nothing the incident page does not.
+    """
+    report = customer_report(case, organization)
+    impact, latest = report["impact"], report["latest"]
+    if impact is None or not impact.is_breach or impact.notified_at is None or latest is None:
+        return None
+    return {
+        **report,
+        "awareness_at": impact.notified_at,
+        "nature": {"what_happened": latest.what_happened, "what_we_know": latest.what_we_know,
+                   "affected_services": latest.affected_services, "status": latest.get_status_display()},
+        "data_concerned": {"impacts": impact.data_impacts, "statement": impact.impact_statement},
+        "likely_consequences": latest.what_you_should_do,
+        "measures_taken": latest.what_we_are_doing,
+        "measures_proposed": [item.title for item in report["repairs"]],
+        "contact_point": {"email": settings.DEFAULT_FROM_EMAIL, "incident_page": settings.IRT_SITE_URL + reverse("portal:incident", args=[case.reference])},
+    }
+
+
+def notification_pack_json(pack: dict) -> dict:
+    """Return the pack as plain JSON values (the shape of the PDF, section by section)."""
+    return {
+        "incident": pack["reference"],
+        "organization": pack["organization"].slug,
+        "notified_at": pack["awareness_at"].isoformat(),
+        "gdpr_art33_3": {
+            "a_nature_of_breach": pack["nature"],
+            "a_categories_and_numbers": pack["data_concerned"],
+            "b_contact_point": pack["contact_point"],
+            "c_likely_consequences": pack["likely_consequences"],
+            "d_measures_taken": pack["measures_taken"],
+            "d_measures_proposed": pack["measures_proposed"],
+        },
+        "updates": [{"published_at": update.published_at.isoformat(), "title": update.public_title, "status": update.status}
+                    for update in pack["updates"]],
     }

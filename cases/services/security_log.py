@@ -47,6 +47,7 @@ class Roles:
     is_active: bool
     is_staff: bool
     is_superuser: bool
+    is_customer_admin: bool
     teams: frozenset[str]
     permissions: frozenset[str]
 
@@ -54,6 +55,7 @@ class Roles:
     def of(cls, user) -> Roles:
         return cls(
             is_active=user.is_active, is_staff=user.is_staff, is_superuser=user.is_superuser,
+            is_customer_admin=user.is_customer_admin,
             teams=frozenset(user.groups.values_list("name", flat=True)),
             permissions=frozenset(user.user_permissions.values_list("codename", flat=True)),
         )
@@ -67,14 +69,14 @@ def record_role_changes(*, user, before: Roles | None, request=None, actor=None)
     after = Roles.of(user)
     changes = []
     if before is not None:
-        for flag in ("is_staff", "is_superuser"):
+        for flag in ("is_staff", "is_superuser", "is_customer_admin"):
             if getattr(before, flag) != getattr(after, flag):
                 changes.append(f"{flag}: {getattr(before, flag)} → {getattr(after, flag)}")
         if after.teams != before.teams:
             changes.append(f"teams: {sorted(before.teams)} → {sorted(after.teams)}")
         if after.permissions != before.permissions:
             changes.append(f"permissions: {sorted(before.permissions)} → {sorted(after.permissions)}")
-    elif after.teams or after.permissions or after.is_staff or after.is_superuser:
+    elif after.teams or after.permissions or after.is_staff or after.is_superuser or after.is_customer_admin:
         changes.append("created with roles")
     if not changes:
         return None

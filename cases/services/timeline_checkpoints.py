@@ -58,20 +58,29 @@ def signing_key(*, create: bool | None = None) -> Ed25519PrivateKey:
     A missing file is created with a new key when ``create`` (default: ``IRT_CHECKPOINT_KEY_CREATE``,
     on in development only); the system check passes False, so checking never writes a key.
     """
-    path = settings.IRT_CHECKPOINT_KEY_FILE
+    return ed25519_key_from_setting("IRT_CHECKPOINT_KEY_FILE", "signs timeline checkpoints",
+                                    create=settings.IRT_CHECKPOINT_KEY_CREATE if create is None else create)
+
+
+def ed25519_key_from_setting(setting: str, purpose: str, *, create: bool) -> Ed25519PrivateKey:
+    """Return the Ed25519 private key in the PEM file the setting names, creating it first when ``create``.
+
+    The one key loader: the checkpoint key and the notice-signing key (cases/services/notice_signing.py).
+    """
+    path = getattr(settings, setting)
     if path is None:
-        raise ImproperlyConfigured("IRT_CHECKPOINT_KEY_FILE is not set; it names the Ed25519 key that signs timeline checkpoints.")
+        raise ImproperlyConfigured(f"{setting} is not set; it names the Ed25519 key that {purpose}.")
     path = Path(path)
-    if not path.exists() and (settings.IRT_CHECKPOINT_KEY_CREATE if create is None else create):
+    if not path.exists() and create:
         _create_key_file(path)
     try:
         key = serialization.load_pem_private_key(path.read_bytes(), password=None)
     except OSError as exc:
-        raise ImproperlyConfigured(f"IRT_CHECKPOINT_KEY_FILE={str(path)!r} cannot be read: {exc.strerror}") from exc
+        raise ImproperlyConfigured(f"{setting}={str(path)!r} cannot be read: {exc.strerror}") from exc
     except ValueError:
-        raise ImproperlyConfigured(f"IRT_CHECKPOINT_KEY_FILE={str(path)!r} is not a PEM private key") from None
+        raise ImproperlyConfigured(f"{setting}={str(path)!r} is not a PEM private key") from None
     if not isinstance(key, Ed25519PrivateKey):
-        raise ImproperlyConfigured(f"IRT_CHECKPOINT_KEY_FILE={str(path)!r} is not an Ed25519 key")
+        raise ImproperlyConfigured(f"{setting}={str(path)!r} is not an Ed25519 key")
     return key
 
 
@@ -87,7 +96,7 @@ def _create_key_file(path: Path) -> None:
         return
     with os.fdopen(descriptor, "wb") as handle:
         handle.write(pem)
-    logger.warning("Created a development timeline checkpoint key at %s.", path)
+    logger.warning("Created a development Ed25519 key at %s.", path)
 
 
 def public_key_pem(public_key: Ed25519PublicKey) -> bytes:

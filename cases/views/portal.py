@@ -1,34 +1,49 @@
 """The customer portal. Pages render only customer-visible models and the reader's own impact."""
 
+from functools import wraps
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db.models import Max, Prefetch
+from django.db.models import Exists, Max, OuterRef, Prefetch
 from django.core.cache import cache
+from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
 
-from cases.access.permissions import is_customer
-
-from cases.access.querysets import customer_incidents
-
 from cases.access.lookups import get_incident_for
-from cases.models import Acknowledgement, AffectedCustomer, IncidentUpdate, PublishedReview, RepairItem
+from cases.access.permissions import is_customer, is_customer_admin
+from cases.access.querysets import customer_incidents
+from cases.models import Acknowledgement, IncidentUpdate
+from cases.models.communications import CustomerStatus
+from cases.selectors import reports
 from cases.services.breach import record_incident_page_view
 from cases.services.communications import acknowledge
 
 
-def _customer_only(view):
+def _customers(view, *, admins_only: bool = False):
+    """Let in customer users (only their organisation's administrators when ``admins_only``); staff go to their dashboard."""
+
     @login_required
+    @wraps(view)
     def wrapper(request, *args, **kwargs):
         if not is_customer(request.user):
             return redirect("cases:dashboard")
+        if admins_only and not is_customer_admin(request.user):
+            raise PermissionDenied("Only your organisation's administrators manage its settings.")
         return view(request, *args, **kwargs)
 
-    wrapper.__name__ = view.__name__
-    wrapper.__doc__ = view.__doc__
     return wrapper
+
+
+def _customer_only(view):
+    return _customers(view)
+
+
+def customer_admin_only(view):
+    """Let in the customer administrators; other customers get a 403, staff go to their dashboard."""
+    return _customers(view, admins_only=True)
 
 
 @_customer_only
@@ -36,15 +51,17 @@ def index(request):
     """List the incidents affecting the reader's organisation, newest first, with their status."""
     incidents = (
         customer_incidents(request.user)
-        .annotate(last_published=Max("updates__published_at"))
+        .annotate(last_published=Max("updates__published_at"),
+                  acknowledged=Exists(Acknowledgement.objects.filter(case=OuterRef("pk"), user=request.user)))
         .order_by("-last_published")
         .prefetch_related(
             Prefetch("updates", queryset=IncidentUpdate.objects.published().order_by("-published_at"),
                      to_attr="published_updates")
         )
     )
-    rows = [{"case": case, "latest": case.published_updates[0]} for case in incidents]
-    return render(request, "portal/index.html", {"organization": request.user.organization, "rows": rows})
+    rows = [{"case": case, "latest": case.published_updates[0], "acknowledged": case.acknowledged} for case in incidents]
+    return render(request, "portal/index.html", {"organization": request.user.organization, "rows": rows,
+                                                 "unacknowledged": sum(not row["acknowledged"] for row in rows)})
 
 
 @_customer_only
@@ -68,6 +85,8 @@ def incident(request, reference):
         "organization": organization,
         "latest": cached["latest"],
         "body": mark_safe(cached["html"]),  # noqa: S308 - rendered by our own template with escaping on
+        "notified_at": cached.get("notified_at"),
+        "status_meanings": [(code, label, STATUS_MEANINGS[code]) for code, label in CustomerStatus.choices],
         "acknowledged": Acknowledgement.objects.filter(case=case, user=request.user).first(),
     }
     return render(request, "portal/incident.html", context)
@@ -75,23 +94,19 @@ def incident(request, reference):
 
 BODY_CACHE_SECONDS = 600
 
+# What each status word on an incident page means, by ``CustomerStatus`` code (templates test codes).
+STATUS_MEANINGS = {
+    CustomerStatus.INVESTIGATING: "We know something is wrong and are finding out what happened and who is affected.",
+    CustomerStatus.IDENTIFIED: "We know the cause and what was affected, and are working to stop it and repair it.",
+    CustomerStatus.MONITORING: "A fix is in place; we are watching to make sure it holds.",
+    CustomerStatus.RESOLVED: "The incident is over. A post-incident review follows when there is something to learn.",
+}
+
 
 def _incident_body(case, organization) -> dict:
-    updates = list(
-        IncidentUpdate.objects.published().filter(case=case)
-        .select_related("corrects")
-        .order_by("-published_at", "-id")
-    )
-    review = PublishedReview.objects.published().filter(case=case).first()
-    context = {
-        "organization": organization,
-        "latest": updates[0],
-        "updates": updates,
-        "impact": AffectedCustomer.objects.impact_seen_by(case=case, organization=organization),
-        "review": review,
-        "repairs": list(RepairItem.objects.filter(case=case)) if review else [],
-    }
-    latest = updates[0]
+    # The same reads as the customer report: one privacy filter for the page, the PDF and the pack.
+    context = reports.customer_report(case, organization)
+    latest, impact = context["latest"], context["impact"]
     return {
         "html": render_to_string("portal/partials/incident_body.html", context),
         "latest": {
@@ -100,6 +115,8 @@ def _incident_body(case, organization) -> dict:
             "status_label": latest.get_status_display(),
             "published_at": latest.published_at,
         },
+        # The organisation's own awareness time: a delivered breach notice starts its own clocks.
+        "notified_at": impact.notified_at if impact is not None and impact.is_breach else None,
     }
 
 

@@ -13,11 +13,13 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
+from django.core.exceptions import PermissionDenied
 from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
 from cases.models import AffectedCustomer
+from cases.services import customer_admin
 from cases.services.notices import record_customer_notified
 from notifications.channels import email as email_channel
 from notifications.channels import webhook as webhook_channel
@@ -222,6 +224,17 @@ def retry_now(*, delivery: Delivery, by) -> Delivery:
     transaction.on_commit(lambda: queue.enqueue_deliveries([locked.pk]))
     locked.refresh_from_db()
     return locked
+
+
+@transaction.atomic
+def retry_customer_delivery(*, by, delivery: Delivery, request=None) -> Delivery:
+    """Queue another attempt of one of a customer administrator's own webhook deliveries."""
+    if delivery.endpoint is None:
+        raise PermissionDenied("Only webhook deliveries are retried here.")
+    webhooks.check_own_endpoint(by, delivery.endpoint)
+    retried = retry_now(delivery=delivery, by=by)
+    customer_admin.record_change(by=by, request=request, what=f"asked for another attempt of webhook delivery {delivery.pk}")
+    return retried
 
 
 def sweep(*, now=None, limit: int = 1000) -> dict:

@@ -17,6 +17,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from cases.access.permissions import can_view_case, is_customer
+from cases.services import notice_signing
 from notifications.channels.email import one_line
 from notifications.models import Delivery, Notification, Preference, WebhookEndpoint
 from notifications.services import queue
@@ -55,9 +56,12 @@ def create_notification(*, kind: str, title: str, deliveries: list[Delivery], ca
                         incident_update=None, published_review=None, dedupe_key: str | None = None) -> Notification:
     """Write one notification and its deliveries; queue the external ones when the transaction commits."""
     now = timezone.now()
+    signed = _signed(kind=kind, case=case, update=incident_update, now=now)
     notification = Notification.objects.create(
         kind=kind, case=case, incident_update=incident_update, published_review=published_review,
         title=one_line(title)[:300], body=body, link=link, dedupe_key=dedupe_key, created_at=now,
+        signed_statement=signed.statement if signed else "", signature=signed.signature if signed else "",
+        signature_key=signed.key if signed else "",
     )
     for delivery in deliveries:
         delivery.notification = notification
@@ -77,6 +81,14 @@ def create_notification(*, kind: str, title: str, deliveries: list[Delivery], ca
         else:
             transaction.on_commit(lambda: queue.enqueue_deliveries(external))
     return notification
+
+
+def _signed(*, kind: str, case, update, now) -> notice_signing.SignedNotice | None:
+    """Sign a customer notice that carries an update, over the case's timeline head in this transaction."""
+    if kind not in Notification.CUSTOMER_KINDS or case is None or update is None:
+        return None
+    # The senders hold the locked case whose event was just appended, so its head is the committed one.
+    return notice_signing.sign_notice(kind=kind, case=case, update=update, issued_at=now, head=case.timeline_head)
 
 
 # -- customers ---------------------------------------------------------------------------
@@ -99,18 +111,23 @@ def _subscribed_user_ids(user_ids, field: str) -> set[int]:
     return set(Preference.objects.filter(user_id__in=user_ids, **{field: True}).values_list("user_id", flat=True))
 
 
-def _customer_deliveries(rows, *, mandatory: bool, subscription_field: str = "") -> list[Delivery]:
+def _opted_out_user_ids(user_ids, field: str) -> set[int]:
+    return set(Preference.objects.filter(user_id__in=user_ids, **{field: False}).values_list("user_id", flat=True))
+
+
+def _customer_deliveries(rows, *, mandatory: bool, subscription_field: str = "", breach_default_field: str = "") -> list[Delivery]:
     """Build deliveries for affected rows: email to contacts, webhooks, and every user's inbox.
 
     ``mandatory`` (the breach notice) falls back to the organisation's users when it has no
-    security contact; otherwise users are emailed only when they subscribed.
+    security contact; otherwise users are emailed when they subscribed, or, with
+    ``breach_default_field``, when the row is a breach and they did not turn that preference off.
     """
     org_ids = [row.organization_id for row in rows]
     users = _customer_users(org_ids)
     endpoints = _endpoints(org_ids)
-    subscribed = set()
-    if subscription_field:
-        subscribed = _subscribed_user_ids([u.pk for group in users.values() for u in group], subscription_field)
+    user_ids = [u.pk for group in users.values() for u in group]
+    subscribed = _subscribed_user_ids(user_ids, subscription_field) if subscription_field else set()
+    opted_out = _opted_out_user_ids(user_ids, breach_default_field) if breach_default_field else set()
     deliveries = []
     for row in rows:
         org = row.organization
@@ -118,7 +135,9 @@ def _customer_deliveries(rows, *, mandatory: bool, subscription_field: str = "")
         contacts = [a for a in map(clean_address, org.security_contact_emails()) if a]
         if mandatory and not contacts:
             contacts = [a for a in (clean_address(u.email) for u in org_users) if a]
-        contacts += [a for a in (clean_address(u.email) for u in org_users if u.pk in subscribed) if a]
+        by_default = bool(breach_default_field) and row.is_breach
+        contacts += [a for a in (clean_address(u.email) for u in org_users
+                                 if u.pk in subscribed or (by_default and u.pk not in opted_out)) if a]
         for address in dict.fromkeys(a.lower() for a in contacts):
             deliveries.append(Delivery(channel=Channel.EMAIL, organization_id=org.pk, address=address))
         for endpoint in endpoints.get(org.pk, []):
@@ -162,7 +181,8 @@ def notify_update(*, case, update) -> list[Notification]:
         created.append(create_notification(
             kind=Kind.INCIDENT_UPDATE, case=case, incident_update=update,
             title=f"Incident update: {update.public_title} ({case.reference})", body=update.get_status_display(),
-            link=incident_path(case), deliveries=_customer_deliveries(rows, mandatory=False, subscription_field="email_incident_updates"),
+            link=incident_path(case), deliveries=_customer_deliveries(rows, mandatory=False, subscription_field="email_incident_updates",
+                                                                          breach_default_field="email_updates_of_breaches"),
         ))
     return created
 

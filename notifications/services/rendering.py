@@ -7,6 +7,7 @@ organisation's own impact row, never another organisation's.
 import json
 
 from django.conf import settings
+from django.urls import reverse
 
 from cases.models import AffectedCustomer
 from notifications.channels import email as email_channel
@@ -27,6 +28,14 @@ WEBHOOK_TYPES = {
 }
 
 
+def notice_signature(notification: Notification) -> dict | None:
+    """Return the notice's Ed25519 signature block (cases/services/notice_signing.py), or None when it has none."""
+    if not notification.signature:
+        return None
+    return {"algorithm": "Ed25519", "key": notification.signature_key, "statement": notification.signed_statement,
+            "signature": notification.signature, "public_key_url": settings.IRT_SITE_URL + reverse("well_known:notice-signing-key")}
+
+
 def customer_context(delivery: Delivery) -> dict:
     """Return what a customer notice may show: the case's customer text and the recipient's own impact."""
     notification = delivery.notification
@@ -45,6 +54,7 @@ def customer_context(delivery: Delivery) -> dict:
         "impact": impact,
         "incident_url": outbox.incident_url(case),
         "site_url": settings.IRT_SITE_URL,
+        "signature": notice_signature(notification),
     }
 
 
@@ -85,6 +95,9 @@ def webhook_payload(delivery: Delivery) -> bytes:
     if impact is not None and delivery.notification.kind == Kind.BREACH_NOTICE:
         data["impact"] = {"data_lost": impact.data_lost, "data_altered": impact.data_altered,
                           "data_disclosed": impact.data_disclosed, "statement": impact.impact_statement}
+    signature = notice_signature(delivery.notification)
+    if signature is not None:
+        data["signature"] = signature
     body = {"type": WEBHOOK_TYPES[delivery.notification.kind], "timestamp": delivery.notification.created_at.isoformat(),
             "data": data}
     return json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()

@@ -1,4 +1,4 @@
-"""Webhook endpoints: create and rotate; the secret is returned once and never shown again.
+"""Webhook endpoints: create, rotate and disable (staff and customer administrators); the secret is shown once.
 
 A rotation keeps the replaced secret in ``previous_secret`` and signs with both for
 ``IRT_WEBHOOK_SECRET_OVERLAP_HOURS`` after ``secret_rotated_at`` (24 h by default), as Standard
@@ -8,11 +8,13 @@ Webhooks allows, so a receiver can switch to the new secret at its own pace.
 from datetime import timedelta
 
 from django.conf import settings
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import timezone
 
+from cases.services import customer_admin
 from notifications.channels import webhook
-from notifications.models import WebhookEndpoint
+from notifications.models import Delivery, WebhookEndpoint
 
 
 def current_secret(endpoint: WebhookEndpoint) -> str:
@@ -62,3 +64,55 @@ def rotate_secret(*, endpoint: WebhookEndpoint) -> str:
     endpoint.secret, endpoint.previous_secret = locked.secret, locked.previous_secret
     endpoint.secret_rotated_at = locked.secret_rotated_at
     return locked.secret
+
+
+# -- a customer administrator's own endpoints (cases/services/customer_admin.py records each change) --
+
+# How many recent deliveries an administrator sees per endpoint.
+RECENT_DELIVERIES = 50
+
+
+def organization_endpoints(organization):
+    return WebhookEndpoint.objects.filter(organization=organization).order_by("-is_active", "url")
+
+
+def endpoint_deliveries(endpoint: WebhookEndpoint):
+    """Return the endpoint's recent deliveries, newest first, with their notice."""
+    return (Delivery.objects.filter(endpoint=endpoint).select_related("notification", "notification__case")
+            .order_by("-created_at")[:RECENT_DELIVERIES])
+
+
+@transaction.atomic
+def add_customer_endpoint(*, by, url: str, description: str = "", request=None) -> tuple[WebhookEndpoint, str]:
+    """Create an endpoint for the administrator's organisation; return it with its secret (shown once)."""
+    organization = customer_admin.administered_organization(by)
+    endpoint, secret = create_endpoint(organization=organization, url=url, description=description)
+    customer_admin.record_change(by=by, request=request, what=f"added webhook endpoint {endpoint.pk} ({url})")
+    return endpoint, secret
+
+
+def check_own_endpoint(by, endpoint: WebhookEndpoint) -> None:
+    """Refuse a customer administrator an endpoint of another organisation."""
+    if endpoint.organization_id != customer_admin.administered_organization(by).pk:
+        raise PermissionDenied("That endpoint is not your organisation's.")
+
+
+@transaction.atomic
+def rotate_customer_secret(*, by, endpoint: WebhookEndpoint, request=None) -> str:
+    """Rotate the secret (the old one still signs during the overlap); return the new one, shown once."""
+    check_own_endpoint(by, endpoint)
+    secret = rotate_secret(endpoint=endpoint)
+    customer_admin.record_change(by=by, request=request,
+                                 what=f"rotated the secret of webhook endpoint {endpoint.pk} ({endpoint.url})")
+    return secret
+
+
+@transaction.atomic
+def disable_customer_endpoint(*, by, endpoint: WebhookEndpoint, request=None) -> None:
+    """Stop sending to the endpoint; its pending deliveries end dead on their next attempt, visible to staff."""
+    check_own_endpoint(by, endpoint)
+    reason = f"Disabled by {by.get_username()} on {timezone.now():%Y-%m-%d %H:%M} UTC."
+    WebhookEndpoint.objects.filter(pk=endpoint.pk).update(is_active=False, disabled_reason=reason)
+    endpoint.is_active, endpoint.disabled_reason = False, reason
+    customer_admin.record_change(by=by, request=request, what=f"disabled webhook endpoint {endpoint.pk} ({endpoint.url})")
+

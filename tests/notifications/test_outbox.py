@@ -69,7 +69,24 @@ def test_every_customer_user_gets_an_inbox_entry_and_subscribers_get_email(breac
     publish_update(breach_case, comms=comms, title="Follow-up")
     update_emails = Delivery.objects.filter(notification__kind=Kind.INCIDENT_UPDATE, channel=Channel.EMAIL)
     assert contoso_user.email in set(update_emails.values_list("address", flat=True))
-    assert fabrikam_user.email not in set(update_emails.values_list("address", flat=True))
+    # Fabrikam's data was altered too: its users get the follow-ups by default (issue 16, item 2).
+    assert fabrikam_user.email in set(update_emails.values_list("address", flat=True))
+
+
+def test_follow_ups_of_a_breach_are_emailed_by_default_unless_turned_off(manager, breach_case, comms, contoso_user, fabrikam_user):
+    from notifications.models import Preference
+    from tests.factories import AffectedCustomerFactory, OrganizationFactory
+
+    Preference.objects.create(user=fabrikam_user, email_updates_of_breaches=False)
+    bystander = CustomerUserFactory(organization=OrganizationFactory(name="Northwind", slug="northwind"))
+    AffectedCustomerFactory(case=breach_case, by=manager, organization=bystander.organization, data_disclosed=False,
+                            impact_statement="Not affected; we checked.")
+    publish_update(breach_case, comms=comms)
+    publish_update(breach_case, comms=comms, title="Follow-up")
+    emailed = set(Delivery.objects.filter(notification__kind=Kind.INCIDENT_UPDATE, channel=Channel.EMAIL).values_list("address", flat=True))
+    assert contoso_user.email in emailed
+    assert fabrikam_user.email not in emailed  # turned off
+    assert bystander.email not in emailed  # its data was not affected: still opt-in
 
 
 def test_notification_rolls_back_with_the_event(breach_case, comms):

@@ -83,6 +83,29 @@ def customer_pages(client, user) -> dict[str, str]:
             report = client.post(reverse("portal:report", args=[reference]))
             assert report.status_code == 200
             pages[report.request["PATH_INFO"]] = pdf_text(report.content)
+            # The notification pack, where the organisation received a breach notice (issue 16).
+            pack = client.get(reverse("portal:pack-json", args=[reference]))
+            if pack.status_code == 200:
+                pages[pack.request["PATH_INFO"]] = pack.content.decode()
+                pages[reverse("portal:pack-pdf", args=[reference])] = pdf_text(
+                    client.post(reverse("portal:pack-pdf", args=[reference])).content)
+    pages.update(customer_admin_pages(client, user))
+    return pages
+
+
+def customer_admin_pages(client, user) -> dict[str, str]:
+    """Return the pages a customer administrator reads (issue 16): organisation, webhooks, the private feeds."""
+    from cases.access.permissions import is_customer_admin
+
+    if not is_customer_admin(user):
+        return {}
+    urls = [reverse("portal:organization"), reverse("notifications:webhooks")]
+    pages = {url: client.get(url).content.decode() for url in urls}
+    token = client.post(reverse("portal:feed-token")).content.decode().split('data-testid="feed-token">')[1].split("<")[0]
+    for name in ("portal:feed-atom", "portal:feed-json"):
+        response = client.get(reverse(name), HTTP_AUTHORIZATION=f"Bearer {token}")
+        assert response.status_code == 200
+        pages[reverse(name)] = response.content.decode()
     return pages
 
 
@@ -118,7 +141,17 @@ def demo_world(db):
     manager = User.objects.get(username="manager")
     comms = User.objects.get(username="comms")
     build_shared_incidents(manager, comms)
+    deliver_pending_notices()
     return manager
+
+
+def deliver_pending_notices():
+    """Deliver the demo breach notices, so Contoso has its awareness time and notification pack."""
+    from notifications.models import Delivery
+    from notifications.services.delivery import deliver
+
+    for pk in Delivery.objects.filter(status=Delivery.Status.PENDING).exclude(channel=Delivery.Channel.INBOX).values_list("pk", flat=True):
+        deliver(pk)
 
 
 def test_the_leak_search_finds_planted_text_however_the_page_escapes_it():
@@ -139,14 +172,18 @@ def test_no_customer_page_shows_another_customers_data_or_internal_text(client, 
     readers = User.objects.filter(organization__isnull=False).select_related("organization")
     assert readers.count() >= 3
     checked = reports = 0
+    covered = set()
     for reader in readers:
         pages = customer_pages(client, reader)
+        covered |= set(pages)
         assert len(pages) >= 2, f"{reader} sees no incident page; the test would prove nothing"
         assert leaks(pages, forbidden_for(reader.organization)) == []
         checked += len(pages)
         reports += sum(url.endswith("/report.pdf") for url in pages)
     assert checked >= 7
     assert reports >= 3, "no customer report was searched"
+    assert any(url.endswith("/feed/json") for url in covered) and any(url.endswith("notification-pack.json") for url in covered), \
+        "the customer administrators' pages or the notification pack were not searched"
 
 
 def test_every_reader_sees_their_own_impact_statement(client, demo_world):

@@ -1,0 +1,162 @@
+"""Customers as first-class users (issue 16): Contoso's administrator adds a security contact and a webhook,
+a breach notice reaches both (Standard Webhooks signature checked with the reference ``standardwebhooks``
+library, the notice's Ed25519 signature with ``cryptography`` and the key from the well-known URL), the
+page shows Contoso's clock and offers the notification pack, and Fabrikam's administrator sees none of it.
+"""
+
+import base64
+import json
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+import standardwebhooks
+from cryptography.hazmat.primitives.serialization import load_pem_public_key
+from django.core.management import call_command
+from playwright.sync_api import expect
+
+from cases.models import Case, Organization, SecurityEvent, User
+from cases.services import breach, communications
+from tests.e2e.test_customer_journey import smtp  # noqa: F401 - fixture
+from tests.factories import AffectedCustomerFactory, case_in_stage
+
+pytestmark = pytest.mark.e2e
+
+DESKTOP, PHONE = {"width": 1366, "height": 900}, {"width": 390, "height": 844}
+IMPACT = "Customer records in your contoso-crm export (about 1,200 names and emails) were read by another account."
+
+
+class Receiver:
+    """Contoso's SOAR: records every POST as it arrived, headers and raw body."""
+
+    def __init__(self):
+        self.received = []
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers.get("content-length", 0)))
+                receiver.received.append(({k.lower(): v for k, v in self.headers.items()}, body))
+                self.send_response(204)
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hooks/irt"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+
+@pytest.fixture
+def receiver(settings):
+    settings.IRT_WEBHOOK_ALLOW_PRIVATE = True
+    server = Receiver()
+    yield server
+    server.server.shutdown()
+    server.server.server_close()
+
+
+@pytest.fixture
+def notice_key(settings, tmp_path):
+    settings.IRT_NOTICE_KEY_FILE = tmp_path / "notice-signing.pem"
+    settings.IRT_NOTICE_KEY_CREATE = True
+
+
+def shots(page, screenshot, name):
+    """Save the page at desktop and phone widths."""
+    for label, size in (("desktop", DESKTOP), ("phone", PHONE)):
+        page.set_viewport_size(size)
+        screenshot(page, f"customer-admin-journey-{name}-{label}")
+    page.set_viewport_size(DESKTOP)
+
+
+def test_contoso_admin_sets_up_contacts_and_webhook_and_the_breach_notice_reaches_both(
+    page, site, demo_data, sign_in, sign_out, screenshot, smtp, receiver, notice_key  # noqa: F811
+):
+    page.set_viewport_size(DESKTOP)
+    page.on("dialog", lambda dialog: dialog.accept())
+
+    # -- Contoso's administrator adds a security contact and a webhook. ----------------------------
+    sign_in(page, "contoso-admin", demo_data)
+    page.get_by_role("link", name="Organisation").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Contoso")
+    page.get_by_label("Security contact email").fill("soc@contoso.example")
+    page.get_by_role("button", name="Add contact").click()
+    expect(page.locator(".messages")).to_contain_text("soc@contoso.example now receives security notices")
+    expect(page.get_by_role("region", name="Security contacts")).to_contain_text("soc@contoso.example")
+    shots(page, screenshot, "01-organisation")
+
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Webhooks").click()
+    page.get_by_label("Endpoint URL (https)").fill(receiver.url)
+    page.get_by_label("Description").fill("Contoso SOAR")
+    page.get_by_role("button", name="Add endpoint").click()
+    secret = page.get_by_test_id("webhook-secret").inner_text()
+    assert secret.startswith("whsec_")
+    shots(page, screenshot, "02-webhook-added")
+    sign_out(page)
+
+    # -- A breach affecting Contoso is declared and its first update published. --------------------
+    manager, comms = User.objects.get(username="manager"), User.objects.get(username="comms")
+    contoso, fabrikam = Organization.objects.get(slug="contoso"), Organization.objects.get(slug="fabrikam")
+    case = case_in_stage(Case.Status.STABILIZING, manager=manager, title="CRM export readable by another account")
+    AffectedCustomerFactory(case=case, by=manager, organization=contoso, data_disclosed=True, impact_statement=IMPACT)
+    breach.declare_breach(case=case, by=manager, note="Access logs show reads from a foreign account.")
+    update = communications.draft_update(
+        case=case, by=manager, status="identified", public_title="Customer records readable by another account",
+        what_happened="A sharing rule on CRM exports let another account read them.",
+        what_we_are_doing="We removed the rule and are reviewing every export.",
+        what_you_should_do="Warn the people in your CRM about targeted phishing.")
+    communications.approve_update(update=update, by=comms)
+    call_command("db_worker", batch=True, no_startup_delay=True, reload=False, verbosity=0)
+
+    # -- The notice reached the new contact by email and the webhook, both signed. -----------------
+    emailed = [body for rcpts, body in smtp.messages if "soc@contoso.example" in rcpts and case.reference in body]
+    assert len(emailed) == 1 and "Signature:" in emailed[0]
+    assert not {address for rcpts, _ in smtp.messages for address in rcpts} & set(fabrikam.security_contact_emails())
+    [(headers, body)] = receiver.received
+    payload = standardwebhooks.Webhook(secret).verify(body, headers)  # raises unless the signature is right
+    assert payload["type"] == "incident.breach_notice" and payload["data"]["impact"]["statement"] == IMPACT
+    signed = payload["data"]["signature"]
+    assert signed["public_key_url"].endswith("/.well-known/irt-notice-signing-key.pem")
+    pem = page.request.get(f"{site}/.well-known/irt-notice-signing-key.pem").body()
+    load_pem_public_key(pem).verify(base64.b64decode(signed["signature"]), signed["statement"].encode())
+    statement = json.loads(signed["statement"])
+    assert statement["case"] == case.reference and statement["what_happened"] == update.what_happened
+
+    # -- Contoso reads its clock, and downloads the notification pack. ----------------------------
+    sign_in(page, "contoso-admin", demo_data)
+    page.get_by_role("link", name="Customer records readable by another account").click()
+    clocks = page.get_by_role("region", name="Your clocks")
+    expect(clocks).to_contain_text("Contoso was notified of this breach on")
+    shots(page, screenshot, "03-incident-clocks")
+    with page.expect_download() as download:
+        clocks.get_by_role("button", name="Download notification pack (PDF)").click()
+    assert download.value.suggested_filename == f"{case.reference}-contoso-notification-pack.pdf"
+    pack = json.loads(page.request.get(f"{site}/portal/incidents/{case.reference}/notification-pack.json").text())
+    assert pack["gdpr_art33_3"]["a_categories_and_numbers"]["statement"] == IMPACT
+
+    # The administrator sees the delivery on the endpoint's page.
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Webhooks").click()
+    page.get_by_role("link", name=receiver.url).click()
+    expect(page.get_by_role("region", name="Recent deliveries")).to_contain_text("Delivered")
+    shots(page, screenshot, "04-webhook-deliveries")
+    endpoint_url = page.url
+    sign_out(page)
+
+    # -- Fabrikam's administrator sees none of it. ---------------------------------------------
+    sign_in(page, "fabrikam-admin", demo_data)
+    page.get_by_role("link", name="Organisation").click()
+    expect(page.locator("body")).not_to_contain_text("soc@contoso.example")
+    expect(page.locator("body")).not_to_contain_text("Contoso")
+    shots(page, screenshot, "05-fabrikam-organisation")
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Webhooks").click()
+    expect(page.locator("body")).not_to_contain_text(receiver.url)
+    assert page.goto(endpoint_url).status == 404
+    assert page.goto(f"{site}/portal/incidents/{case.reference}/").status == 404
+    assert page.request.get(f"{site}/portal/incidents/{case.reference}/notification-pack.json").status == 404
+
+    # Every change Contoso's administrator made is in the security log staff read.
+    changes = SecurityEvent.objects.filter(kind=SecurityEvent.Kind.CUSTOMER_SETTINGS_CHANGED, actor__username="contoso-admin")
+    assert {"added security contact" in d or "added webhook endpoint" in d for d in changes.values_list("detail", flat=True)} == {True}
+    assert changes.count() == 2
