@@ -7,9 +7,14 @@ from django.dispatch import receiver
 from cases.services import signals
 from cases.models import IncidentUpdate
 from notifications.models import Delivery, Notification
-from notifications.services import outbox
+from notifications.services import on_call, outbox
 
 Kind = Notification.Kind
+
+
+@receiver(signals.case_opened, dispatch_uid="notifications.case_opened")
+def on_case_opened(sender, *, case, by, **kwargs):
+    on_call.page_if_unowned(case=case, by=by)
 
 
 @receiver(signals.breach_declared, dispatch_uid="notifications.breach_declared")

@@ -19,7 +19,7 @@ def page_links(html: str) -> dict[str, str]:
 
 
 def test_case_list_pages_keep_the_filters(client, manager, monkeypatch):
-    monkeypatch.setattr("cases.views.pages.PAGE_SIZE", 1)
+    monkeypatch.setattr("cases.views.case_list.PAGE_SIZE", 1)
     for title in ("Phishing one", "Phishing two", "Phishing three"):
         CaseFactory(by=manager, owner=manager, title=title)
     client.force_login(manager)

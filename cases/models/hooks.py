@@ -79,3 +79,19 @@ def register_delivery_receipt_provider(provider: Callable[["object"], list[dict]
 def case_delivery_receipts(case) -> list[dict]:
     """Return the case's delivery receipts from every provider; none when no app sends notices."""
     return _delivery_receipt_providers.answers(case)
+
+
+# A dead-delivery provider lists, for the staff dashboard, the newest sends that ended dead which
+# ``user`` may see: ``provider(user, limit) -> [{"title": str, "recipient": str, "case": str
+# (reference or ""), "error": str, "at": datetime, "url": str}, ...]``, at most ``limit`` rows.
+_dead_delivery_providers = ProviderList()
+
+
+def register_dead_delivery_provider(provider: Callable[["object", int], list[dict]]) -> Callable[["object", int], list[dict]]:
+    """Register ``provider(user, limit)`` as a source of the dashboard's dead deliveries."""
+    return _dead_delivery_providers.register(provider)
+
+
+def dead_deliveries(user, limit: int) -> list[dict]:
+    """Return the dead deliveries ``user`` may see, newest first; none when no app sends anything."""
+    return _dead_delivery_providers.answers(user, limit)

@@ -1,15 +1,42 @@
 """Reads for the staff pages, each a fixed number of queries whatever the data size."""
 
-from django.db.models import Count, Prefetch, Q, QuerySet
-from django.utils import timezone
+from django.db.models import Case as CaseWhen
+from django.db.models import F, IntegerField, Prefetch, QuerySet, Value, When
 
-from cases.access.permissions import can_approve_communication, is_manager
-
-from cases.access.querysets import visible_cases
+from cases.access.querysets import owned_or_member_q, visible_cases
 from cases.models import AffectedCustomer, Case, Deadline, IncidentUpdate, OutOfBandNotice, Task, TimelineEvent
+from cases.models.alerts import SEVERITY_RANK
+
+
+def severity_rank() -> CaseWhen:
+    """Return a case's severity as a number to sort by: critical 0 … low 3 (``SEVERITY_RANK``), not assessed last."""
+    return CaseWhen(
+        *(When(severity=severity, then=Value(rank)) for severity, rank in SEVERITY_RANK.items()),
+        default=Value(len(SEVERITY_RANK)), output_field=IntegerField(),
+    )
+
+
+def stage_rank() -> CaseWhen:
+    """Return a case's stage as a number to sort by, in the order of the lifecycle (``Case.Status``)."""
+    return CaseWhen(
+        *(When(status=status, then=Value(rank)) for rank, status in enumerate(Case.Status.values)),
+        default=Value(len(Case.Status.values)), output_field=IntegerField(),
+    )
+
+
+# What each sort key of the case list orders by; "-key" reverses it. Ties go newest first.
+SORT_FIELDS = {
+    "reference": [F("reference")],
+    "title": [F("title")],
+    "stage": [F("stage_rank")],
+    "severity": [F("severity_rank")],
+    "owner": [F("owner__username")],
+    "detected": [F("detected_at")],
+}
 
 
 def case_list(user, *, filters: dict) -> QuerySet:
+    """Return the cases ``user`` may know that pass every filter given (they combine), sorted by ``filters["sort"]``."""
     queryset = visible_cases(user).select_related("owner")
     stage = filters.get("stage")
     if stage == "open":
@@ -21,6 +48,8 @@ def case_list(user, *, filters: dict) -> QuerySet:
     owner = filters.get("owner")
     if owner == "me":
         queryset = queryset.filter(owner=user)
+    elif owner == "mine":
+        queryset = queryset.filter(owned_or_member_q(user))
     elif owner == "none":
         queryset = queryset.filter(owner__isnull=True)
     breach = filters.get("breach")
@@ -30,27 +59,14 @@ def case_list(user, *, filters: dict) -> QuerySet:
         queryset = queryset.filter(breach_declared_at__isnull=True)
     query = (filters.get("q") or "").strip()
     if query:
-        queryset = queryset.filter(Q(reference__icontains=query) | Q(title__icontains=query))
-    return queryset.order_by("-detected_at", "-id")
+        # Imported here: the search module sorts by this module's ``severity_rank``.
+        from cases.selectors.search import matching
 
-
-def dashboard(user) -> dict:
-    visible = visible_cases(user)
-    open_cases = visible.open()
-    per_stage = dict(visible.values_list("status").annotate(n=Count("id")).values_list("status", "n"))
-    now = timezone.now()
-    return {
-        "my_cases": list(open_cases.filter(owner=user).select_related("owner").order_by("-detected_at")[:20]),
-        "stages": [(status, label, per_stage.get(status, 0)) for status, label in Case.Status.choices],
-        "deadlines": list(
-            Deadline.objects.filter(case__in=visible, met_at__isnull=True).select_related("case").order_by("due_at")[:10]
-        ),
-        "recent": list(
-            TimelineEvent.objects.filter(case__in=visible).select_related("case").order_by("-at", "-id")[:15]
-        ),
-        "now": now,
-        "awaiting_approval": awaiting_approval(user),
-    }
+        queryset = matching(queryset, query)
+    sort = filters.get("sort") or "-detected"
+    fields = SORT_FIELDS.get(sort.lstrip("-"), SORT_FIELDS["detected"])
+    order = [f.desc(nulls_last=True) if sort.startswith("-") else f.asc(nulls_last=True) for f in fields]
+    return queryset.annotate(severity_rank=severity_rank(), stage_rank=stage_rank()).order_by(*order, "-detected_at", "-id")
 
 
 def case_detail(case: Case) -> Case:
@@ -79,17 +95,4 @@ def case_detail(case: Case) -> Case:
             Prefetch("timeline", queryset=TimelineEvent.objects.select_related("actor").order_by("-sequence")),
         )
         .get(pk=case.pk)
-    )
-
-
-def awaiting_approval(user) -> list:
-    """Return drafts of customer-visible text that this user may approve (not their own)."""
-    if not (can_approve_communication(user) or is_manager(user)):
-        return []
-    visible = visible_cases(user)
-    return list(
-        IncidentUpdate.objects.drafts().filter(case__in=visible)
-        .exclude(author=user)
-        .select_related("case", "author")
-        .order_by("created_at")[:20]
     )

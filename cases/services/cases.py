@@ -71,6 +71,7 @@ def open_case(
         playbook_version = suggested
     if playbook_version is not None:
         apply_to_locked_case(case=case, version=playbook_version, by=by)
+    signals.case_opened.send(sender=Case, case=case, by=by)
     return case
 
 

@@ -2,6 +2,8 @@
 
 from django.dispatch import Signal
 
+# sender=Case; kwargs: case, by (a new case, opened by hand or promoted from alerts)
+case_opened = Signal()
 # sender=Case; kwargs: case, update, by
 incident_update_published = Signal()
 # sender=Case; kwargs: case, review, by

@@ -29,7 +29,7 @@ def test_staff_member_signs_in_to_the_dashboard_and_signs_out(page, site, demo_d
     expect(whoami).to_contain_text(name)
     expect(whoami).to_contain_text(role)
     expect(page.get_by_role("heading", name="Cases per stage")).to_be_visible()
-    expect(page.get_by_role("heading", name="Deadlines due soonest")).to_be_visible()
+    expect(page.get_by_role("heading", name="Breaches and running clocks")).to_be_visible()
     # The demo breach's customer-notice clock is running, so it is on every staff dashboard.
     expect(page.get_by_text("Customer notice").first).to_be_visible()
     nav = page.get_by_role("navigation", name="Main")
