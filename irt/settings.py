@@ -308,6 +308,13 @@ IRT_CHECKPOINT_KEY_FILE = env_path(
     "IRT_CHECKPOINT_KEY_FILE", BASE_DIR / "var" / "keys" / "timeline-checkpoint-ed25519.pem" if DEBUG else None
 )
 IRT_CHECKPOINT_KEY_CREATE = DEBUG
+# Signs every customer notice (cases/services/notice_signing.py): an Ed25519 private key (PEM, PKCS#8),
+# generated on first use in development; with DEBUG off it must be given (system check cases.E004).
+# The public key is served at /.well-known/irt-notice-signing-key.pem.
+IRT_NOTICE_KEY_FILE = env_path(
+    "IRT_NOTICE_KEY_FILE", BASE_DIR / "var" / "keys" / "notice-signing-ed25519.pem" if DEBUG else None
+)
+IRT_NOTICE_KEY_CREATE = DEBUG
 # How often notify_sweep --loop writes checkpoints (only heads that moved since the last one).
 IRT_TIMELINE_CHECKPOINT_MINUTES = env_int("IRT_TIMELINE_CHECKPOINT_MINUTES", 60, minimum=1)
 

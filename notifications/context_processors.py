@@ -1,3 +1,4 @@
+from cases.access.permissions import can_see_deliveries
 from notifications import selectors
 
 
@@ -6,4 +7,5 @@ def inbox(request):
     user = getattr(request, "user", None)
     if user is None:
         return {}
-    return {"inbox_unread": lambda: selectors.unread_count(user) if user.is_authenticated else 0}
+    return {"inbox_unread": lambda: selectors.unread_count(user) if user.is_authenticated else 0,
+            "viewer_sees_deliveries": lambda: can_see_deliveries(user)}

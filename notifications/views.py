@@ -8,7 +8,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
-from cases.access.permissions import is_customer, is_manager
+from cases.access.permissions import can_see_deliveries, is_customer
 from cases.views.helpers import staff_required
 from notifications import selectors
 from notifications.forms import PreferenceForm
@@ -57,7 +57,7 @@ def preferences(request):
 
 
 def _require_delivery_staff(user) -> None:
-    if not (user.is_superuser or is_manager(user)):
+    if not can_see_deliveries(user):
         raise PermissionDenied("Only incident managers and admins see deliveries.")
 
 

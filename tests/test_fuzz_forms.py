@@ -140,7 +140,9 @@ def pages_for(role, world):
 
 # POST URLs whose form a page shows only in a state the shared world is not in, fuzzed directly.
 DIRECT = [("cases:notice-record", {"reference": "CASE", "row_id": "ROW"},
-           {"channel", "person_reached", "reached_at", "evidence_reference"})]
+           {"channel", "person_reached", "reached_at", "evidence_reference"}),
+          # Called by site.js from the Preview button under a Markdown field, not a form of its own.
+          ("cases:markdown-preview", {}, {"text"})]
 
 
 def test_manager_forms_survive_junk(client, world):
@@ -183,6 +185,18 @@ def test_customer_forms_survive_junk(client, world):
     fuzz(client, forms, examples=25)
 
 
+def test_customer_admin_forms_survive_junk(client, world):
+    from tests.cases.views.test_authorization import CUSTOMER_ADMINS
+
+    client.force_login(world["users"]["customer_admin"])
+    pages = [reverse(name, kwargs=resolve_kwargs(kwargs, world["ids"])) for name, (method, kwargs, expectations) in sorted(MATRIX.items())
+             if method == "get" and expectations.get("customer_admin", expectations[CUSTOMER_ADMINS["customer_admin"]]) == 200
+             and name != "lessons:feed"]
+    forms = find_forms(client, pages)
+    assert {"portal:user-invite", "portal:contact-add", "notifications:webhooks"} <= fuzzable(forms), [form["name"] for form in forms]
+    fuzz(client, forms, examples=20)
+
+
 def test_every_post_url_has_a_form_fuzzed(client, world):
     """Each POST URL of the matrix appears as a form on a page, or is listed with the reason it is not fuzzed."""
     found = {name for name, _, _ in DIRECT}
@@ -191,6 +205,9 @@ def test_every_post_url_has_a_form_fuzzed(client, world):
         if world["users"][role] is not None:
             client.force_login(world["users"][role])
         found |= {form["name"] for form in find_forms(client, pages_for(role, world))}
+    client.force_login(world["users"]["customer_admin"])
+    found |= {form["name"] for form in find_forms(client, [reverse("portal:organization"),
+                                                             reverse("notifications:webhook", args=[world["ids"]["ENDPOINT"]])])}
     not_fuzzed = {
         "logout": "no fields",
         "account:mfa-disable": "no fields; customers with two-factor only (tests/cases/services/test_security.py)",
@@ -202,6 +219,10 @@ def test_every_post_url_has_a_form_fuzzed(client, world):
         "evidence:verify": "no fields",
         "evidence:supersede": "file upload (tests/cases/services/test_evidence.py)",
         "api_tokens:revoke": "no fields; shown once the user has a token (tests/cases/api/test_api_tokens.py)",
+        "portal:feed-token": "no fields (tests/cases/views/test_customer_admin_pages.py)",
+        "portal:pack-pdf": "no fields; shown once the organisation was notified (tests/cases/views/test_notification_pack.py)",
+        "notifications:webhook-rotate": "no fields (tests/notifications/test_customer_webhooks.py)",
+        "notifications:webhook-disable": "no fields (tests/notifications/test_customer_webhooks.py)",
     }
     post_urls = {name for name, spec in MATRIX.items() if spec[0] == "post"}
     missing = post_urls - found - set(not_fuzzed)

@@ -4,9 +4,10 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import Http404
 
-from cases.access.permissions import can_view_case, can_work_on_case
+from cases.access.permissions import can_read_case_drafts, can_view_case, can_work_on_case, is_customer_admin
 from cases.access.querysets import customer_incidents
-from cases.models import Case
+from cases.models import Case, Organization, User
+from cases.models.accounts import feed_token_digest
 
 
 def get_case_for(user, reference: str, *, write: bool = False, queryset: QuerySet | None = None):
@@ -23,9 +24,41 @@ def get_case_for(user, reference: str, *, write: bool = False, queryset: QuerySe
     return case
 
 
+def get_case_for_drafts(user, reference: str):
+    """Return a case whose drafts and internal review the user reads: who writes them and who approves them.
+
+    404 as ``get_case_for``; 403 for a reader of the case who does neither.
+    """
+    case = get_case_for(user, reference)
+    if not can_read_case_drafts(case, user):
+        raise PermissionDenied("Only who works on the case and who approves its texts read its drafts.")
+    return case
+
+
 def get_incident_for(user, reference: str):
     """Return the case for a customer's incident page; 404 whenever they may not read it."""
     case = customer_incidents(user).filter(reference=reference).first()
     if case is None:
         raise Http404("No such incident.")
     return case
+
+
+def get_organization_for_feed_token(token: str):
+    """Return the organisation whose private-feed read token this is; 404 for a missing or unknown one.
+
+    Only the token's SHA-256 is stored, so the lookup compares digests.
+    """
+    if not token or len(token) > 200:
+        raise Http404("No such feed.")
+    organization = Organization.objects.filter(feed_token_hash=feed_token_digest(token)).first()
+    if organization is None:
+        raise Http404("No such feed.")
+    return organization
+
+
+def get_member_for(admin, username: str):
+    """Return a user of the customer administrator's own organisation; 404 for anyone else's."""
+    member = User.objects.filter(organization_id=admin.organization_id, username=username).first()
+    if member is None or not is_customer_admin(admin):
+        raise Http404("No such user.")
+    return member

@@ -21,6 +21,11 @@ def is_customer(user) -> bool:
     return bool(user.is_authenticated and getattr(user, "organization_id", None))
 
 
+def is_customer_admin(user) -> bool:
+    """Return whether the user administers their own organisation (users, contacts, webhooks, feeds); the only such test."""
+    return bool(is_customer(user) and user.is_active and getattr(user, "is_customer_admin", False))
+
+
 def is_staff_user(user) -> bool:
     """Return whether the user works cases (responder, manager, comms or admin): ``User.objects.staff()``."""
     if not user.is_authenticated or not user.is_active or is_customer(user):
@@ -35,6 +40,11 @@ def can_own_cases(user) -> bool:
 
 def is_manager(user) -> bool:
     return bool(user.is_authenticated and user.is_active and not is_customer(user) and user.has_perm("cases.manage_case"))
+
+
+def can_see_deliveries(user) -> bool:
+    """Return whether the user reads the delivery log and retries sends: incident managers and admins."""
+    return bool(user.is_authenticated and user.is_active and (user.is_superuser or is_manager(user)))
 
 
 def can_open_cases(user) -> bool:
@@ -62,7 +72,7 @@ def role_label(user) -> str:
     if not user.is_authenticated:
         return "anonymous"
     if is_customer(user):
-        return "customer"
+        return "customer admin" if is_customer_admin(user) else "customer"
     if user.is_superuser:
         return "admin"
     if user.has_perm("cases.manage_case"):
@@ -98,6 +108,19 @@ def can_work_on_case(case, user) -> bool:
 def can_manage_case(case, user) -> bool:
     """Return whether the user may close, reopen or declare a breach on the case."""
     return can_work_on_case(case, user) and (user.is_superuser or user.has_perm("cases.manage_case"))
+
+
+def can_approve_case_text(case, user) -> bool:
+    """Return whether the user is one who approves the case's customer text and internal review.
+
+    The case's managers and Communications; the service still refuses the author (four eyes).
+    """
+    return can_manage_case(case, user) or (can_view_case(user, case) and can_approve_communication(user))
+
+
+def can_read_case_drafts(case, user) -> bool:
+    """Return whether the user may read the case's drafts and internal review: who writes them and who approves them."""
+    return can_work_on_case(case, user) or can_approve_case_text(case, user)
 
 
 INCIDENT_PERMISSION = "view_incident"

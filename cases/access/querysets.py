@@ -11,14 +11,19 @@ def visible_cases(user) -> QuerySet:
         return Case.objects.none()
     if user.is_superuser:
         return Case.objects.all()
-    membership = Q(owner=user) | Q(
+    membership = owned_or_member_q(user)
+    if user.has_perm("cases.read_all_cases") or user.has_perm("cases.manage_case"):
+        return Case.objects.filter(Q(restricted=False) | membership)
+    return Case.objects.filter(membership)
+
+
+def owned_or_member_q(user) -> Q:
+    """Return a filter for the cases the user owns or is a member of ("my cases")."""
+    return Q(owner=user) | Q(
         pk__in=CaseUserObjectPermission.objects.filter(
             user=user, permission__codename=MEMBER_PERMISSION
         ).values("content_object_id")
     )
-    if user.has_perm("cases.read_all_cases") or user.has_perm("cases.manage_case"):
-        return Case.objects.filter(Q(restricted=False) | membership)
-    return Case.objects.filter(membership)
 
 
 def tied_to_visible_case_q(user, field: str = "case") -> Q:
@@ -38,9 +43,14 @@ def customer_incidents(user) -> QuerySet:
     """
     if not is_customer(user) or not user.is_active:
         return Case.objects.none()
+    return organization_incidents(user.organization_id)
+
+
+def organization_incidents(organization_id) -> QuerySet:
+    """Return the cases whose incident page the organisation may read: ``customer_incidents`` for a feed token."""
     granted = CaseGroupObjectPermission.objects.filter(
-        group__organization=user.organization_id, permission__codename=INCIDENT_PERMISSION
+        group__organization=organization_id, permission__codename=INCIDENT_PERMISSION
     ).values("content_object_id")
-    confirmed = AffectedCustomer.objects.visible_to(user.organization_id).values("case_id")
+    confirmed = AffectedCustomer.objects.visible_to(organization_id).values("case_id")
     published = IncidentUpdate.objects.published().values("case_id")
     return Case.objects.filter(pk__in=granted).filter(pk__in=published).filter(pk__in=confirmed)

@@ -21,6 +21,27 @@ def case_owners():
     return User.objects.case_owners().order_by("username")
 
 
+UTC_FORMAT = "YYYY-MM-DD HH:MM (UTC), for example 2026-11-29 08:15"
+
+
+class UtcDateTimeField(forms.DateTimeField):
+    """A date and time in UTC whose error repeats the format expected, so the person can fix it at once."""
+
+    widget = forms.DateTimeInput(attrs={"placeholder": "YYYY-MM-DD HH:MM", "autocomplete": "off"})
+    default_error_messages = {"invalid": f"Enter the date and time as {UTC_FORMAT}."}
+
+
+def markdown_textarea(rows: int = 4) -> forms.Textarea:
+    """Return a textarea for Markdown text: its field says "Markdown allowed" and offers a preview (partials/field.html)."""
+    return forms.Textarea(attrs={"rows": rows, "data-markdown": "true"})
+
+
+class MarkdownPreviewForm(forms.Form):
+    """The text a writer asks to see rendered, as long as the longest Markdown field allows."""
+
+    text = forms.CharField(required=False, strip=False, max_length=50_000)
+
+
 class StaffChoiceField(ChoicesReadPerForm, ModelChoiceField):
     def label_from_instance(self, obj):
         return obj.display_name
@@ -35,11 +56,8 @@ class VersionedForm(forms.Form):
 class CaseOpenForm(forms.Form):
     title = forms.CharField(max_length=200, help_text="A short, specific description: what was seen, where.")
     source = forms.ChoiceField(choices=Case.Source.choices)
-    detected_at = forms.DateTimeField(
-        required=False,
-        label="Detected at (UTC)",
-        help_text="Leave empty to use the current time. Format: 2026-11-29 08:15",
-        widget=forms.DateTimeInput(attrs={"placeholder": "YYYY-MM-DD HH:MM"}),
+    detected_at = UtcDateTimeField(
+        required=False, label="Detected at (UTC)", help_text="Leave empty to use the current time. Format: 2026-11-29 08:15",
     )
     severity = forms.ChoiceField(
         choices=[("", "Not assessed yet")] + Case.Severity.choices, required=False,
@@ -117,13 +135,13 @@ class NoteForm(forms.Form):
 class TaskForm(forms.Form):
     title = forms.CharField(max_length=200)
     assignee = StaffChoiceField(staff_users, required=False, empty_label="Unassigned")
-    due_at = forms.DateTimeField(required=False, label="Due (UTC)", widget=forms.DateTimeInput(attrs={"placeholder": "YYYY-MM-DD HH:MM"}))
+    due_at = UtcDateTimeField(required=False, label="Due (UTC)")
     mandatory = forms.BooleanField(required=False, help_text="Open mandatory tasks block closing.")
 
 
 def impact_statement_field(help_text: str) -> forms.CharField:
     """Return the customer-visible statement of what happened to their data."""
-    return forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False, max_length=10_000, help_text=help_text)
+    return forms.CharField(widget=markdown_textarea(3), required=False, max_length=10_000, help_text=help_text)
 
 
 class DataImpactForm(forms.Form):
@@ -149,7 +167,7 @@ class AffectedCustomerEditForm(DataImpactForm):
 class OutOfBandNoticeForm(forms.Form):
     channel = forms.ChoiceField(choices=OutOfBandNotice.Channel.choices, label="How they were reached")
     person_reached = forms.CharField(max_length=200, help_text="Name and role of the person at the organisation.")
-    reached_at = forms.DateTimeField(label="Reached at (UTC)", widget=forms.DateTimeInput(attrs={"placeholder": "YYYY-MM-DD HH:MM"}))
+    reached_at = UtcDateTimeField(label="Reached at (UTC)")
     evidence_reference = forms.CharField(
         max_length=300, help_text="Call log id, letter tracking number, ticket number or message id.",
     )
@@ -175,22 +193,14 @@ class DeclareBreachForm(VersionedForm):
 
 
 class DelayRequestForm(forms.Form):
-    new_due_at = forms.DateTimeField(label="New due time (UTC)", widget=forms.DateTimeInput(attrs={"placeholder": "YYYY-MM-DD HH:MM"}))
+    new_due_at = UtcDateTimeField(label="New due time (UTC)")
     reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), max_length=5_000)
 
 
 class ReviewForm(forms.Form):
-    what_happened = forms.CharField(widget=forms.Textarea(attrs={"rows": 5}), max_length=50_000, help_text="Impact window in UTC, who was affected.")
-    what_went_wrong = forms.CharField(widget=forms.Textarea(attrs={"rows": 5}), max_length=50_000, help_text="Root cause and contributing factors.")
-    how_we_responded = forms.CharField(widget=forms.Textarea(attrs={"rows": 5}), max_length=50_000, required=False)
-
-
-class CaseFilterForm(forms.Form):
-    q = forms.CharField(required=False, label="Search", max_length=200)
-    stage = forms.ChoiceField(choices=[("", "Any stage"), ("open", "All open")] + Case.Status.choices, required=False)
-    severity = forms.ChoiceField(choices=[("", "Any severity")] + Case.Severity.choices, required=False)
-    owner = forms.ChoiceField(choices=[("", "Anyone"), ("me", "Me"), ("none", "Nobody")], required=False)
-    breach = forms.ChoiceField(choices=[("", "Breach or not"), ("yes", "Breach declared"), ("no", "No breach")], required=False)
+    what_happened = forms.CharField(widget=markdown_textarea(5), max_length=50_000, help_text="Impact window in UTC, who was affected.")
+    what_went_wrong = forms.CharField(widget=markdown_textarea(5), max_length=50_000, help_text="Root cause and contributing factors.")
+    how_we_responded = forms.CharField(widget=markdown_textarea(5), max_length=50_000, required=False)
 
 
 class IncidentUpdateForm(forms.ModelForm):
@@ -199,10 +209,10 @@ class IncidentUpdateForm(forms.ModelForm):
     class Meta:
         model = IncidentUpdate
         fields = ["status", "public_title", "what_happened", "what_we_know", "what_we_are_doing", "what_you_should_do", "affected_services"]
-        widgets = {name: forms.Textarea(attrs={"rows": 4}) for name in ["what_happened", "what_we_know", "what_we_are_doing", "what_you_should_do"]}
+        widgets = {name: markdown_textarea() for name in ["what_happened", "what_we_know", "what_we_are_doing", "what_you_should_do"]}
         help_texts = {
             "public_title": "Customers see this. No internal names, no other customers.",
-            "what_happened": "Markdown allowed. Customer-visible.",
+            "what_happened": "Customer-visible.",
         }
 
 
@@ -224,11 +234,10 @@ class PublishedReviewForm(forms.ModelForm):
             "what_went_wrong", "how_we_responded", "how_customers_can_reduce_impact",
         ]
         widgets = {
-            **{name: forms.Textarea(attrs={"rows": 4}) for name in
+            **{name: markdown_textarea() for name in
                ["who_was_affected", "what_happened", "what_went_wrong", "how_we_responded", "how_customers_can_reduce_impact"]},
-            "impact_started_at": forms.DateTimeInput(attrs={"placeholder": "YYYY-MM-DD HH:MM"}),
-            "impact_ended_at": forms.DateTimeInput(attrs={"placeholder": "YYYY-MM-DD HH:MM"}),
         }
+        field_classes = {"impact_started_at": UtcDateTimeField, "impact_ended_at": UtcDateTimeField}
         help_texts = {
             "audience": "Public reviews appear on /lessons/ for anyone; otherwise only affected organisations see it.",
             "who_was_affected": "Describe the affected population without naming customers.",
@@ -237,7 +246,8 @@ class PublishedReviewForm(forms.ModelForm):
 
 class RepairItemForm(forms.Form):
     title = forms.CharField(max_length=300, label="Repair item", help_text="Customer-visible.")
-    estimated_completion = forms.DateField(required=False, widget=forms.DateInput(attrs={"placeholder": "YYYY-MM-DD"}))
+    estimated_completion = forms.DateField(required=False, widget=forms.DateInput(attrs={"placeholder": "YYYY-MM-DD"}),
+                                           error_messages={"invalid": "Enter the date as YYYY-MM-DD, for example 2026-12-31."})
 
 
 class RepairStatusForm(forms.Form):

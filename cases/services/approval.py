@@ -9,14 +9,14 @@ and an affected organisation is confirmed rather than approved, so those two kee
 
 from django.utils import timezone
 
-from cases.access.permissions import can_approve_communication, can_manage_case, can_view_case
+from cases.access.permissions import can_approve_case_text
 from cases.models.approval import ensure_second_person
 from cases.models.exceptions import ActionRefused, NotAllowed
 
 
 def ensure_may_approve(case, by, refusal: str) -> None:
     """Refuse ``by`` (``NotAllowed(refusal)``) unless they see the case and manage it or review communications."""
-    if not can_view_case(by, case) or not (can_manage_case(case, by) or can_approve_communication(by)):
+    if not can_approve_case_text(case, by):
         raise NotAllowed(refusal)
 
 

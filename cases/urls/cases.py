@@ -1,18 +1,22 @@
 from django.urls import include, path
 
-from cases.views import actions, communications, pages, reports
+from cases.views import actions, case_list, communications, dashboard, markdown_preview, pages, reports, search
 
 app_name = "cases"
 
 urlpatterns = [
-    path("", pages.dashboard, name="dashboard"),
-    path("cases/", pages.case_list, name="list"),
+    path("", dashboard.dashboard, name="dashboard"),
+    path("cases/", case_list.case_list, name="list"),
+    path("cases/bulk/", case_list.bulk_action, name="bulk"),
+    path("cases/search/", search.search, name="search"),
     path("cases/new/", pages.case_new, name="new"),
+    path("markdown/preview/", markdown_preview.markdown_preview, name="markdown-preview"),
     path("cases/<str:reference>/", include([
         path("", pages.case_detail, name="detail"),
         path("report.<str:fmt>", reports.case_report, name="report"),
         path("edit/", pages.case_edit, name="edit"),
         path("review/", pages.review_edit, name="review"),
+        path("review/read/", pages.review_read, name="review-read"),
         path("review/approve/", actions.approve_review, name="review-approve"),
         path("actions/<slug:action>/", actions.transition, name="transition"),
         path("declare-breach/", actions.declare_breach, name="declare-breach"),
@@ -33,8 +37,10 @@ urlpatterns = [
         path("deadlines/<int:deadline_id>/delay/", actions.request_delay, name="delay-request"),
         path("delays/<int:delay_id>/approve/", actions.approve_delay, name="delay-approve"),
         path("updates/new/", communications.update_new, name="update-new"),
+        path("updates/<int:update_id>/", communications.update_review, name="update-review"),
         path("updates/<int:update_id>/approve/", communications.update_approve, name="update-approve"),
         path("customer-review/", communications.public_review_edit, name="public-review"),
+        path("customer-review/read/", communications.public_review_read, name="public-review-read"),
         path("customer-review/approve/", communications.public_review_approve, name="public-review-approve"),
         path("repairs/", communications.repair_add, name="repair-add"),
         path("repairs/<int:item_id>/status/", communications.repair_status, name="repair-status"),

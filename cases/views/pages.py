@@ -1,20 +1,20 @@
-"""Staff pages: dashboard, case list, new case, case detail and details edit."""
+"""Staff pages: new case, case detail and details edit."""
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
-from cases.access.permissions import can_approve_communication, can_manage_case, can_open_cases, can_work_on_case
+from cases.access.permissions import can_approve_case_text, can_manage_case, can_open_cases, can_own_cases, can_work_on_case
 
-from cases.access.lookups import get_case_for
+from cases.access.lookups import get_case_for, get_case_for_drafts
+from cases.selectors import approvals
 from cases.selectors import cases as selectors
 from cases.models import Case, RepairItem
 from cases.forms.cases import (
     AffectedCustomerForm,
     CaseDetailsForm,
-    CaseFilterForm,
     CaseOpenForm,
     DelayRequestForm,
     MemberForm,
@@ -34,34 +34,13 @@ from cases.views.helpers import run_service, staff_required
 from cases.views import clocks as clock_views
 from cases.views import playbooks as playbook_views
 
-PAGE_SIZE = 50
-
-
-@staff_required
-def dashboard(request):
-    return render(request, "cases/dashboard.html", selectors.dashboard(request.user))
-
-
-@staff_required
-def case_list(request):
-    form = CaseFilterForm(request.GET or None)
-    filters = form.cleaned_data if form.is_valid() else {}
-    page = Paginator(selectors.case_list(request.user, filters=filters), PAGE_SIZE).get_page(request.GET.get("page"))
-    query = request.GET.copy()
-    query.pop("page", None)
-    return render(
-        request,
-        "cases/case_list.html",
-        {"form": form, "page": page, "query": query.urlencode(), "can_open": can_open_cases(request.user)},
-    )
-
-
 @staff_required
 @require_http_methods(["GET", "POST"])
 def case_new(request):
     if not can_open_cases(request.user):
         raise PermissionDenied("Only responders and incident managers open cases.")
-    form = CaseOpenForm(request.POST or None)
+    # Whoever opens a case is on point unless they say otherwise (when they may own cases at all).
+    form = CaseOpenForm(request.POST or None, initial={"owner": request.user.pk} if can_own_cases(request.user) else {})
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         case = run_service(
@@ -92,14 +71,16 @@ def case_detail(request, reference):
     can_work = can_work_on_case(case, request.user)
     members = case_services.members_of(case)
     case._member_ids = {member.pk for member in members}
+    approvals.attach_notice_status(case)
     version = {"version": case.version}
     context = {
         "case": case,
         "members": members,
         "can_work": can_work,
         "can_manage": can_manage_case(case, request.user),
-        "can_approve_review": can_manage_case(case, request.user) or can_approve_communication(request.user),
+        "can_approve_review": can_approve_case_text(case, request.user),
         "actions": available_actions(case, request.user),
+        "breach_notice": approvals.breach_notice_step(case),
         "stages": _stage_bar(case),
         "transition_form": TransitionForm(initial=version),
         "owner_form": OwnerForm(initial={**version, "owner": case.owner_id}),
@@ -107,7 +88,7 @@ def case_detail(request, reference):
         "note_form": NoteForm(),
         "task_form": TaskForm(),
         "customer_form": AffectedCustomerForm(),
-        "can_confirm_customers": can_manage_case(case, request.user) or can_approve_communication(request.user),
+        "can_confirm_customers": can_approve_case_text(case, request.user),
         "notice_form": OutOfBandNoticeForm(),
         "delay_form": DelayRequestForm(),
         "review": getattr(case, "review", None),
@@ -117,6 +98,18 @@ def case_detail(request, reference):
         **clock_views.case_panel_context(case),
     }
     return render(request, "cases/case_detail.html", context)
+
+
+def _changed_since(case, seen_version: int) -> str:
+    """Return what changed on the case since the version the person saw: its newest timeline entries (at most five)."""
+    events = list(case.timeline.select_related("actor").order_by("-sequence")[:max(1, min(case.version - seen_version, 5))])
+    what = "; ".join(
+        f"{event.actor.display_name if event.actor else event.actor_name or 'IRT'}: {event.text or event.get_kind_display()}"
+        f" ({event.at:%H:%M} UTC)"
+        for event in reversed(events)
+    )
+    return (f"{case.reference} changed while you were editing it. {what}. "
+            "Your text is kept below, unsaved: check it against the case and save again.")
 
 
 def _details_initial(case) -> dict:
@@ -142,7 +135,14 @@ def case_edit(request, reference):
     status = 200
     if request.method == "POST":
         status = 400
-        if form.is_valid():
+        if form.is_valid() and form.cleaned_data["version"] != case.version:
+            # Someone else saved first: say what they did and keep what this person typed, on the current version.
+            messages.error(request, _changed_since(case, form.cleaned_data["version"]))
+            data = request.POST.copy()
+            data["version"] = case.version
+            form = CaseDetailsForm(data, initial=_details_initial(case))
+            status = 409
+        elif form.is_valid():
             data = dict(form.cleaned_data)
             version = data.pop("version")
             services = data.pop("services")
@@ -176,6 +176,20 @@ def review_edit(request, reference):
     return render(request, "cases/review_edit.html", {"case": case, "form": form, "review": review,
                                                       "playbook_deviations": list(playbook_services.deviations(case))},
                   status=400 if request.method == "POST" else 200)
+
+
+@staff_required
+def review_read(request, reference):
+    """Show the internal post-incident review in full to who writes it and who approves it, with the approve button."""
+    case = get_case_for_drafts(request.user, reference)
+    review = getattr(case, "review", None)
+    if review is None:
+        raise Http404("This case has no post-incident review yet.")
+    return render(request, "cases/review_read.html", {
+        "case": case, "review": review, "can_work": can_work_on_case(case, request.user),
+        "can_approve": not review.is_approved and can_approve_case_text(case, request.user) and not review.made_by(request.user),
+        "playbook_deviations": list(playbook_services.deviations(case)),
+    })
 
 
 def _stage_bar(case):

@@ -20,6 +20,8 @@ def test_responder_opens_a_case_and_a_manager_drives_it_to_a_declared_breach(
     page.get_by_label("Title").fill(TITLE)
     page.get_by_label("Source").select_option(label="Automated alert")
     page.get_by_label("Internal summary").fill("Tokens minted for a service principal outside any deploy window.")
+    # The opener is the default owner; this responder leaves the case for the manager on call to take.
+    page.get_by_label("Owner").select_option(label="Nobody yet")
     screenshot(page, "case-journey-01-open-a-case-form")
     page.get_by_role("button", name="Open case").click()
 

@@ -44,7 +44,7 @@ def test_manager_uploads_evidence_with_progress_and_downloads_the_same_bytes(pag
     assert page.request.get(download_url).status == 405
     assert not item.custody.filter(action="evidence_downloaded").exists()
     with page.expect_download() as download_info:
-        page.locator("table").get_by_role("button", name="Download").first.click()
+        page.locator("table tr", has_text="access-log ümlaut.txt").get_by_role("button", name="Download").click()
     download = download_info.value
     assert download.suggested_filename == "access-log ümlaut.txt"
     assert hashlib.sha256(open(download.path(), "rb").read()).hexdigest() == digest

@@ -13,6 +13,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from cases.management.demo_alerts import seed_alerts
+from cases.management.demo_customers import seed_customer_admins
+from cases.management.demo_evidence import seed_evidence
 from cases.management.demo_playbooks import ensure_demo_playbooks
 from cases.models import ClockDecision
 from cases.models import Case, Organization, Service, User
@@ -71,6 +73,8 @@ class Command(BaseCommand):
         created = self._cases(users, orgs, services, versions)
         seed_alerts(users=users, orgs=orgs)
         self._follow_playbooks(users["manager"], versions)
+        seed_evidence(manager=users["manager"], responder=users["responder"])
+        seed_customer_admins(password=password)
         self.stdout.write(self.style.SUCCESS(
             f"Demo data ready: {len(users)} users, {len(orgs)} organisations, {created} new case(s). "
             f"Password for every demo user: {password}"

@@ -45,11 +45,18 @@ EVIDENCE_CHANGE = {**EVIDENCE_READ, "comms": 403, "member_responder": EVIDENCE_D
 DELIVERY_PAGE = {**STAFF_PAGE, "nonmember_responder": 403, "member_responder": 403, "comms": 403}
 MANAGER_PAGE = {**STAFF_PAGE, "nonmember_responder": 403, "member_responder": 403, "comms": 403}
 CUSTOMER_PAGE = {"anonymous": LOGIN, "customer_other": 404, "customer_affected": 200, **{role: DASHBOARD for role in ROLES[3:]}}
+CUSTOMER_ADMIN_PAGE = {"anonymous": LOGIN, "customer_other": 403, "customer_affected": 403, **{role: DASHBOARD for role in ROLES[3:]},
+                       "customer_admin": 200, "customer_admin_other": 200}
+CUSTOMER_ADMIN_CHANGE = {**CUSTOMER_ADMIN_PAGE, "customer_admin": "redirect", "customer_admin_other": "redirect"}
 
 # url name → (method, kwargs, expectations, POST data factory name)
 MATRIX = {
     "cases:dashboard": ("get", {}, STAFF_PAGE),
     "cases:list": ("get", {}, STAFF_PAGE),
+    # Search: every staff role, over the cases each may know (tests/cases/views/test_search.py).
+    "cases:search": ("get", {}, STAFF_PAGE),
+    # Bulk actions on the list: managers only; each case then checks its own permission.
+    "cases:bulk": ("post", {}, {**MANAGER_PAGE, "manager": "redirect", "admin": "redirect"}),
     "cases:new": ("get", {}, OPEN_CASE_PAGE),
     "cases:detail": ("get", {"reference": "CASE"}, CASE_PAGE),
     "cases:edit": ("get", {"reference": "CASE"}, CASE_WRITE_PAGE),
@@ -73,6 +80,12 @@ MATRIX = {
     "cases:delay-approve": ("post", {"reference": "CASE", "delay_id": "DELAY"}, {**CASE_CHANGE, "member_responder": 403}),
     "cases:update-new": ("get", {"reference": "CASE"}, CASE_WRITE_PAGE),
     "cases:update-approve": ("post", {"reference": "CASE", "update_id": "DRAFT"}, APPROVAL),
+    # What a reviewer reads before approving: who writes the text and who approves it (Communications too).
+    "cases:update-review": ("get", {"reference": "CASE", "update_id": "DRAFT"}, CASE_PAGE),
+    "cases:public-review-read": ("get", {"reference": "CASE"}, CASE_PAGE),
+    "cases:review-read": ("get", {"reference": "CASE"}, CASE_PAGE),
+    # The Markdown preview renders what the writer sends, nothing stored: every staff role, no customer.
+    "cases:markdown-preview": ("post", {}, STAFF_PAGE),
     "cases:public-review": ("get", {"reference": "CASE"}, CASE_WRITE_PAGE),
     "cases:public-review-approve": ("post", {"reference": "CASE"}, APPROVAL),
     "cases:repair-add": ("post", {"reference": "CASE"}, CASE_CHANGE),
@@ -148,7 +161,31 @@ MATRIX = {
     "clocks:decision": ("post", {"reference": "CASE"}, {**CASE_CHANGE, "member_responder": 403}),
     "clocks:submission": ("post", {"reference": "CASE", "deadline_id": "DEADLINE"}, CASE_CHANGE),
     "clocks:close-override": ("post", {"reference": "CASE", "deadline_id": "DEADLINE"}, {**CASE_CHANGE, "member_responder": 403}),
+    # Customer administrators (issue 16): their own organisation only; other customers 403, staff to the dashboard.
+    "portal:organization": ("get", {}, CUSTOMER_ADMIN_PAGE),
+    "portal:user-invite": ("post", {}, CUSTOMER_ADMIN_CHANGE),
+    "portal:user-remove": ("post", {"username": "customer-contoso"}, {**CUSTOMER_ADMIN_CHANGE, "customer_admin_other": 404}),
+    "portal:contact-add": ("post", {}, CUSTOMER_ADMIN_CHANGE),
+    "portal:contact-remove": ("post", {}, CUSTOMER_ADMIN_CHANGE),
+    "portal:feed-token": ("post", {}, CUSTOMER_ADMIN_PAGE),
+    "notifications:webhooks": ("get", {}, CUSTOMER_ADMIN_PAGE),
+    "notifications:webhook": ("get", {"endpoint_id": "ENDPOINT"}, {**CUSTOMER_ADMIN_PAGE, "customer_admin_other": 404}),
+    "notifications:webhook-rotate": ("post", {"endpoint_id": "ENDPOINT"}, {**CUSTOMER_ADMIN_PAGE, "customer_admin_other": 404}),
+    "notifications:webhook-disable": ("post", {"endpoint_id": "ENDPOINT"}, {**CUSTOMER_ADMIN_CHANGE, "customer_admin_other": 404}),
+    "notifications:webhook-retry": ("post", {"endpoint_id": "ENDPOINT", "delivery_id": "ENDPOINT_DELIVERY"},
+                                    {**CUSTOMER_ADMIN_CHANGE, "customer_admin_other": 404}),
+    # The notification pack exists only after a delivered breach notice (none in this world: 404; tests/cases/views/test_notification_pack.py).
+    "portal:pack-pdf": ("post", {"reference": "CASE"}, {**CUSTOMER_PAGE, "customer_affected": 404}),
+    "portal:pack-json": ("get", {"reference": "CASE"}, {**CUSTOMER_PAGE, "customer_affected": 404}),
+    # Private feeds answer a read token, never a session: without one, a 404 for everyone (tests/cases/views/test_customer_feeds.py).
+    "portal:feed-atom": ("get", {}, {role: 404 for role in ROLES}),
+    "portal:feed-json": ("get", {}, {role: 404 for role in ROLES}),
+    "well_known:notice-signing-key": ("get", {}, PUBLIC),
 }
+
+# The customer administrators of Contoso (affected) and Fabrikam (not): a URL whose row does not name them
+# answers them as it answers their organisation's ordinary user.
+CUSTOMER_ADMINS = {"customer_admin": "customer_affected", "customer_admin_other": "customer_other"}
 
 # Django admin is covered by tests/test_admin.py; these are its own views, not ours.
 NOT_OURS = {"admin"}
@@ -179,6 +216,9 @@ def world(manager, responder, other_responder, comms, admin, contoso, fabrikam, 
     communications.approve_update(update=published, by=comms)
     draft = communications.draft_update(case=case, by=responder, public_title="Follow-up", what_happened="More detail.")
     communications.save_published_review(case=case, by=responder, **REVIEW_TEXT)
+    from cases.services.review import save_review
+
+    save_review(case=case, by=responder, what_happened="Listing exposed for 3 hours.", what_went_wrong="Policy inversion.")
     repair = communications.add_repair_item(case=case, by=manager, title="Add a canary for policy inversions")
     public_case = case_in_stage(Case.Status.STABILIZING, manager=manager)
     public_review = communications.save_published_review(case=public_case, by=responder_for(public_case, manager), **{**REVIEW_TEXT, "audience": "public"})
@@ -198,6 +238,7 @@ def world(manager, responder, other_responder, comms, admin, contoso, fabrikam, 
         "comms": comms,
         "manager": manager,
         "admin": admin,
+        **customer_admins(contoso, fabrikam),
     }
     ids = {"CASE": case.reference, "TASK": task.pk, "ROW": row.pk, "PENDING_ROW": pending_row.pk, "NOTICE": notice.pk, "DEADLINE": deadline.pk, "DELAY": delay.pk,
            "DRAFT": draft.pk, "REPAIR": repair.pk, "PUBLIC_SLUG": public_review.slug,
@@ -207,8 +248,26 @@ def world(manager, responder, other_responder, comms, admin, contoso, fabrikam, 
 
     ids.update(alert_ids(manager))
     ids.update(playbook_ids(case, manager))
+    ids.update(webhook_ids(contoso))
     case.refresh_from_db()  # applying the playbook raised the version the forms must carry
     return {"case": case, "users": users, "ids": ids, "contoso": contoso}
+
+
+def customer_admins(contoso, fabrikam):
+    from tests.factories import CustomerUserFactory
+
+    return {"customer_admin": CustomerUserFactory(username="contoso-admin", organization=contoso, is_customer_admin=True),
+            "customer_admin_other": CustomerUserFactory(username="fabrikam-admin", organization=fabrikam, is_customer_admin=True)}
+
+
+def webhook_ids(contoso):
+    from notifications.models import Delivery, WebhookEndpoint
+
+    endpoint = WebhookEndpoint.objects.create(organization=contoso, url="https://hooks.contoso.example/irt", secret="whsec_dGVzdA==")
+    notice = Delivery.objects.filter(organization=contoso).first().notification
+    delivery = Delivery.objects.create(notification=notice, channel="webhook", organization=contoso, endpoint=endpoint,
+                                       address=endpoint.url, status="dead", attempts=5)
+    return {"ENDPOINT": endpoint.pk, "ENDPOINT_DELIVERY": delivery.pk}
 
 
 def playbook_ids(case, manager):
@@ -276,6 +335,9 @@ def post_data(url_name, world):
         "clocks:decision": {"kind": "material", "note": "Disclosure committee: material."},
         "clocks:submission": {"content": "Art. 33 form sent.", "reference_number": "CNIL-42"},
         "clocks:close-override": {"reason": "The authority confirmed no notification is needed."},
+        "portal:user-invite": {"invite-email": "new.analyst@example.com"},
+        "portal:contact-add": {"contact-email": "soc@example.com"},
+        "portal:contact-remove": {"contact-email": "security@contoso.example"},
     }
     return data.get(url_name, {})
 
@@ -317,6 +379,21 @@ def test_url_answers_each_role_as_the_matrix_says(client, world, url_name, role)
         response = client.post(url, post_data(url_name, world))
     check(response, expectations[role], case_url=world["case"].get_absolute_url())
     if expectations[role] in (LOGIN, PORTAL, 403, 404) and url_name.startswith(("cases:", "evidence:")):
+        events_after = TimelineEvent.objects.filter(case=world["case"]).exclude(kind=TimelineEvent.Kind.REFUSED).count()
+        assert events_after == events_before, "a refused request changed the case"
+
+
+@pytest.mark.parametrize("role", sorted(CUSTOMER_ADMINS))
+@pytest.mark.parametrize("url_name", sorted(MATRIX))
+def test_url_answers_customer_administrators_as_the_matrix_says(client, world, url_name, role):
+    method, kwargs, expectations = MATRIX[url_name]
+    client.force_login(world["users"][role])
+    url = reverse(url_name, kwargs=resolve_kwargs(kwargs, world["ids"]))
+    events_before = TimelineEvent.objects.filter(case=world["case"]).exclude(kind=TimelineEvent.Kind.REFUSED).count()
+    response = client.get(url) if method == "get" else client.post(url, post_data(url_name, world))
+    expected = expectations.get(role, expectations[CUSTOMER_ADMINS[role]])
+    check(response, expected, case_url=world["case"].get_absolute_url())
+    if expected in (LOGIN, PORTAL, 403, 404) and url_name.startswith(("cases:", "evidence:")):
         events_after = TimelineEvent.objects.filter(case=world["case"]).exclude(kind=TimelineEvent.Kind.REFUSED).count()
         assert events_after == events_before, "a refused request changed the case"
 
