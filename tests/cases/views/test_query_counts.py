@@ -15,9 +15,9 @@ from cases.models import Case, CaseUserObjectPermission, Task, TimelineEvent
 from cases.services.timeline import append_event, lock_case
 from tests.factories import AffectedCustomerFactory, OrganizationFactory, case_in_stage
 
-LIST_QUERIES = 8  # the same for a manager (reads all) and a responder (member of every case)
-DASHBOARD_QUERIES = 11
-DETAIL_QUERIES = 30
+LIST_QUERIES = 7  # the same for a manager (reads all) and a responder (member of every case)
+DASHBOARD_QUERIES = 10
+DETAIL_QUERIES = 29
 
 
 def bulk_cases(count: int, *, by, member=None) -> list[Case]:
