@@ -1,5 +1,6 @@
 """The timeline event model: what it shows for each kind."""
 
+
 def test_each_event_kind_shows_the_label_its_choice_declares():
     from cases.models import TimelineEvent
 
