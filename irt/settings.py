@@ -105,6 +105,20 @@ IRT_HEALTHZ_TIMEOUT_SECONDS = env_int("IRT_HEALTHZ_TIMEOUT_MS", 1500, minimum=10
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "cases.User"
+# The shared cache of a multi-node deployment (rate-limit counts, rendered public pages, cached
+# sessions): Redis when REDIS_URL is set, else each process's own memory. A Redis outage is a
+# miss, never an error (irt/cache.py); sessions stay in the database, Redis only spares the read.
+REDIS_URL = env_str("REDIS_URL", "")
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "irt.cache.ForgivingRedisCache",
+            "LOCATION": REDIS_URL,
+            "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
+        }
+    }
+    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+
 AUTHENTICATION_BACKENDS = [
     # First: refuses a locked-out username or address before any password is checked.
     "axes.backends.AxesStandaloneBackend",
