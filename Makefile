@@ -28,7 +28,7 @@ seed: migrate
 # Restart=always does in production (README, "Running in production").
 supervise = while true; do $(1); echo "make run: '$(1)' exited with status $$?; restarting in 5 s" >&2; sleep 5; done
 
-# The web server, the background worker and the sweeper run side by side; Ctrl-C stops all.
+# The web server, the background worker, the sweeper and the alert correlator run side by side; Ctrl-C stops all.
 # The worker and the sweeper wait out database outages themselves and are restarted if they exit.
 run: seed
 	@echo "IRT is starting at http://$(HOST):$(PORT)/ (sign in as manager / irt-demo-password; staff code: make demo-code)"
@@ -36,6 +36,7 @@ run: seed
 	$(PY) manage.py notify_sweep --schedule; \
 	( $(call supervise,$(PY) manage.py run_worker) ) & \
 	( $(call supervise,$(PY) manage.py notify_sweep --loop 60) ) & \
+	( $(call supervise,$(PY) manage.py correlate_alerts --loop 1) ) & \
 	$(PY) manage.py runserver $(HOST):$(PORT)
 
 test: install

@@ -1,6 +1,7 @@
 """Alerts per second through the API: single posts and bulk posts of 500, beside the trivial view.
 
-Usage: .venv/bin/python benchmarks/alert_intake.py [--seconds 10] [--workers 2] [--threads 1] [--connections 16] [--syncdb]
+Usage: .venv/bin/python benchmarks/alert_intake.py [--seconds 10] [--workers 2] [--threads 1] [--connections 16]
+       [--correlation inline|deferred] [--correlators 1] [--syncdb]
 
 Starts gunicorn (production-like settings, DEBUG off) on 127.0.0.1 only, loads the demo data,
 makes an alerts:write token for the demo connector, and drives three URLs with wrk (apt-get
@@ -8,16 +9,23 @@ install wrk), each for a bounded time: the trivial view, POST /api/v1/alerts/ wi
 source_ref per request (first receipts, not replays), and POST /api/v1/alerts/bulk/ with 500
 new alerts per request. The database is ANALYZEd after seeding. Uses DATABASE_URL when set (PostgreSQL is what the figures are for),
 else a throwaway SQLite file. ``--syncdb`` builds the schema from the models instead of migrations.
+
+``--correlation deferred`` runs intake as production does at high rates (IRT_ALERT_CORRELATION):
+``--correlators`` ``correlate_alerts --loop`` processes group the alerts while wrk posts them, and
+the benchmark reports how long the backlog took to drain after the last post, so the figure for
+intake is never bought with alerts left ungrouped.
 """
 
 import argparse
 import json
+import subprocess
 import sys
+import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.harness import manage, require_wrk, scratch_env, serve, wrk  # noqa: E402
+from benchmarks.harness import ROOT, manage, require_wrk, scratch_env, serve, wrk  # noqa: E402
 
 PORT = 8766
 BULK = 500
@@ -74,10 +82,12 @@ def main() -> None:
     # Threads per worker (gunicorn's gthread): intake waits on the database, the trivial view does not.
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--syncdb", action="store_true")
+    parser.add_argument("--correlation", choices=["inline", "deferred"], default="inline")
+    parser.add_argument("--correlators", type=int, default=1, help="correlate_alerts processes (deferred only)")
     args = parser.parse_args()
     require_wrk()
     settings = "benchmarks.settings_syncdb" if args.syncdb else "benchmarks.settings"
-    with scratch_env(settings, IRT_API_RATE="100000000/min") as (env, tmp):
+    with scratch_env(settings, IRT_API_RATE="100000000/min", IRT_ALERT_CORRELATION=args.correlation) as (env, tmp):
         manage(env, "migrate", "-v0", *(["--run-syncdb"] if args.syncdb else []))
         manage(env, "seed_demo")
         # Statistics, as autovacuum keeps them on a database in use: on a database filled a moment ago
@@ -87,19 +97,44 @@ def main() -> None:
             env, "create_api_token", "--user", "sentinel-connector", "--scope", "alerts:write", "--name", "bench", "--days", "1",
         ).strip().splitlines()[-1]
         headers = [f"Authorization: Bearer {token}", "Content-Type: application/json"]
-        with serve(env, port=PORT, workers=args.workers, threads=args.threads) as base:
-            load = {"seconds": args.seconds, "timeout": "10s"}
-            trivial = wrk(f"{base}/bench/trivial", connections=args.connections, **load)
-            single = wrk(f"{base}/api/v1/alerts/", connections=args.connections, headers=headers,
-                         script=script_for(tmp, 1), **load)
-            # Fewer connections for bulk: each request is 500 inserts; more would only queue.
-            bulk = wrk(f"{base}/api/v1/alerts/bulk/", connections=max(2, args.workers * 2), headers=headers,
-                       script=script_for(tmp, BULK), **load)
+        correlators = [
+            subprocess.Popen([sys.executable, "manage.py", "correlate_alerts", "--loop", "0.2"], cwd=ROOT, env=env)
+            for _ in range(args.correlators if args.correlation == "deferred" else 0)
+        ]
+        try:
+            with serve(env, port=PORT, workers=args.workers, threads=args.threads) as base:
+                load = {"seconds": args.seconds, "timeout": "10s"}
+                trivial = wrk(f"{base}/bench/trivial", connections=args.connections, **load)
+                single = wrk(f"{base}/api/v1/alerts/", connections=args.connections, headers=headers,
+                             script=script_for(tmp, 1), **load)
+                single_drain = drain(env)
+                # Fewer connections for bulk: each request is 500 inserts; more would only queue.
+                bulk = wrk(f"{base}/api/v1/alerts/bulk/", connections=max(2, args.workers * 2), headers=headers,
+                           script=script_for(tmp, BULK), **load)
+                bulk_drain = drain(env)
+        finally:
+            for process in correlators:
+                process.terminate()
+                process.wait()
     database = env["DATABASE_URL"].split("://")[0]
-    print(f"database: {database}, gunicorn workers: {args.workers} x {args.threads} thread(s), wrk: 2 threads, {args.connections} connections, {args.seconds}s each")
+    print(f"database: {database}, gunicorn workers: {args.workers} x {args.threads} thread(s), wrk: 2 threads, "
+          f"{args.connections} connections, {args.seconds}s each; correlation: {args.correlation}"
+          + (f" ({args.correlators} correlator(s))" if args.correlation == "deferred" else ""))
     print(f"trivial view:        {trivial:8.0f} req/s")
-    print(f"single alert posts:  {single:8.0f} alerts/s ({single / trivial:.2f} of the trivial view)")
-    print(f"bulk posts of {BULK}:  {bulk * BULK:8.0f} alerts/s ({bulk:.1f} req/s)")
+    print(f"single alert posts:  {single:8.0f} alerts/s ({single / trivial:.2f} of the trivial view){single_drain}")
+    print(f"bulk posts of {BULK}:  {bulk * BULK:8.0f} alerts/s ({bulk:.1f} req/s){bulk_drain}")
+
+
+def drain(env: dict, *, limit: float = 600.0) -> str:
+    """Wait until no alert waits for its group; say how long that took after the last post."""
+    started = time.monotonic()
+    while True:
+        waiting = int(manage(env, "shell", "-c", "from cases.models import Alert; print(Alert.objects.filter(group__isnull=True).count())").split()[-1])
+        if not waiting:
+            return "" if env["IRT_ALERT_CORRELATION"] == "inline" else f"; every alert grouped {time.monotonic() - started:.1f} s after the last post"
+        if time.monotonic() - started > limit:
+            raise SystemExit(f"{waiting} alerts still ungrouped {limit:.0f} s after the last post")
+        time.sleep(0.5)
 
 
 if __name__ == "__main__":

@@ -123,11 +123,15 @@ def main() -> int:
     from cases.services import cases as case_services
     from cases.services.evidence import verify_evidence
     from tests.factories import ManagerFactory
+    from tests.mfa import pass_second_factor
 
     manager = ManagerFactory(username="bench-manager")
     case = case_services.open_case(by=manager, title="Benchmark: evidence upload", source="internal")
     client = Client()
     client.force_login(manager)
+    # Staff pass a second factor before any page; without it the upload is redirected to enrolment
+    # and nothing is measured but a redirect.
+    pass_second_factor(client, manager)
 
     sample = work / "memory-image.raw"
     print(f"Generating {args.mib} MiB of random data in {work} …", flush=True)
@@ -158,10 +162,13 @@ def main() -> int:
     response = handler(environ)
     upload_s = time.perf_counter() - started
     hwm_after = status_kib("VmHWM")
-    if response.status_code != 302:
-        print(f"upload failed: HTTP {response.status_code}", file=sys.stderr)
+    # Success is the redirect back to the case's evidence page with the item stored, nothing less.
+    expected = reverse("evidence:list", args=[case.reference])
+    item = Evidence.objects.filter(case=case).first()
+    if response.status_code != 302 or not response["Location"].startswith(expected) or item is None:
+        print(f"upload failed: HTTP {response.status_code} to {response.get('Location', '-')}, "
+              f"{'no' if item is None else 'an'} evidence item stored", file=sys.stderr)
         return 1
-    item = Evidence.objects.get(case=case)
 
     started = time.perf_counter()
     intact = verify_evidence(evidence=item, by=manager)

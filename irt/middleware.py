@@ -1,7 +1,12 @@
 """Site-wide response headers: what Django's SecurityMiddleware does not set, and who may cache a page."""
 
+import functools
+import hashlib
+
 from django.conf import settings
-from django.utils.cache import cc_delim_re
+from django.core.cache import cache
+from django.utils.cache import cc_delim_re, get_conditional_response, quote_etag
+from django.utils.http import http_date
 from django.views.decorators.cache import cache_control
 
 # No inline script or style anywhere in the templates, so the policy can stay strict.
@@ -38,19 +43,60 @@ PUBLIC_PAGE_ATTR = "irt_public_page"
 SIGNED_IN_CACHE_CONTROL = "private, no-store"
 
 
-def public_page(*, max_age: int):
+def public_page(*, max_age: int, etag=None, last_modified=None):
     """Mark a view as a public page: ``Cache-Control: public``, and never a cookie set or varied on.
 
     The mark is what ``CacheHeadersMiddleware`` and the account-security middleware read, so one
-    decorator decides that a page may be cached by a CDN and shared between readers.
+    decorator decides that a page may be cached by a CDN and shared between readers. ``etag``
+    (and ``last_modified``) take the view's arguments and name the version of what the page
+    shows; a reader who has that version gets a 304, and every other reader gets the one
+    rendering of it kept in Django's cache (see ``_rendered_once_per_version``).
     """
 
     def decorator(view_func):
-        view = cache_control(public=True, max_age=max_age)(view_func)
+        view = _rendered_once_per_version(view_func, etag, last_modified) if etag else view_func
+        view = cache_control(public=True, max_age=max_age)(view)
         setattr(view, PUBLIC_PAGE_ATTR, True)
         return view
 
     return decorator
+
+
+# A version's rendering is kept this long; a new version gets a new key, so nothing is ever stale.
+RENDERED_PAGE_SECONDS = 3600
+
+
+def _rendered_once_per_version(view_func, etag_func, last_modified_func):
+    """Django's ``condition`` plus one rendering per (path, version) shared by every reader.
+
+    The key is the path and query with the version's tag, never the Host header: public pages
+    build their links on ``IRT_SITE_URL``, so any host gets the same page and no client can plant
+    a copy for another.
+    """
+
+    @functools.wraps(view_func)
+    def view(request, *args, **kwargs):
+        tag = etag_func(request, *args, **kwargs)
+        if tag is None:
+            return view_func(request, *args, **kwargs)
+        etag = quote_etag(tag)
+        modified = last_modified_func(request, *args, **kwargs) if last_modified_func else None
+        stamp = int(modified.timestamp()) if modified else None
+        response = get_conditional_response(request, etag=etag, last_modified=stamp)
+        if response is None:
+            key = "public-page:" + hashlib.sha256(f"{request.get_full_path()}|{etag}".encode()).hexdigest()
+            response = cache.get(key)
+            if response is None:
+                response = view_func(request, *args, **kwargs)
+                if response.status_code != 200 or response.streaming:
+                    return response
+                cache.set(key, response, RENDERED_PAGE_SECONDS)
+        response.headers.setdefault("ETag", etag)
+        if stamp is not None:
+            response.headers.setdefault("Last-Modified", http_date(stamp))
+        return response
+
+    return view
 
 
 def is_public_view(view_func) -> bool:

@@ -105,10 +105,25 @@ IRT_HEALTHZ_TIMEOUT_SECONDS = env_int("IRT_HEALTHZ_TIMEOUT_MS", 1500, minimum=10
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "cases.User"
+# The shared cache of a multi-node deployment (rate-limit counts, rendered public pages, cached
+# sessions): Redis when REDIS_URL is set, else each process's own memory. A Redis outage is a
+# miss, never an error (irt/cache.py); sessions stay in the database, Redis only spares the read.
+REDIS_URL = env_str("REDIS_URL", "")
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "irt.cache.ForgivingRedisCache",
+            "LOCATION": REDIS_URL,
+            "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
+        }
+    }
+    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+
 AUTHENTICATION_BACKENDS = [
     # First: refuses a locked-out username or address before any password is checked.
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    # Django's ModelBackend, asking for a user's own and group permissions in one query.
+    "cases.access.backends.PermissionBackend",
     "guardian.backends.ObjectPermissionBackend",
 ]
 # Guardian's anonymous-user row is not needed: anonymous readers only see public pages.
@@ -217,6 +232,11 @@ IRT_NOTIFY_WITHIN_HOURS = env_int("IRT_NOTIFY_WITHIN_HOURS", 72, minimum=1)
 # Alert intake (cases/services/intake.py): alerts sharing observables or resources within the
 # window fall into one triage group; the raw payload is kept verbatim up to the byte limit.
 IRT_ALERT_CORRELATION_WINDOW_MINUTES = env_int("IRT_ALERT_CORRELATION_WINDOW_MINUTES", 60, minimum=1)
+# "inline" groups each alert inside its intake request; "deferred" stores it in one statement and
+# leaves grouping to `manage.py correlate_alerts --loop` (production: several intake nodes, high rates).
+IRT_ALERT_CORRELATION = env_str("IRT_ALERT_CORRELATION", "inline").strip().lower()
+if IRT_ALERT_CORRELATION not in {"inline", "deferred"}:
+    raise ImproperlyConfigured(f"IRT_ALERT_CORRELATION={IRT_ALERT_CORRELATION!r}: use inline or deferred")
 IRT_ALERT_RAW_MAX_BYTES = env_int("IRT_ALERT_RAW_MAX_BYTES", 256 * 1024, minimum=0)
 IRT_ALERT_DESCRIPTION_MAX_CHARS = env_int("IRT_ALERT_DESCRIPTION_MAX_CHARS", 65_536, minimum=1000)
 IRT_ALERT_MAX_OBSERVABLES = env_int("IRT_ALERT_MAX_OBSERVABLES", 500, minimum=1)
@@ -225,6 +245,9 @@ IRT_ALERT_SIGNATURE_TOLERANCE_SECONDS = env_int("IRT_ALERT_SIGNATURE_TOLERANCE_S
 # The REST API (cases/api/): Bearer tokens only (no session, so no CSRF), scopes, problem
 # details for every error, a rate per token.
 IRT_API_RATE = env_str("IRT_API_RATE", "600/min")
+# How long a web process trusts a token it verified (0: check every request). A revocation through
+# IRT reaches the process that made it at once, other processes within this many seconds.
+IRT_API_TOKEN_CACHE_SECONDS = env_int("IRT_API_TOKEN_CACHE_SECONDS", 10, minimum=0)
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["cases.api.authentication.BearerTokenAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["cases.api.permissions.TokenScopes"],

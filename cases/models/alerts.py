@@ -150,14 +150,20 @@ class Alert(models.Model):
     raw = models.JSONField(null=True, blank=True, encoder=DjangoJSONEncoder)
     raw_size = models.PositiveIntegerField(default=0)
     correlation_key = models.CharField(max_length=200, blank=True)
-    group = models.ForeignKey(AlertGroup, on_delete=models.PROTECT, related_name="alerts")
+    # Null while the alert waits for correlation (IRT_ALERT_CORRELATION = "deferred"): stored, not yet
+    # grouped; ``pending`` then holds its normalised observables and resources for the correlator.
+    group = models.ForeignKey(AlertGroup, on_delete=models.PROTECT, related_name="alerts", null=True, blank=True)
+    pending = models.JSONField(null=True, blank=True)
     observables = models.ManyToManyField(Observable, blank=True, related_name="alerts")
     received_by = user_field()
 
     class Meta:
         ordering = ["observed_at", "id"]
         constraints = [models.UniqueConstraint(fields=["source", "source_ref"], name="alert_unique_source_ref")]
-        indexes = [models.Index(fields=["received_at"], name="alert_received_at")]
+        indexes = [
+            models.Index(fields=["received_at"], name="alert_received_at"),
+            models.Index(fields=["id"], condition=models.Q(group__isnull=True), name="alert_awaiting_correlation"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_source_display()} {self.source_ref}: {self.title}"

@@ -102,9 +102,21 @@ class TimelineEvent(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["case", "sequence"], name="timeline_sequence_unique_per_case")
         ]
+        # Recent activity across cases (the dashboard) reads newest first; without it, every event is scanned.
+        indexes = [models.Index(fields=["-at", "-id"], name="timeline_newest_first")]
 
     def __str__(self) -> str:
         return f"{self.case_id}#{self.sequence} {self.kind}"
+
+    def get_kind_display(self) -> str:
+        """Return the kind's label.
+
+        Django's generated method builds a dict of all choices on every call; a case page asks once per event.
+        """
+        try:
+            return self.Kind(self.kind).label
+        except ValueError:
+            return self.kind
 
     def canonical_content(self) -> bytes:
         """Return what the hash covers: the event's content and the previous hash, as canonical JSON."""

@@ -5,7 +5,7 @@ as invisible as the case (``tied_to_visible_case_q``), and "seen in other cases"
 only cases from ``visible_cases``.
 """
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Count, Min, Prefetch, QuerySet
 
 from cases.access.permissions import is_staff_user
 
@@ -19,6 +19,14 @@ def visible_groups(user) -> QuerySet:
     if not is_staff_user(user):
         return AlertGroup.objects.none()
     return AlertGroup.objects.filter(tied_to_visible_case_q(user))
+
+
+def awaiting_correlation() -> dict:
+    """Count the alerts stored but not yet grouped (deferred intake) and say when the oldest arrived.
+
+    They belong to no group yet, so no case and no customer: every staff member may know of them.
+    """
+    return Alert.objects.filter(group__isnull=True).aggregate(count=Count("id"), oldest=Min("received_at"))
 
 
 def triage_queue(user, *, status: str = AlertGroup.Status.NEW) -> QuerySet:

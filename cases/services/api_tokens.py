@@ -6,8 +6,10 @@ turned into a user; the API's authentication class calls it.
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import secrets
+import time
 from datetime import timedelta
 
 from django.conf import settings
@@ -93,6 +95,7 @@ def revoke_token(*, token: ApiToken, by, request=None) -> ApiToken:
         return locked
     locked.revoked_at = timezone.now()
     locked.save(update_fields=["revoked_at"])
+    _verified.pop(locked.token_hash, None)
     record_event(
         SecurityEvent.Kind.API_TOKEN_REVOKED, request=request, user=locked.user, actor=by,
         detail=f"{locked.name} ({locked.prefix}…)",
@@ -100,19 +103,57 @@ def revoke_token(*, token: ApiToken, by, request=None) -> ApiToken:
     return locked
 
 
+# Tokens this process verified a moment ago: token hash -> (monotonic time the trust ends, token).
+# A connector posts many alerts a second; checking its token, user and permissions each time cost
+# more than storing the alert. The price: another process learns of a revocation, a deactivated
+# user or a withdrawn permission only when its entry ends (IRT_API_TOKEN_CACHE_SECONDS, README).
+_verified: dict[str, tuple[float, ApiToken]] = {}
+_VERIFIED_MAX = 10_000
+
+
 def authenticate(raw: str, *, request=None) -> ApiToken | None:
     """Return the active token for ``raw`` (its user still allowed the API), or None."""
     if not raw or not raw.startswith(TOKEN_PREFIX) or len(raw) > 200:
         return None
-    token = ApiToken.objects.select_related("user").filter(token_hash=hash_token(raw)).first()
-    if token is None or not token.is_active or not may_hold_token(token.user, token.scopes):
-        return None
+    digest = hash_token(raw)
     now = timezone.now()
+    token = _recently_verified(digest, now)
+    if token is None:
+        token = ApiToken.objects.select_related("user").filter(token_hash=digest).first()
+        if token is None or not token.is_active or not may_hold_token(token.user, token.scopes):
+            _verified.pop(digest, None)
+            return None
+        _remember(digest, token)
     if token.last_used_at is None or now - token.last_used_at >= LAST_USED_PRECISION:
         token.last_used_at = now
         token.last_used_from = client_ip(request) if request is not None else None
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=now, last_used_from=token.last_used_from)
     return token
+
+
+def _recently_verified(digest: str, now) -> ApiToken | None:
+    """Return a copy of the token verified within the trust period (each request gets its own objects)."""
+    entry = _verified.get(digest)
+    if entry is None or entry[0] <= time.monotonic() or entry[1].expires_at <= now:
+        return None
+    token = copy.copy(entry[1])
+    # The user's permission cache (filled while verifying) travels with the copy; nothing else does.
+    token.user = copy.copy(entry[1].user)
+    return token
+
+
+def _remember(digest: str, token: ApiToken) -> None:
+    seconds = settings.IRT_API_TOKEN_CACHE_SECONDS
+    if not seconds:
+        return
+    if len(_verified) >= _VERIFIED_MAX:
+        _verified.clear()
+    _verified[digest] = (time.monotonic() + seconds, token)
+
+
+def forget_verified_tokens() -> None:
+    """Drop every token this process trusts, so the next request of each is checked again."""
+    _verified.clear()
 
 
 def tokens_of(user):

@@ -1,11 +1,17 @@
 """Receiving alerts: idempotent on ``(source, source_ref)``, correlated into triage groups.
 
-``ingest_alert`` and ``ingest_alerts_bulk`` share one store path (``_store``) that does a fixed
-number of queries per call whatever the batch size, so bulk intake is a handful of statements
-for 500 alerts; a single alert's replay is one ``UPDATE … RETURNING``. The counts are pinned in
-``tests/cases/services/test_intake.py``. Idempotency holds under concurrency: the unique constraint on
-``(source, source_ref)`` (and the one waiting group per correlation key) is the arbiter; the
-loser of a race gets ``IntegrityError``, retries, and then finds the winner's row as a replay.
+``ingest_alert`` and ``ingest_alerts_bulk`` share one store path: every alert of a call is
+written by one ``INSERT … ON CONFLICT DO UPDATE`` (``_upsert``), whose conflict branch counts a
+replay, so a call does a fixed number of statements whatever the batch size (pinned in
+``tests/cases/services/test_intake.py``). The unique constraint on ``(source, source_ref)`` is the
+arbiter under concurrency; the one waiting group per correlation key may make a racing intake
+retry (``IntegrityError``), and the retry joins the winner's group.
+
+``IRT_ALERT_CORRELATION`` says when alerts are grouped. ``inline`` (the default) groups them in
+the intake's own transaction, so the answer names the group. ``deferred`` answers after the one
+statement (the group is null until grouped) and ``correlate_waiting`` (``manage.py correlate_alerts
+--loop``) groups the backlog in batches; several correlators share it through ``SKIP LOCKED``.
+Both run the same grouping (``_group``), so an alert lands in the same group either way.
 
 Correlation: an alert with a source-supplied ``correlation_key`` joins the waiting group with
 that key. Otherwise it joins the oldest waiting group that saw one of its observables or
@@ -65,13 +71,18 @@ def _check_sender(by) -> None:
 
 def _ingest(items: list[AlertData], *, by, now) -> list[tuple[Alert, bool]]:
     now = now or timezone.now()
+    if settings.IRT_ALERT_CORRELATION == "deferred":
+        # One statement, in autocommit: the correlator groups the alerts a moment later.
+        return _upsert(items, by=by, now=now, deferred=True)
     for attempt in range(ATTEMPTS):
         try:
             with transaction.atomic():
-                return _store(items, by=by, now=now)
+                stored = _upsert(items, by=by, now=now, deferred=False)
+                _group([(alert, item) for (alert, first), item in zip(stored, items) if first], now=now)
+                return stored
         except IntegrityError:
-            # A concurrent intake stored the same alert (or opened the group for the same key)
-            # first; the retry sees its committed row and answers a replay.
+            # A concurrent intake opened the waiting group for the same correlation key first;
+            # the retry finds its committed group.
             if attempt == ATTEMPTS - 1:
                 raise
     raise AssertionError("unreachable")
@@ -83,87 +94,110 @@ def _chunks(values):
         yield values[start:start + CHUNK]
 
 
-REPLAY_SQL = (
-    "UPDATE {table} SET seen_count = seen_count + 1, last_seen_at = %s WHERE source = %s AND source_ref = %s "
-    "RETURNING id, source, source_ref, seen_count, group_id"
-)
+UPSERT_COLUMNS = ("source", "source_ref", "title", "severity", "description", "observed_at", "received_at",
+                  "last_seen_at", "seen_count", "raw", "raw_size", "correlation_key", "received_by", "pending")
+RETURNED = ["id", "source", "source_ref", "seen_count", "group_id"]
 
 
-def _replay_one(item: AlertData, *, now) -> Alert | None:
-    """Count a replay of one alert in one statement (UPDATE … RETURNING); None if it is new."""
+def _upsert(items: list[AlertData], *, by, now, deferred: bool) -> list[tuple[Alert, bool]]:
+    """Store every alert in one ``INSERT … ON CONFLICT DO UPDATE``; return ``(alert, first receipt)`` in order.
+
+    A replay (a known ``(source, source_ref)``, or the same one twice in a batch) only adds to
+    ``seen_count``. The unique constraint is the arbiter, so two intakes racing on one alert both
+    succeed and exactly one of them answers "first receipt": the one whose row came back with the
+    count it sent.
+    """
+    counts = Counter((item.source, item.source_ref) for item in items)
+    unique = list({(item.source, item.source_ref): item for item in reversed(items)}.values())[::-1]
+    fields = [Alert._meta.get_field(name) for name in UPSERT_COLUMNS]
+    rows = []
+    for item in unique:
+        values = {
+            "source": item.source, "source_ref": item.source_ref, "title": item.title, "severity": item.severity,
+            "description": item.description, "observed_at": item.observed_at, "received_at": now, "last_seen_at": now,
+            "seen_count": counts[(item.source, item.source_ref)], "raw": item.raw, "raw_size": item.raw_size,
+            "correlation_key": item.correlation_key, "received_by": by.pk,
+            "pending": {"observables": item.observables, "resources": item.resources} if deferred else None,
+        }
+        rows.append([field.get_db_prep_save(values[field.name], connection) for field in fields])
+    quote = connection.ops.quote_name
+    table = quote(Alert._meta.db_table)
+    placeholders = "(" + ", ".join(["%s"] * len(fields)) + ")"
+    sql = (
+        f"INSERT INTO {table} ({', '.join(quote(field.column) for field in fields)}) "
+        f"VALUES {', '.join([placeholders] * len(rows))} "
+        f"ON CONFLICT (source, source_ref) DO UPDATE SET seen_count = {table}.seen_count + excluded.seen_count, "
+        f"last_seen_at = excluded.last_seen_at RETURNING {', '.join(RETURNED)}"
+    )
     with connection.cursor() as cursor:
-        cursor.execute(REPLAY_SQL.format(table=connection.ops.quote_name(Alert._meta.db_table)),
-                       [Alert._meta.get_field("last_seen_at").get_db_prep_value(now, connection), item.source, item.source_ref])
-        row = cursor.fetchone()
-    if row is None:
-        return None
-    return Alert.from_db(connection.alias, ["id", "source", "source_ref", "seen_count", "group_id"], row)
-
-
-def _store(items: list[AlertData], *, by, now) -> list[tuple[Alert, bool]]:
-    if len(items) == 1:
-        # The single post: a replay is one statement, a first receipt pays nothing extra for it.
-        replayed = _replay_one(items[0], now=now)
-        if replayed is not None:
-            return [(replayed, False)]
-        return [(alert, True) for alert in _create(items, by=by, now=now).values()]
-    keys = [(item.source, item.source_ref) for item in items]
-    existing: dict[tuple[str, str], Alert] = {}
-    sources = {source for source, _ in keys}
-    for chunk in _chunks({ref for _, ref in keys}):
-        # Both columns, so the (source, source_ref) unique index answers it.
-        for alert in Alert.objects.filter(source__in=sources, source_ref__in=chunk).only("id", "source", "source_ref", "seen_count", "group_id"):
-            existing[(alert.source, alert.source_ref)] = alert
-    fresh: dict[tuple[str, str], AlertData] = {}
-    replays: Counter = Counter()
-    for key, item in zip(keys, items):
-        if key in existing or key in fresh:
-            replays[key] += 1
-        else:
-            fresh[key] = item
-
-    created = _create(list(fresh.values()), by=by, now=now) if fresh else {}
-    existing.update(created)
-
-    by_count = defaultdict(list)
-    for key, count in replays.items():
-        by_count[count].append(existing[key].pk)
-        existing[key].seen_count += count
-    for count, pks in by_count.items():
-        Alert.objects.filter(pk__in=pks).update(seen_count=F("seen_count") + count, last_seen_at=now)
-
-    answered: set = set()
-    results = []
-    for key in keys:
-        first = key in created and key not in answered
+        cursor.execute(sql, [value for row in rows for value in row])
+        returned = cursor.fetchall()
+    stored = {}
+    for row in returned:
+        alert = Alert.from_db(connection.alias, RETURNED, row)
+        stored[(alert.source, alert.source_ref)] = (alert, alert.seen_count == counts[(alert.source, alert.source_ref)])
+    results, answered = [], set()
+    for item in items:
+        key = (item.source, item.source_ref)
+        alert, fresh = stored[key]
+        results.append((alert, fresh and key not in answered))
         answered.add(key)
-        results.append((existing[key], first))
     return results
 
 
-def _create(items: list[AlertData], *, by, now) -> dict[tuple[str, str], Alert]:
+def correlate_waiting(*, limit: int = MAX_BULK, now=None) -> int:
+    """Group up to ``limit`` alerts stored by deferred intake; return how many.
+
+    ``SKIP LOCKED`` lets several correlators share the backlog without waiting on each other.
+    """
+    for attempt in range(ATTEMPTS):
+        try:
+            with transaction.atomic():
+                waiting = list(
+                    Alert.objects.filter(group__isnull=True).order_by("id").select_for_update(skip_locked=True)
+                    .only("id", "source", "source_ref", "title", "severity", "observed_at", "correlation_key", "pending")[:limit]
+                )
+                _group([(alert, _waiting_item(alert)) for alert in waiting], now=now or timezone.now())
+                return len(waiting)
+        except IntegrityError:
+            if attempt == ATTEMPTS - 1:
+                raise
+    raise AssertionError("unreachable")
+
+
+def _waiting_item(alert: Alert) -> AlertData:
+    pending = alert.pending or {}
+    return AlertData(
+        source=alert.source, source_ref=alert.source_ref, title=alert.title, severity=alert.severity, description="",
+        observed_at=alert.observed_at, correlation_key=alert.correlation_key,
+        observables=[tuple(pair) for pair in pending.get("observables", [])],
+        resources=[tuple(pair) for pair in pending.get("resources", [])],
+    )
+
+
+def _group(stored: list[tuple[Alert, AlertData]], *, now) -> None:
+    """Correlate freshly stored alerts into groups and record their observables and resources."""
+    if not stored:
+        return
+    alerts = [alert for alert, _ in stored]
+    items = [item for _, item in stored]
     observable_ids = _observable_ids({pair for item in items for pair in item.observables})
     groups = _correlate(items, observable_ids, now=now)
 
     new_groups = [group for group in {id(g): g for g in groups}.values() if group.pk is None]
     AlertGroup.objects.bulk_create(new_groups)
     new = {id(group) for group in new_groups}
-    alerts = [
-        Alert(source=item.source, source_ref=item.source_ref, title=item.title, severity=item.severity,
-              description=item.description, observed_at=item.observed_at, received_at=now, last_seen_at=now,
-              raw=item.raw, raw_size=item.raw_size, correlation_key=item.correlation_key, group=group,
-              received_by=by)
-        for item, group in zip(items, groups)
-    ]
-    Alert.objects.bulk_create(alerts, batch_size=MAX_BULK)
+    for alert, group in zip(alerts, groups):
+        alert.group, alert.pending = group, None
+    Alert.objects.bulk_update(alerts, ["group", "pending"], batch_size=MAX_BULK)
     Through = Alert.observables.through
     Through.objects.bulk_create(
-        [Through(alert_id=alert.pk, observable_id=observable_ids[pair]) for alert, item in zip(alerts, items) for pair in item.observables],
+        [Through(alert_id=alert.pk, observable_id=observable_ids[pair]) for alert, item in stored for pair in item.observables],
         batch_size=2000,
     )
     AlertResource.objects.bulk_create(
         [AlertResource(alert=alert, resource_id=resource, tenant_id=tenant)
-         for alert, item in zip(alerts, items) for resource, tenant in item.resources],
+         for alert, item in stored for resource, tenant in item.resources],
         batch_size=2000,
     )
     AlertGroupIndicator.objects.bulk_create(
@@ -174,7 +208,6 @@ def _create(items: list[AlertData], *, by, now) -> dict[tuple[str, str], Alert]:
         ignore_conflicts=True, batch_size=2000,
     )
     _refresh_existing_groups(groups, items, new=new, now=now)
-    return {(alert.source, alert.source_ref): alert for alert in alerts}
 
 
 def _observable_ids(pairs: set[tuple[str, str]]) -> dict[tuple[str, str], int]:

@@ -212,7 +212,7 @@ def sign_in_with_code(request):
     if found is None:
         return _locked_page(request)
     user, device = found
-    login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+    login(request, user, backend="cases.access.backends.PermissionBackend")
     django_otp.login(request, device)
     request.session.cycle_key()
     sessions.reset_failures(username=user.get_username(), request=request)

@@ -44,7 +44,8 @@ def queue(request):
     page = Paginator(selectors_alerts.triage_queue(request.user, status=status), PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
-    return render(request, "cases/alerts/queue.html", {"form": form, "page": page, "status": status, "query": query.urlencode()})
+    return render(request, "cases/alerts/queue.html", {"form": form, "page": page, "status": status, "query": query.urlencode(),
+                                                        "ungrouped": selectors_alerts.awaiting_correlation()})
 
 
 @staff_required

@@ -14,7 +14,7 @@ from django.db.models import Max
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils.feedgenerator import Atom1Feed
-from django.views.decorators.http import condition, require_safe
+from django.views.decorators.http import require_safe
 
 from cases.models import PublishedReview, RepairItem
 from irt.markdown import render_markdown
@@ -51,16 +51,14 @@ def _detail_etag(request, slug) -> str | None:
 
 
 @require_safe
-@public_page(max_age=CACHE_SECONDS)
-@condition(etag_func=_list_etag)
+@public_page(max_age=CACHE_SECONDS, etag=_list_etag)
 def index(request):
     reviews = public_reviews().order_by("-published_at")
     return render(request, "portal/lessons_list.html", {"reviews": reviews})
 
 
 @require_safe
-@public_page(max_age=CACHE_SECONDS)
-@condition(etag_func=_detail_etag)
+@public_page(max_age=CACHE_SECONDS, etag=_detail_etag)
 def detail(request, slug):
     review = get_object_or_404(public_reviews(), slug=slug)
     return render(request, "portal/lessons_detail.html", {"review": review, "repairs": list(RepairItem.objects.filter(case=review.case_id))})
@@ -108,4 +106,4 @@ class LessonsFeed(Feed):
         return max(moment for moment in (item.updated_at, item.published_at) if moment is not None)
 
 
-feed = public_page(max_age=CACHE_SECONDS)(condition(etag_func=_list_etag, last_modified_func=_list_last_modified)(LessonsFeed()))
+feed = public_page(max_age=CACHE_SECONDS, etag=_list_etag, last_modified=_list_last_modified)(LessonsFeed())

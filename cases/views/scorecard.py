@@ -4,7 +4,7 @@ from django.contrib.syndication.views import Feed
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.feedgenerator import Atom1Feed
-from django.views.decorators.http import condition, require_safe
+from django.views.decorators.http import require_safe
 
 from cases.selectors import scorecard as selectors
 from cases.views.lessons import CACHE_SECONDS, _etag
@@ -16,8 +16,7 @@ def _scorecard_etag(request) -> str:
 
 
 @require_safe
-@public_page(max_age=CACHE_SECONDS)
-@condition(etag_func=_scorecard_etag)
+@public_page(max_age=CACHE_SECONDS, etag=_scorecard_etag)
 def scorecard(request):
     return render(request, "portal/scorecard.html", {"quarters": selectors.scorecard(), "min_count": selectors.min_count()})
 
@@ -58,4 +57,4 @@ class ScorecardFeed(Feed):
         return f"{reverse('lessons:scorecard')}#{item.key}"
 
 
-feed = public_page(max_age=CACHE_SECONDS)(condition(etag_func=_scorecard_etag)(ScorecardFeed()))
+feed = public_page(max_age=CACHE_SECONDS, etag=_scorecard_etag)(ScorecardFeed())

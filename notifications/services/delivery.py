@@ -26,7 +26,7 @@ from notifications.channels import webhook as webhook_channel
 from notifications.models import Delivery, DeliveryAttempt, Notification, WebhookEndpoint
 from notifications.services import outbox, queue, rendering, webhooks
 from notifications.services.reminders import remind_deadlines
-from notifications.services.resilience import retry_through_outage
+from irt.resilience import retry_through_outage
 
 logger = logging.getLogger(__name__)
 

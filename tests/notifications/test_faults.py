@@ -94,7 +94,7 @@ def sink():
     receiver.stop()
 
 
-def environment(cluster, sink) -> dict:
+def environment(cluster, sink, evidence_dir) -> dict:
     return {
         **os.environ, "DJANGO_SETTINGS_MODULE": "irt.settings", "DEBUG": "1", "DATABASE_URL": cluster.url,
         "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend", "EMAIL_HOST": "127.0.0.1",
@@ -102,6 +102,8 @@ def environment(cluster, sink) -> dict:
         "IRT_DB_CONNECT_TIMEOUT": "2", "IRT_WORKER_BACKOFF_MAX_SECONDS": "2",
         "IRT_NOTIFY_RETRY_BASE_SECONDS": "1", "IRT_NOTIFY_RETRY_MAX_SECONDS": "5", "IRT_NOTIFY_LEASE_SECONDS": "30",
         "IRT_NOTIFY_REQUEUE_AFTER_SECONDS": "30", "IRT_NOTIFY_SWEEP_SECONDS": "5", "LOG_LEVEL": "WARNING",
+        # The sweeper writes signed timeline checkpoints; they belong to this throwaway cluster, not var/evidence.
+        "IRT_EVIDENCE_DIR": str(evidence_dir),
     }
 
 
@@ -129,7 +131,7 @@ def wait_for(condition, *, seconds: float, what: str):
 
 
 def test_breach_notices_survive_a_database_restart_under_a_running_worker(cluster, sink, tmp_path):
-    env = environment(cluster, sink)
+    env = environment(cluster, sink, tmp_path / "evidence")
     manage(env, "migrate", "--noinput")
     manage(env, "shell", "-c", "from tests.notifications.fault_scenario import declare_breach_with_recipients as d; "
                                f"d({RECIPIENTS})")

@@ -17,7 +17,7 @@ from notifications.management.commands.run_worker import ResilientWorker
 from notifications.models import Delivery, Notification
 from notifications.services import delivery as service
 from notifications.services import queue as notification_queue
-from notifications.services import resilience
+from irt import resilience
 from tests.notifications.conftest import publish_update
 
 Status = Delivery.Status
@@ -41,7 +41,7 @@ def test_the_loop_waits_out_a_database_outage_with_growing_backoff(settings, cap
     settings.IRT_WORKER_BACKOFF_MAX_SECONDS = 4
     slept = []
     step, calls = flaky(5)
-    with caplog.at_level(logging.WARNING, logger="notifications.services.resilience"):
+    with caplog.at_level(logging.WARNING, logger="irt.resilience"):
         resilience.run_forever(step, what="test loop", sleep=slept.append, keep_going=lambda: calls["n"] < 6)
     assert calls["n"] == 6
     assert [round(s) for s in slept] == [round(s) for s in slept] and len(slept) == 5

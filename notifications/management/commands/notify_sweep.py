@@ -9,7 +9,7 @@ from django.core.management.base import BaseCommand
 from cases.services.timeline_checkpoints import write_checkpoints
 from notifications.services.delivery import sweep
 from notifications.services.queue import schedule_sweep
-from notifications.services.resilience import DATABASE_OUTAGE, run_forever
+from irt.resilience import DATABASE_OUTAGE, run_forever
 
 logger = logging.getLogger(__name__)
 

@@ -10,7 +10,7 @@ sweeper; its delivery's lease expires and it is sent again.
 
 from django_tasks_db.management.commands import db_worker
 
-from notifications.services.resilience import run_forever
+from irt.resilience import run_forever
 
 
 class ResilientWorker(db_worker.Worker):

@@ -31,7 +31,8 @@ def test_creating_and_revoking_a_token_is_in_the_security_log(db, responder, adm
     assert revoked.kind == SecurityEvent.Kind.API_TOKEN_REVOKED and revoked.actor == admin
 
 
-def test_a_revoked_or_expired_token_does_not_authenticate(db, responder):
+def test_a_revoked_or_expired_token_does_not_authenticate(db, responder, settings):
+    settings.IRT_API_TOKEN_CACHE_SECONDS = 0
     token, raw = api_tokens.create_token(user=responder, by=responder, name="laptop", scopes=["cases:read"])
     assert api_tokens.authenticate(raw) == token
     ApiToken.objects.filter(pk=token.pk).update(expires_at=timezone.now() - timedelta(seconds=1))
@@ -39,6 +40,47 @@ def test_a_revoked_or_expired_token_does_not_authenticate(db, responder):
     ApiToken.objects.filter(pk=token.pk).update(expires_at=timezone.now() + timedelta(days=1))
     api_tokens.revoke_token(token=token, by=responder)
     assert api_tokens.authenticate(raw) is None
+
+
+def test_a_revocation_reaches_the_process_that_made_it_at_once(db, responder, django_assert_num_queries):
+    token, raw = api_tokens.create_token(user=responder, by=responder, name="laptop", scopes=["cases:read"])
+    assert api_tokens.authenticate(raw) == token
+    with django_assert_num_queries(0):
+        assert api_tokens.authenticate(raw) == token  # trusted: no query
+    api_tokens.revoke_token(token=token, by=responder)
+    assert api_tokens.authenticate(raw) is None
+
+
+def test_a_change_made_elsewhere_is_seen_when_the_trust_period_ends(db, responder, settings, monkeypatch):
+    """Another process revoking the token, or deactivating its user, is seen within IRT_API_TOKEN_CACHE_SECONDS."""
+    settings.IRT_API_TOKEN_CACHE_SECONDS = 10
+    clock = [1000.0]
+    monkeypatch.setattr(api_tokens.time, "monotonic", lambda: clock[0])
+    token, raw = api_tokens.create_token(user=responder, by=responder, name="laptop", scopes=["cases:read"])
+    assert api_tokens.authenticate(raw) == token
+    type(responder).objects.filter(pk=responder.pk).update(is_active=False)
+    clock[0] += 9
+    assert api_tokens.authenticate(raw) == token
+    clock[0] += 2
+    assert api_tokens.authenticate(raw) is None
+
+
+def test_a_trusted_token_never_outlives_its_expiry(db, responder):
+    import time
+
+    token, raw = api_tokens.create_token(user=responder, by=responder, name="laptop", scopes=["cases:read"])
+    ApiToken.objects.filter(pk=token.pk).update(expires_at=timezone.now() + timedelta(seconds=0.5))
+    assert api_tokens.authenticate(raw) == token
+    time.sleep(0.6)
+    assert api_tokens.authenticate(raw) is None
+
+
+def test_each_request_gets_its_own_copy_of_a_trusted_token(db, responder):
+    _, raw = api_tokens.create_token(user=responder, by=responder, name="laptop", scopes=["cases:read"])
+    first, second = api_tokens.authenticate(raw), api_tokens.authenticate(raw)
+    first.user.otp_device = "set by one request"
+    assert first is not second and first.user is not second.user and not hasattr(second.user, "otp_device")
+    assert second.user.has_perm("cases.work_case") is responder.has_perm("cases.work_case")
 
 
 def test_last_use_is_recorded_at_most_once_a_minute(db, responder):
@@ -54,6 +96,7 @@ def test_last_use_is_recorded_at_most_once_a_minute(db, responder):
         api_tokens.authenticate(raw)
     assert not [q for q in queries.captured_queries if q["sql"].startswith("UPDATE")]
     ApiToken.objects.filter(pk=token.pk).update(last_used_at=first - timedelta(minutes=2))
+    api_tokens.forget_verified_tokens()  # as in a process that has not seen the token yet
     api_tokens.authenticate(raw)
     token.refresh_from_db()
     assert token.last_used_at > first - timedelta(minutes=2)

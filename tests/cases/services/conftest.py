@@ -1,7 +1,9 @@
-"""Fixtures the timeline test modules share."""
+"""Fixtures the service test modules share: a tamperable timeline, a connector's service account."""
 
 import pytest
 from django.db import connection
+
+from tests.factories import UserFactory
 
 
 @pytest.fixture
@@ -24,3 +26,23 @@ def tamperable(db):
         # while they are, so they are checked now.
         cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
         cursor.execute(statement.format("ENABLE"))
+
+
+@pytest.fixture
+def connector(db):
+    """A connector's service account: it may send alerts and do nothing else."""
+    from django.contrib.auth.models import Permission
+
+    user = UserFactory(username="sentinel-connector", is_service_account=True)
+    from django.contrib.contenttypes.models import ContentType
+
+    from cases.models import Alert
+
+    # A transactional test's flush may have emptied the permission and content-type tables (and
+    # left the content-type cache pointing at deleted rows), so both are made again if missing.
+    ContentType.objects.clear_cache()
+    permission, _ = Permission.objects.get_or_create(
+        content_type=ContentType.objects.get_for_model(Alert), codename="add_alert", defaults={"name": "Can add alert"}
+    )
+    user.user_permissions.add(permission)
+    return user

@@ -227,3 +227,19 @@ def test_cached_incident_page_shows_a_new_update_at_once_and_keeps_acknowledgeme
     client.force_login(colleague)
     page = client.get(url).content
     assert b"Second finding." in page and b"You acknowledged this" not in page
+
+
+def test_a_public_page_is_rendered_once_per_version_and_shows_a_change_at_once(client, incident, responder, comms,
+                                                                                django_assert_num_queries):
+    review = communications.save_published_review(case=incident, by=responder, **{**REVIEW, "audience": "public"})
+    item = communications.add_repair_item(case=incident, by=responder, title="Canary for inverted rules")
+    communications.approve_published_review(review=review, by=comms)
+    url = reverse("lessons:detail", args=[review.slug])
+    first = client.get(url)
+    # Another reader: only the version is asked (the review row, its repairs' last change), nothing rendered.
+    with django_assert_num_queries(2):
+        again = client.get(url)
+    assert again.content == first.content and again["ETag"] == first["ETag"]
+    communications.set_repair_status(item=item, by=responder, status="done")
+    changed = client.get(url)
+    assert changed["ETag"] != first["ETag"] and changed.content != first.content

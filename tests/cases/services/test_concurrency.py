@@ -5,10 +5,9 @@ version check are exercised as they are between two web workers.
 """
 
 import re
-import threading
 
 import pytest
-from django.db import connection, connections
+from django.db import connection
 
 from cases.models.exceptions import ActionRefused, CaseChanged
 from cases.models import Case, TimelineEvent
@@ -17,6 +16,7 @@ from cases.services import cases as case_services
 from cases.services.timeline import add_note
 from cases.selectors.timeline import first_broken_link
 from tests.factories import case_in_stage
+from tests.threads import race
 
 pytestmark = [
     pytest.mark.skipif(
@@ -28,29 +28,6 @@ pytestmark = [
 ]
 
 S = Case.Status
-
-
-def race(*calls, timeout=30):
-    """Run each call in its own thread, released together; return each one's result or exception."""
-    barrier = threading.Barrier(len(calls))
-    outcomes = [None] * len(calls)
-
-    def run(index, call):
-        try:
-            barrier.wait()
-            outcomes[index] = call()
-        except BaseException as error:  # noqa: BLE001 - the test inspects it
-            outcomes[index] = error
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=run, args=(i, call)) for i, call in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout)
-        assert not thread.is_alive(), "a thread is stuck: a lock was never released"
-    return outcomes
 
 
 def test_two_people_acting_on_the_same_version_one_wins_and_the_other_is_told(manager, second_manager):

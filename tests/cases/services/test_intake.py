@@ -10,27 +10,7 @@ from cases.models import Alert, AlertGroup, AlertResource, Observable
 from cases.services.alert_formats import AlertRejected
 from cases.services.intake import MAX_BULK, ingest_alert, ingest_alerts_bulk
 from tests.cases.alerts.samples import alert_payload
-from tests.factories import UserFactory
-
-
-@pytest.fixture
-def connector(db):
-    """A connector's service account: it may send alerts and do nothing else."""
-    from django.contrib.auth.models import Permission
-
-    user = UserFactory(username="sentinel-connector", is_service_account=True)
-    from django.contrib.contenttypes.models import ContentType
-
-    from cases.models import Alert
-
-    # A transactional test's flush may have emptied the permission and content-type tables (and
-    # left the content-type cache pointing at deleted rows), so both are made again if missing.
-    ContentType.objects.clear_cache()
-    permission, _ = Permission.objects.get_or_create(
-        content_type=ContentType.objects.get_for_model(Alert), codename="add_alert", defaults={"name": "Can add alert"}
-    )
-    user.user_permissions.add(permission)
-    return user
+from tests.threads import race
 
 
 def test_first_receipt_stores_the_alert_in_a_new_group(connector):
@@ -204,10 +184,10 @@ def test_a_bulk_of_500_takes_the_same_statements_whether_its_alerts_start_or_joi
                 for i in range(MAX_BULK)]
 
     connector.has_perm("cases.add_alert")
-    with django_assert_num_queries(statements(26, 10)):
+    with django_assert_num_queries(statements(21, 10)):
         ingest_alerts_bulk(payloads=batch("N"), by=connector)
     # Every alert joins one of the 500 groups above: one update for all of them, not one per group.
-    with django_assert_num_queries(statements(20, 10)):
+    with django_assert_num_queries(statements(15, 10)):
         results = ingest_alerts_bulk(payloads=batch("J"), by=connector)
     assert AlertGroup.objects.count() == MAX_BULK and set(AlertGroup.objects.values_list("alert_count", flat=True)) == {2}
     assert all(created for _, created in results)
@@ -216,29 +196,14 @@ def test_a_bulk_of_500_takes_the_same_statements_whether_its_alerts_start_or_joi
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_receipts_of_one_alert_store_it_once(connector):
     """Threads race on the unique constraint; on SQLite they serialise, on PostgreSQL they truly race."""
-    import threading
-
     from django.db import connection
 
     if connection.vendor == "sqlite":
         pytest.skip("SQLite serialises writers; the race needs PostgreSQL")
     payload = alert_payload(source_ref="RACE-1", correlation_key="race")
-    results, barrier = [], threading.Barrier(4)
-
-    def send():
-        from django.db import connection as thread_connection
-
-        barrier.wait()
-        try:
-            results.append(ingest_alert(payload=dict(payload), by=connector))
-        finally:
-            thread_connection.close()
-
-    threads = [threading.Thread(target=send) for _ in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    outcomes = race(*[lambda: ingest_alert(payload=dict(payload), by=connector) for _ in range(4)])
+    results = [outcome for outcome in outcomes if isinstance(outcome, tuple)]
+    assert len(results) == 4, outcomes
     assert len({alert.pk for alert, _ in results}) == 1
     assert sorted(created for _, created in results) == [False, False, False, True]
     assert Alert.objects.get().seen_count == 4 and AlertGroup.objects.count() == 1

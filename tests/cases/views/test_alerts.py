@@ -155,3 +155,18 @@ def test_case_page_shows_candidates_and_which_are_already_on_the_case(client, ma
     assert "Candidate affected customers" in page
     panel = page[page.index("Candidate affected customers"):]
     assert "Contoso <span class=\"badge note\">on the case</span>" in panel and "Fabrikam" in panel
+
+
+def test_the_queue_says_how_many_alerts_wait_to_be_grouped(client, responder, settings):
+    from cases.models import User
+    from cases.services.intake import correlate_waiting, ingest_alert
+    from tests.cases.alerts.samples import alert_payload
+
+    settings.IRT_ALERT_CORRELATION = "deferred"
+    connector = User.objects.filter(is_superuser=True).first() or responder
+    ingest_alert(payload=alert_payload(source_ref="W-1"), by=connector)
+    ingest_alert(payload=alert_payload(source_ref="W-2"), by=connector)
+    client.force_login(responder)
+    assert "2 alerts received but not yet grouped" in client.get(reverse("alerts:queue")).content.decode()
+    correlate_waiting()
+    assert "not yet grouped" not in client.get(reverse("alerts:queue")).content.decode()

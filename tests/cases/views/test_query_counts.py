@@ -16,9 +16,9 @@ from cases.services.timeline import append_event, lock_case
 from tests.factories import AffectedCustomerFactory, OrganizationFactory, case_in_stage
 
 # A manager (reads all) also gets the bulk-action form and its people picker; a responder is a member of every case.
-LIST_QUERIES = {"manager": 9, "responder": 8}
-DASHBOARD_QUERIES = 23  # seven queues, each its rows and its count; approvals of four kinds; dead deliveries
-DETAIL_QUERIES = 32  # two of them: the notice receipts and the acknowledgements of all affected organisations
+LIST_QUERIES = {"manager": 8, "responder": 7}
+DASHBOARD_QUERIES = 22  # seven queues, each its rows and its count; approvals of four kinds; dead deliveries
+DETAIL_QUERIES = 31  # two of them: the notice receipts and the acknowledgements of all affected organisations
 
 
 def bulk_cases(count: int, *, by, member=None) -> list[Case]:

@@ -1,4 +1,4 @@
-"""Riding out database outages: the worker, the sweeper and a finished send wait and carry on.
+"""Riding out database outages: the worker, the sweeper, the alert correlator and a finished send wait and carry on.
 
 A process that exits on the first ``OperationalError`` leaves breach notices unsent until a
 person notices; the 72-hour promise cannot hang on that. Each long-running loop here catches
