@@ -17,7 +17,7 @@ from rest_framework.views import APIView
 
 from cases.access.permissions import is_staff_user
 from cases.selectors import alerts as selectors_alerts
-from cases.api.base import ReadOnlyModelSerializer, case_for, submit, valid_body
+from cases.api.base import CharField, ReadOnlyModelSerializer, case_for, submit, valid_body
 from cases.api.parsers import StrictJSONParser
 from cases.api.problems import Problem
 from cases.models import Alert, AlertGroup, AlertSource, ApiToken, Case, Observable
@@ -44,7 +44,7 @@ def _rejected(exc: AlertRejected):
 
 class ObservableInSerializer(serializers.Serializer):
     kind = serializers.ChoiceField(choices=Observable.Kind.choices)
-    value = serializers.CharField(max_length=2048)
+    value = CharField(max_length=2048)
 
 
 @extend_schema_field({"oneOf": [
@@ -58,12 +58,12 @@ class ResourceField(serializers.JSONField):
 
 class AlertCreateSerializer(serializers.Serializer):
     source = serializers.ChoiceField(choices=Alert.Source.choices)
-    source_ref = serializers.CharField(max_length=200, help_text="The detection's own id; a replay of it is idempotent.")
-    title = serializers.CharField(max_length=300)
+    source_ref = CharField(max_length=200, help_text="The detection's own id; a replay of it is idempotent.")
+    title = CharField(max_length=300)
     severity = serializers.ChoiceField(choices=Case.Severity.choices)
-    description = serializers.CharField(required=False, allow_blank=True)
+    description = CharField(required=False, allow_blank=True)
     observed_at = serializers.DateTimeField(help_text="ISO 8601 with a UTC offset.")
-    correlation_key = serializers.CharField(required=False, allow_blank=True, max_length=200)
+    correlation_key = CharField(required=False, allow_blank=True, max_length=200)
     observables = ObservableInSerializer(many=True, required=False)
     resources = serializers.ListField(child=ResourceField(), required=False, max_length=100,
                                       help_text="Cloud resource ids, or objects {\"id\", \"tenant_id\"}.")
@@ -122,21 +122,21 @@ class GroupFilterSerializer(serializers.Serializer):
 
 
 class PromoteSerializer(serializers.Serializer):
-    title = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+    title = CharField(max_length=200, required=False, allow_blank=True, default="")
     restricted = serializers.BooleanField(required=False, default=False)
 
 
 class AttachSerializer(serializers.Serializer):
-    case = serializers.CharField(max_length=20, help_text="Reference of an open case you work on.")
+    case = CharField(max_length=20, help_text="Reference of an open case you work on.")
 
 
 class DismissSerializer(serializers.Serializer):
     reason = serializers.ChoiceField(choices=AlertGroup.DismissalReason.choices)
-    note = serializers.CharField(max_length=5000)
+    note = CharField(max_length=5000)
 
 
 class CaseRefSerializer(serializers.Serializer):
-    reference = serializers.CharField()
+    reference = CharField()
 
 
 class ObservableSightingsSerializer(ObservableSerializer):

@@ -25,6 +25,19 @@ def row_for(request, reference: str, model, pk, *, write: bool = False, case_pat
     return get_object_or_404(model, pk=pk, **{case_path: case_for(request, reference, write=write)})
 
 
+class CharField(serializers.CharField):
+    """DRF's CharField, measuring ``max_length`` on the text as sent.
+
+    DRF trims surrounding whitespace first (Python counts control characters such as U+001E as
+    whitespace), so a string over the schema's ``maxLength`` could pass; the schema is the contract.
+    """
+
+    def to_internal_value(self, data):
+        if self.max_length is not None and isinstance(data, str) and len(data) > self.max_length:
+            self.fail("max_length", max_length=self.max_length)
+        return super().to_internal_value(data)
+
+
 # Shows a model's rows: every field in ``Meta.fields`` is read-only, as only the services write rows.
 # A comment, not a docstring: drf-spectacular would print a docstring on every schema component below it.
 class ReadOnlyModelSerializer(serializers.ModelSerializer):

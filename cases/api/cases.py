@@ -11,7 +11,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from cases.selectors import cases as selectors
-from cases.api.base import READ_CASES, ReadOnlyModelSerializer, case_for, create_on_case, row_for, submit, valid_body
+from cases.api.base import CharField, READ_CASES, ReadOnlyModelSerializer, case_for, create_on_case, row_for, submit, valid_body
 from cases.models import AffectedCustomer, Case, Organization, Service, Task, TimelineEvent, User
 from cases.services import breach, lifecycle, tasks, timeline
 from cases.services import cases as case_services
@@ -62,9 +62,9 @@ class CaseListSerializer(CaseSerializer):
 
 
 class CaseOpenSerializer(serializers.Serializer):
-    title = serializers.CharField(max_length=200)
+    title = CharField(max_length=200)
     source = serializers.ChoiceField(choices=Case.Source.choices, default=Case.Source.ALERT)
-    internal_summary = serializers.CharField(required=False, allow_blank=True, default="", max_length=100_000)
+    internal_summary = CharField(required=False, allow_blank=True, default="", max_length=100_000)
     severity = serializers.ChoiceField(choices=Case.Severity.choices, required=False, allow_blank=True, default="")
     detected_at = serializers.DateTimeField(required=False)
     owner = UsernameField(required=False)
@@ -75,8 +75,8 @@ class CaseOpenSerializer(serializers.Serializer):
 
 
 class CaseUpdateSerializer(serializers.Serializer):
-    title = serializers.CharField(max_length=200, required=False)
-    internal_summary = serializers.CharField(required=False, allow_blank=True, max_length=100_000)
+    title = CharField(max_length=200, required=False)
+    internal_summary = CharField(required=False, allow_blank=True, max_length=100_000)
     source = serializers.ChoiceField(choices=Case.Source.choices, required=False)
     severity = serializers.ChoiceField(choices=Case.Severity.choices, required=False, allow_blank=True)
     classification = serializers.ChoiceField(choices=Case.Classification.choices, required=False, allow_blank=True)
@@ -98,32 +98,32 @@ class CaseFilterSerializer(serializers.Serializer):
     severity = serializers.ChoiceField(choices=Case.Severity.choices, required=False, allow_blank=True)
     owner = serializers.ChoiceField(choices=[("me", "Me"), ("none", "Nobody")], required=False, allow_blank=True)
     breach = serializers.ChoiceField(choices=[("yes", "Yes"), ("no", "No")], required=False, allow_blank=True)
-    q = serializers.CharField(required=False, allow_blank=True, max_length=200)
+    q = CharField(required=False, allow_blank=True, max_length=200)
 
 
 class ActionSerializer(serializers.Serializer):
-    note = serializers.CharField(required=False, allow_blank=True, default="", max_length=20_000)
+    note = CharField(required=False, allow_blank=True, default="", max_length=20_000)
     version = serializers.IntegerField(required=False, min_value=1, max_value=2**31 - 1,
                                        help_text="The version you read; a stale one is a 409.")
     dismissal_reason = serializers.ChoiceField(choices=Case.DismissalReason.choices, required=False, allow_blank=True, default="")
-    duplicate_of = serializers.CharField(required=False, allow_blank=True, default="", max_length=20,
+    duplicate_of = CharField(required=False, allow_blank=True, default="", max_length=20,
                                          help_text="Reference of the original, for a duplicate.")
 
 
 class ActionStateSerializer(serializers.Serializer):
-    name = serializers.CharField(source="action.name")
-    label = serializers.CharField(source="action.label")
+    name = CharField(source="action.name")
+    label = CharField(source="action.label")
     allowed = serializers.BooleanField()
-    reasons = serializers.ListField(child=serializers.CharField())
-    asks_for = serializers.ListField(child=serializers.CharField(), source="action.asks_for")
+    reasons = serializers.ListField(child=CharField())
+    asks_for = serializers.ListField(child=CharField(), source="action.asks_for")
 
 
 class NoteSerializer(serializers.Serializer):
-    text = serializers.CharField(max_length=20_000)
+    text = CharField(max_length=20_000)
 
 
 class TimelineEventSerializer(ReadOnlyModelSerializer):
-    actor = serializers.CharField(source="actor_name", read_only=True)
+    actor = CharField(source="actor_name", read_only=True)
 
     class Meta:
         model = TimelineEvent
@@ -140,7 +140,7 @@ class TaskSerializer(ReadOnlyModelSerializer):
 
 
 class TaskCreateSerializer(serializers.Serializer):
-    title = serializers.CharField(max_length=200)
+    title = CharField(max_length=200)
     assignee = UsernameField(required=False)
     due_at = serializers.DateTimeField(required=False)
     mandatory = serializers.BooleanField(required=False, default=False)
@@ -172,18 +172,18 @@ class AffectedCustomerCreateSerializer(serializers.Serializer):
     data_lost = serializers.BooleanField(required=False, default=False)
     data_altered = serializers.BooleanField(required=False, default=False)
     data_disclosed = serializers.BooleanField(required=False, default=False)
-    impact_statement = serializers.CharField(required=False, allow_blank=True, default="", max_length=20_000)
+    impact_statement = CharField(required=False, allow_blank=True, default="", max_length=20_000)
 
 
 class AffectedCustomerChangeSerializer(serializers.Serializer):
     data_lost = serializers.BooleanField()
     data_altered = serializers.BooleanField()
     data_disclosed = serializers.BooleanField()
-    impact_statement = serializers.CharField(allow_blank=True, max_length=20_000)
+    impact_statement = CharField(allow_blank=True, max_length=20_000)
 
 
 class ReasonSerializer(serializers.Serializer):
-    reason = serializers.CharField(max_length=5_000)
+    reason = CharField(max_length=5_000)
 
 
 def _detail(case: Case) -> Case:

@@ -10,7 +10,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from cases.models import clock_rules as rules
-from cases.api.base import READ_CASES, ReadOnlyModelSerializer, case_for, create_on_case, row_for, valid_body
+from cases.api.base import CharField, READ_CASES, ReadOnlyModelSerializer, case_for, create_on_case, row_for, valid_body
 from cases.models import ClockDecision, ClockSubmission, Deadline, Evidence
 from cases.services import clocks
 
@@ -55,17 +55,17 @@ class DecisionSerializer(ReadOnlyModelSerializer):
 
 class DecisionCreateSerializer(serializers.Serializer):
     kind = serializers.ChoiceField(choices=ClockDecision.Kind.choices)
-    note = serializers.CharField(max_length=10_000)
+    note = CharField(max_length=10_000)
     decided_at = serializers.DateTimeField(required=False)
     aware_at = serializers.DateTimeField(required=False)
     target_at = serializers.DateTimeField(required=False)
 
 
 class SubmissionCreateSerializer(serializers.Serializer):
-    content = serializers.CharField(max_length=50_000)
-    recipient = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")
+    content = CharField(max_length=50_000)
+    recipient = CharField(max_length=300, required=False, allow_blank=True, default="")
     submitted_at = serializers.DateTimeField(required=False)
-    reference_number = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+    reference_number = CharField(max_length=200, required=False, allow_blank=True, default="")
     evidence = serializers.IntegerField(required=False, allow_null=True, min_value=1, max_value=2**63 - 1,
                                         help_text="Id of an evidence item of this case: the document sent.")
 

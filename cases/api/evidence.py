@@ -14,7 +14,7 @@ from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from cases.api.base import ReadOnlyModelSerializer, case_for
+from cases.api.base import CharField, ReadOnlyModelSerializer, case_for
 from cases.api.problems import Problem
 from cases.forms.evidence import EvidenceUploadForm
 from cases.models.exceptions import ActionRefused
@@ -25,7 +25,7 @@ from cases.services.evidence_uploads import EvidenceUploadHandler
 
 
 class EvidenceSerializer(ReadOnlyModelSerializer):
-    id = serializers.CharField(source="label", read_only=True)
+    id = CharField(source="label", read_only=True)
     uploaded_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
 
     class Meta:
@@ -39,11 +39,11 @@ class EvidenceUploadSerializer(serializers.Serializer):
     """For the schema only: the multipart fields (validated by ``EvidenceUploadForm``, as in the browser)."""
 
     file = serializers.FileField()
-    description = serializers.CharField()
+    description = CharField()
     collected_at = serializers.DateTimeField(required=False)
-    collected_where = serializers.CharField(required=False, max_length=300)
-    collected_by = serializers.CharField(required=False, max_length=200)
-    declared_sha256 = serializers.CharField(required=False, max_length=80)
+    collected_where = CharField(required=False, max_length=300)
+    collected_by = CharField(required=False, max_length=200)
+    declared_sha256 = CharField(required=False, max_length=80)
 
 
 class CaseEvidence(APIView):

@@ -9,7 +9,7 @@ from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from cases.api.base import READ_CASES, ReadOnlyModelSerializer, case_for, row_for, submit, valid_body
+from cases.api.base import CharField, READ_CASES, ReadOnlyModelSerializer, case_for, row_for, submit, valid_body
 from cases.models import PlaybookStep, PlaybookVersion, Task
 from cases.services import playbooks
 
@@ -31,7 +31,7 @@ class StepTaskSerializer(ReadOnlyModelSerializer):
 
 
 class CasePlaybookSerializer(serializers.Serializer):
-    playbook = serializers.CharField(allow_null=True, help_text="The playbook's slug.")
+    playbook = CharField(allow_null=True, help_text="The playbook's slug.")
     version = serializers.IntegerField(allow_null=True)
     steps = StepTaskSerializer(many=True, help_text="The case's playbook step tasks, every stage so far.")
     deviations = StepTaskSerializer(many=True, help_text="Skipped steps.")
@@ -42,7 +42,7 @@ class ApplySerializer(serializers.Serializer):
 
 
 class SkipSerializer(serializers.Serializer):
-    reason = serializers.CharField(max_length=5_000)
+    reason = CharField(max_length=5_000)
 
 
 def _body(case) -> dict:

@@ -3,17 +3,8 @@
 import django.db.models.deletion
 from django.db import migrations, models
 
-SECURITY_EVENT_KINDS = [
-    ('login', 'Signed in (password)'), ('login_failed', 'Sign-in failed'), ('locked_out', 'Locked out'),
-    ('logout', 'Signed out (every session ended)'), ('session_expired', 'Session ended after inactivity'),
-    ('mfa_verified', 'Second factor verified'), ('mfa_failed', 'Second factor refused'),
-    ('mfa_enrolled', 'Authenticator app added'), ('mfa_disabled', 'Two-factor sign-in turned off'),
-    ('backup_codes', 'Backup codes created'), ('backup_code_used', 'Backup code used'),
-    ('password_reset_requested', 'Password reset requested'), ('password_reset_throttled', 'Password reset refused (too many)'),
-    ('password_changed', 'Password changed'), ('permissions_changed', 'Roles or permissions changed'),
-    ('deactivated', 'Account deactivated (every session ended)'), ('api_token_created', 'API token created'),
-    ('api_token_revoked', 'API token revoked'), ('customer_settings', 'Customer administrator changed organisation settings'),
-]
+# The security log's kinds as of this migration (frozen: later kinds come in later migrations).
+SECURITY_EVENT_KINDS = [('login', 'Signed in (password)'), ('login_failed', 'Sign-in failed'), ('locked_out', 'Locked out'), ('logout', 'Signed out (every session ended)'), ('session_expired', 'Session ended after inactivity'), ('mfa_verified', 'Second factor verified'), ('mfa_failed', 'Second factor refused'), ('mfa_enrolled', 'Authenticator app added'), ('mfa_disabled', 'Two-factor sign-in turned off'), ('backup_codes', 'Backup codes created'), ('backup_code_used', 'Backup code used'), ('password_reset_requested', 'Password reset requested'), ('password_reset_throttled', 'Password reset refused (too many)'), ('password_changed', 'Password changed'), ('permissions_changed', 'Roles or permissions changed'), ('deactivated', 'Account deactivated (every session ended)'), ('api_token_created', 'API token created'), ('api_token_revoked', 'API token revoked'), ('customer_settings', 'Customer administrator changed organisation settings')]
 
 
 class Migration(migrations.Migration):

@@ -133,3 +133,13 @@ def test_the_schema_is_openapi_3_1_and_the_docs_page_has_no_inline_script(client
     assert "/static/drf_spectacular_sidecar/" in html and "script-src 'self'" in docs["Content-Security-Policy"]
     init = client.get("/api/v1/docs/", {"script": ""})
     assert init.status_code == 200 and b"/api/v1/openapi.json" in init.content
+
+
+@pytest.mark.parametrize("padding", ["\x1e", " ", "\t"])
+def test_a_title_over_the_schemas_length_is_refused_even_if_trimming_would_shorten_it(db, responder, padding):
+    """The schema says maxLength 200 of what is sent; DRF would trim first (found by schemathesis)."""
+    api = ApiClient(token_for(responder, "cases:read", "cases:write"))
+    response = api.post("/api/v1/cases/", {"title": padding + "*" * 200})
+    assert response.status_code == 400 and "title" in response.json()["errors"]
+    assert not Case.objects.exists()
+    assert api.post("/api/v1/cases/", {"title": padding + "*" * 199}).status_code == 201

@@ -81,7 +81,7 @@ def test_case_detail_query_count_does_not_grow_with_related_rows(client, manager
     assert response.content.count(b'class="kind-note"') == size
 
 
-UPDATE_REVIEW_QUERIES = 15
+UPDATE_REVIEW_QUERIES = 14
 
 
 @pytest.mark.parametrize("organizations", [1, 25])
