@@ -9,18 +9,25 @@ os.environ.setdefault("SECURE_SSL_REDIRECT", "0")
 os.environ.setdefault("SESSION_COOKIE_SECURE", "0")
 os.environ.setdefault("CSRF_COOKIE_SECURE", "0")
 os.environ.setdefault("IRT_TIMELINE_KEY", "benchmark-only-timeline-key-0123456789abcdef0123456789")
-if "IRT_CHECKPOINT_KEY_FILE" not in os.environ:
-    # Production settings insist on an Ed25519 checkpoint key; a benchmark signs with a throwaway one.
+def _throwaway_ed25519_key() -> str:
+    """Write a new Ed25519 key (PEM) to a temporary file and return its path."""
     import tempfile
 
     from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-    _key = Ed25519PrivateKey.generate().private_bytes(
+    key = Ed25519PrivateKey.generate().private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
-    with tempfile.NamedTemporaryFile("wb", suffix=".pem", delete=False) as _file:
-        _file.write(_key)
-    os.environ["IRT_CHECKPOINT_KEY_FILE"] = _file.name
+    with tempfile.NamedTemporaryFile("wb", suffix=".pem", delete=False) as file:
+        file.write(key)
+    return file.name
+
+
+# Production settings insist on Ed25519 keys for timeline checkpoints and customer notices; a
+# benchmark signs with throwaway ones.
+for _name in ("IRT_CHECKPOINT_KEY_FILE", "IRT_NOTICE_KEY_FILE"):
+    if _name not in os.environ:
+        os.environ[_name] = _throwaway_ed25519_key()
 
 from irt.settings import *  # noqa: E402,F403
 

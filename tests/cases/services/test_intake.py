@@ -184,7 +184,7 @@ def test_a_bulk_of_500_takes_the_same_statements_whether_its_alerts_start_or_joi
                 for i in range(MAX_BULK)]
 
     connector.has_perm("cases.add_alert")
-    with django_assert_num_queries(statements(21, 10)):
+    with django_assert_num_queries(statements(19, 10)):
         ingest_alerts_bulk(payloads=batch("N"), by=connector)
     # Every alert joins one of the 500 groups above: one update for all of them, not one per group.
     with django_assert_num_queries(statements(15, 10)):
