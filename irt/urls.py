@@ -2,13 +2,14 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from cases.urls import public, staff
 from cases.views import account
 from irt import views
 
 
 urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
-    path(".well-known/", include("cases.urls.well_known")),
+    path(".well-known/", include(public.well_known)),
     path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("accounts/password-reset/", account.ThrottledPasswordResetView.as_view(), name="password_reset"),
@@ -20,19 +21,17 @@ urlpatterns = [
     path("accounts/reset/done/",
          auth_views.PasswordResetCompleteView.as_view(template_name="registration/password_reset_finished.html"),
          name="password_reset_complete"),
-    path("accounts/", include("cases.urls.account")),
-    path("accounts/tokens/", include("cases.urls.api_tokens")),
+    path("accounts/", include(public.account)),
+    path("accounts/tokens/", include(staff.api_tokens)),
     path("admin/", admin.site.urls),
     path("api/v1/", include("cases.api.urls")),
-    path("", include("cases.urls.cases")),
-    path("", include("cases.urls.playbooks")),
-    path("cases/<str:reference>/", include([
-        path("clocks/", include("cases.urls.clocks")),
-        path("evidence/", include("cases.urls.evidence")),
-    ])),
-    path("alerts/", include("cases.urls.alerts")),
-    path("metrics/", include("cases.urls.metrics")),
-    path("portal/", include("cases.urls.portal")),
-    path("lessons/", include("cases.urls.lessons")),
+    path("", include(staff.cases)),
+    path("", include(staff.playbooks)),
+    path("cases/<str:reference>/clocks/", include(staff.clocks)),
+    path("cases/<str:reference>/evidence/", include(staff.evidence)),
+    path("alerts/", include(staff.alerts)),
+    path("metrics/", include(staff.metrics)),
+    path("portal/", include(public.portal)),
+    path("lessons/", include(public.lessons)),
     path("inbox/", include("notifications.urls")),
 ]

@@ -1,1 +1,1 @@
-"""URL patterns by sub-domain; irt/urls.py includes each module."""
+"""URL patterns by audience: ``staff`` (staff pages) and ``public`` (everyone else); irt/urls.py mounts each namespace."""
