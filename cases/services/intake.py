@@ -246,6 +246,27 @@ def _observable_ids(pairs: set[tuple[str, str]]) -> dict[tuple[str, str], int]:
     return found
 
 
+def _waiting_groups_with(indicators: list[str], *, cutoff, lock: bool):
+    """Return the waiting groups that hold any of ``indicators``, each with the ``indicator`` it matched.
+
+    The indicators are looked up first (a materialised CTE on the ``(indicator, group_id)`` index),
+    then their groups by primary key. Left to itself the planner starts from the groups whenever its
+    statistics lag behind a fast-growing table (every new group is ``new``), and reads every
+    waiting group for each batch: 90 ms a batch at 40,000 groups, growing with them.
+    """
+    indicator_table = connection.ops.quote_name(AlertGroupIndicator._meta.db_table)
+    group_table = connection.ops.quote_name(AlertGroup._meta.db_table)
+    # Lock in id order, so two correlators never wait on each other in a cycle.
+    locking = " FOR UPDATE OF g" if lock and connection.features.has_select_for_update_of else ""
+    sql = (
+        f"WITH found AS MATERIALIZED (SELECT indicator, group_id FROM {indicator_table} "
+        f"WHERE indicator IN ({', '.join(['%s'] * len(indicators))})) "
+        f"SELECT g.*, found.indicator FROM found JOIN {group_table} g ON g.id = found.group_id "
+        f"WHERE g.status = %s AND g.last_seen_at >= %s ORDER BY g.id{locking}"
+    )
+    return AlertGroup.objects.raw(sql, [*indicators, AlertGroup.Status.NEW, cutoff])
+
+
 def _correlate(items: list[AlertData], observable_ids: dict, *, now) -> list[AlertGroup]:
     """Return the group of each item, in order: an existing waiting group (locked) or a new unsaved one."""
     cutoff = now - timedelta(minutes=settings.IRT_ALERT_CORRELATION_WINDOW_MINUTES)
@@ -263,15 +284,10 @@ def _correlate(items: list[AlertData], observable_ids: dict, *, now) -> list[Ale
     lock_while_reading = not keyed
     locked: dict[int, AlertGroup] = {}
     for chunk in _chunks(wanted):
-        rows = AlertGroupIndicator.objects.filter(indicator__in=chunk, group__status=AlertGroup.Status.NEW,
-                                                  group__last_seen_at__gte=cutoff)
+        rows = list(_waiting_groups_with(chunk, cutoff=cutoff, lock=lock_while_reading))
         if lock_while_reading:
-            rows = list(rows.select_related("group").select_for_update(of=("group",)).order_by("group_id"))
-            locked.update((row.group_id, row.group) for row in rows)
-            found = [(row.indicator, row.group_id) for row in rows]
-        else:
-            found = rows.values_list("indicator", "group_id")
-        for indicator, group_id in found:
+            locked.update((group.pk, group) for group in rows)
+        for indicator, group_id in [(group.indicator, group.pk) for group in rows]:
             kind, _, value = indicator.partition(":")
             target, key = (by_observable, int(value)) if kind == "o" else (by_resource, value)
             target[key] = min(group_id, target.get(key, group_id))
