@@ -57,6 +57,7 @@ _OUTAGE_ANSWERS = {
     "set": lambda args, kwargs: None,
     "delete_many": lambda args, kwargs: None,
     "set_many": lambda args, kwargs: list(args[0] if args else kwargs.get("data", {})),
+    "incr": lambda args, kwargs: 0,
 }
 for _name, _answer in _OUTAGE_ANSWERS.items():
     setattr(ForgivingRedisCache, _name, _forgiving(_name, _answer))
