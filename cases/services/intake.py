@@ -33,6 +33,7 @@ from cases.models.exceptions import NotAllowed
 from cases.models import Alert, AlertGroup, AlertGroupIndicator, AlertResource, Observable
 from cases.models.alerts import SEVERITY_RANK, highest_severity
 from cases.services.alert_formats import AlertData, AlertRejected, validate_alert
+from cases.services.bulk_rows import insert_rows
 
 MAX_BULK = 500
 # Lookups go in chunks below SQLite's and PostgreSQL's bound-parameter limits.
@@ -190,23 +191,14 @@ def _group(stored: list[tuple[Alert, AlertData]], *, now) -> None:
     for alert, group in zip(alerts, groups):
         alert.group, alert.pending = group, None
     _assign_groups(alerts)
-    Through = Alert.observables.through
-    Through.objects.bulk_create(
-        [Through(alert_id=alert.pk, observable_id=observable_ids[pair]) for alert, item in stored for pair in item.observables],
-        batch_size=2000,
-    )
-    AlertResource.objects.bulk_create(
-        [AlertResource(alert=alert, resource_id=resource, tenant_id=tenant)
-         for alert, item in stored for resource, tenant in item.resources],
-        batch_size=2000,
-    )
-    AlertGroupIndicator.objects.bulk_create(
-        [AlertGroupIndicator(group_id=group_id, indicator=indicator) for group_id, indicator in {
-            (group.pk, indicator) for group, item in zip(groups, items)
-            for indicator in [*(f"o:{observable_ids[p]}" for p in item.observables), *(f"r:{r}" for r, _ in item.resources)]
-        }],
-        ignore_conflicts=True, batch_size=2000,
-    )
+    insert_rows(Alert.observables.through, ["alert", "observable"],
+                [(alert.pk, observable_ids[pair]) for alert, item in stored for pair in item.observables])
+    insert_rows(AlertResource, ["alert", "resource_id", "tenant_id"],
+                [(alert.pk, resource, tenant) for alert, item in stored for resource, tenant in item.resources])
+    insert_rows(AlertGroupIndicator, ["group", "indicator"], sorted({
+        (group.pk, indicator) for group, item in zip(groups, items)
+        for indicator in [*(f"o:{observable_ids[p]}" for p in item.observables), *(f"r:{r}" for r, _ in item.resources)]
+    }), ignore_conflicts=True)
     _refresh_existing_groups(groups, items, new=new, now=now)
 
 
@@ -234,7 +226,8 @@ def _observable_ids(pairs: set[tuple[str, str]]) -> dict[tuple[str, str], int]:
     if not pairs:
         return {}
     # ON CONFLICT DO NOTHING: concurrent intakes of the same indicator both succeed.
-    Observable.objects.bulk_create([Observable(kind=k, value=v) for k, v in pairs], ignore_conflicts=True, batch_size=2000)
+    now = timezone.now()
+    insert_rows(Observable, ["kind", "value", "first_seen_at"], [(k, v, now) for k, v in sorted(pairs)], ignore_conflicts=True)
     found = {}
     kinds = {kind for kind, _ in pairs}
     for chunk in _chunks({value for _, value in pairs}):

@@ -184,10 +184,10 @@ def test_a_bulk_of_500_takes_the_same_statements_whether_its_alerts_start_or_joi
                 for i in range(MAX_BULK)]
 
     connector.has_perm("cases.add_alert")
-    with django_assert_num_queries(statements(19, 10)):
+    with django_assert_num_queries(statements(16, 10)):
         ingest_alerts_bulk(payloads=batch("N"), by=connector)
     # Every alert joins one of the 500 groups above: one update for all of them, not one per group.
-    with django_assert_num_queries(statements(13, 10)):
+    with django_assert_num_queries(statements(10, 10)):
         results = ingest_alerts_bulk(payloads=batch("J"), by=connector)
     assert AlertGroup.objects.count() == MAX_BULK and set(AlertGroup.objects.values_list("alert_count", flat=True)) == {2}
     assert all(created for _, created in results)
