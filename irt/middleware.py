@@ -2,11 +2,14 @@
 
 import functools
 import hashlib
+import secrets
 
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import cache, caches
+from django.core.cache.backends.locmem import LocMemCache
+from django.db import transaction
 from django.utils.cache import cc_delim_re, get_conditional_response, quote_etag
-from django.utils.http import http_date
+from django.utils.http import http_date, parse_http_date_safe
 from django.views.decorators.cache import cache_control
 
 # No inline script or style anywhere in the templates, so the policy can stay strict.
@@ -40,6 +43,7 @@ class SecurityHeadersMiddleware:
 # -- caching: public pages are the same for every reader -----------------------------------
 
 PUBLIC_PAGE_ATTR = "irt_public_page"
+PUBLIC_GENERATION_ATTR = "irt_public_generation"
 SIGNED_IN_CACHE_CONTROL = "private, no-store"
 
 
@@ -99,6 +103,62 @@ def _rendered_once_per_version(view_func, etag_func, last_modified_func):
     return view
 
 
+class PublishedVersion:
+    """The version of some public content, read from the cache so a cached page costs no query.
+
+    ``compute()`` reads the version from the database (a deterministic stamp, the same in every
+    process, so ETags agree between workers). It is kept in the cache under a *generation* key, and
+    ``invalidate()`` (called where the content changes) draws a new generation: nobody reads the
+    old entry again, so a reader that computed the old version just before the change committed
+    cannot put it back. ``invalidate()`` acts at once and again when the transaction commits.
+
+    A process-local cache (``LocMemCache``, no ``REDIS_URL``) cannot hear another process's
+    invalidation, so there the version is only kept for ``LOCAL_SECONDS``; a shared cache keeps it
+    for ``SHARED_SECONDS`` (a bound for an invalidation lost while Redis was away).
+    """
+
+    LOCAL_SECONDS = 2
+    SHARED_SECONDS = 300
+
+    def __init__(self, name: str, compute):
+        self.name = name
+        self.compute = compute
+        self.generation_key = f"public-version:{name}:generation"
+
+    def _generation(self):
+        generation = self.generation_of(self.name)
+        if generation is None:
+            cache.add(self.generation_key, secrets.token_hex(8), None)
+            generation = cache.get(self.generation_key)
+        return generation
+
+    @staticmethod
+    def generation_of(name: str):
+        return cache.get(f"public-version:{name}:generation")
+
+    def get(self, request=None):
+        """Return the version; with ``request``, mark it as rendered under this generation (the fast path's key)."""
+        generation = self._generation()
+        if generation is None:  # the cache is away: ask the database every time
+            return self.compute()
+        if request is not None:
+            setattr(request, PUBLIC_GENERATION_ATTR, (self.name, generation))
+        key = f"public-version:{self.name}:{generation}"
+        version = cache.get(key)
+        if version is None:
+            version = self.compute()
+            local = isinstance(caches["default"], LocMemCache)
+            cache.set(key, version, self.LOCAL_SECONDS if local else self.SHARED_SECONDS)
+        return version
+
+    def invalidate(self) -> None:
+        def new_generation():
+            cache.set(self.generation_key, secrets.token_hex(8), None)
+
+        new_generation()
+        transaction.on_commit(new_generation)
+
+
 def is_public_view(view_func) -> bool:
     return bool(getattr(view_func, PUBLIC_PAGE_ATTR, False))
 
@@ -118,6 +178,10 @@ class CacheHeadersMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
+        if request.method == "GET":
+            kept = _kept_public_response(request)
+            if kept is not None:
+                return kept
         response = self.get_response(request)
         if is_public_request(request):
             # One cached copy serves everyone, so nothing in it may belong to one reader.
@@ -128,6 +192,7 @@ class CacheHeadersMiddleware:
                     response["Vary"] = ", ".join(kept)
                 else:
                     del response["Vary"]
+            _keep_public_response(request, response)
         elif self._signed_in(request) and "no-store" not in response.get("Cache-Control", ""):
             response["Cache-Control"] = SIGNED_IN_CACHE_CONTROL
         return response
@@ -146,3 +211,47 @@ class CacheHeadersMiddleware:
             return False
         user = getattr(request, "user", None)
         return bool(user is not None and user.is_authenticated)
+
+
+# -- the fast path: a public page of the current version, answered before the inner middleware --
+
+def _public_response_key(request) -> str:
+    return "public-response:" + hashlib.sha256(request.get_full_path().encode()).hexdigest()
+
+
+def _keep_public_response(request, response) -> None:
+    """Keep a public page's finished response with the generation of the version it shows.
+
+    Only pages whose version is a ``PublishedVersion`` are kept (the view marked the request), only
+    whole 200 answers to GET, and only after the cookies and ``Vary: Cookie`` are gone.
+    """
+    marked = getattr(request, PUBLIC_GENERATION_ATTR, None)
+    if (marked is None or request.method != "GET" or response.status_code != 200 or response.streaming
+            or not response.has_header("ETag")):
+        return
+    name, generation = marked
+    local = isinstance(caches["default"], LocMemCache)
+    seconds = PublishedVersion.LOCAL_SECONDS if local else PublishedVersion.SHARED_SECONDS
+    cache.set(_public_response_key(request), (name, generation, response), seconds)
+
+
+def _kept_public_response(request):
+    """Return the kept response for this path while its version's generation is current (a 304 when the reader has it).
+
+    Nothing inside this middleware runs (sessions, CSRF, authentication, URL resolution): a public
+    page reads none of them, and the kept response already carries the headers they and the
+    security middleware added. The Host header is still checked against ``ALLOWED_HOSTS``.
+    """
+    kept = cache.get(_public_response_key(request))
+    if kept is None:
+        return None
+    name, generation, response = kept
+    if PublishedVersion.generation_of(name) != generation:
+        return None
+    request.get_host()  # DisallowedHost (400) for a host the site does not serve, as on the full path
+    setattr(request, PUBLIC_PAGE_ATTR, True)
+    last_modified = response.get("Last-Modified")
+    return get_conditional_response(
+        request, etag=response["ETag"], response=response,
+        last_modified=parse_http_date_safe(last_modified) if last_modified else None,
+    )

@@ -350,12 +350,21 @@ IRT_NOTIFY_RETRY_MAX_SECONDS = env_int("IRT_NOTIFY_RETRY_MAX_SECONDS", 3600, min
 IRT_NOTIFY_LEASE_SECONDS = env_int("IRT_NOTIFY_LEASE_SECONDS", 120, minimum=30)
 IRT_NOTIFY_REQUEUE_AFTER_SECONDS = env_int("IRT_NOTIFY_REQUEUE_AFTER_SECONDS", 600, minimum=30)
 IRT_NOTIFY_SWEEP_SECONDS = env_int("IRT_NOTIFY_SWEEP_SECONDS", 60, minimum=5)
+# A worker claims, sends and records this many emails at a time; a large notification's emails
+# are worked by this many drain tasks (run more worker processes than that and some stay idle).
+IRT_NOTIFY_BATCH_SIZE = env_int("IRT_NOTIFY_BATCH_SIZE", 100, minimum=1)
+IRT_NOTIFY_DRAIN_TASKS = env_int("IRT_NOTIFY_DRAIN_TASKS", 8, minimum=1)
 # Deliveries that die within one window of this many minutes are reported to admins in one notice.
 IRT_NOTIFY_DEAD_DIGEST_MINUTES = env_int("IRT_NOTIFY_DEAD_DIGEST_MINUTES", 60, minimum=1)
 # The worker and the sweeper wait out a database outage, backing off up to this long between tries.
 IRT_WORKER_BACKOFF_MAX_SECONDS = env_int("IRT_WORKER_BACKOFF_MAX_SECONDS", 60, minimum=1)
 # One webhook attempt (connect, TLS, request and response together) ends after this long.
 IRT_WEBHOOK_TIMEOUT_SECONDS = env_int("IRT_WEBHOOK_TIMEOUT_SECONDS", 15, minimum=1)
+# A worker sends webhooks from a pool of threads: at most IRT_WEBHOOK_CONCURRENCY requests started
+# in the last 0.25 s, at most IRT_WEBHOOK_MAX_IN_FLIGHT in all (a request still unanswered after
+# that gives its place to the next, so slow receivers wait beside the others, not in front).
+IRT_WEBHOOK_CONCURRENCY = env_int("IRT_WEBHOOK_CONCURRENCY", 32, minimum=1)
+IRT_WEBHOOK_MAX_IN_FLIGHT = env_int("IRT_WEBHOOK_MAX_IN_FLIGHT", 256, minimum=1)
 # After a secret rotation, webhooks are signed with the old secret too for this long.
 IRT_WEBHOOK_SECRET_OVERLAP_HOURS = env_int("IRT_WEBHOOK_SECRET_OVERLAP_HOURS", 24, minimum=0)
 IRT_WEBHOOK_ALLOW_PRIVATE = False

@@ -1,7 +1,8 @@
 from django.contrib import admin, messages
 
+from cases.admin.base import ReadOnlyAdmin
 from notifications.forms import WebhookEndpointAdminForm
-from notifications.models import Delivery, DeliveryAttempt, Notification, Preference, WebhookEndpoint
+from notifications.models import Delivery, DeliveryAttempt, Notification, Preference, Subscription, WebhookEndpoint
 from notifications.services import webhooks
 from notifications.services.delivery import retry_now
 
@@ -81,3 +82,12 @@ class WebhookEndpointAdmin(admin.ModelAdmin):
 class PreferenceAdmin(admin.ModelAdmin):
     list_display = ["user", "email_incident_updates", "email_reviews", "updated_at"]
     search_fields = ["user__username"]
+
+
+@admin.register(Subscription)
+class SubscriptionAdmin(ReadOnlyAdmin):
+    """Customers make these choices (``notifications.services.subscriptions``); staff look when an email did not go."""
+
+    list_display = ["organization", "user", "case", "service", "receive", "changed_by", "updated_at"]
+    list_filter = ["receive", "organization"]
+    search_fields = ["organization__name", "user__username", "case__reference", "service__name"]

@@ -29,6 +29,10 @@ class Notification(models.Model):
         APPROVAL_REQUESTED = "approval_requested", "Update awaiting approval"
         DEADLINE_REMINDER = "deadline_reminder", "Deadline reminder"
         DELIVERY_DEAD = "delivery_dead", "Delivery failed"
+        # A customer asked a question or sent a file, or a reply to one awaits approval (staff).
+        CUSTOMER_QUESTION = "customer_question", "Question or file from a customer"
+        # The asker's answer is readable on their incident page (the asking customer user only).
+        QUESTION_ANSWERED = "question_answered", "Your question was answered"
 
     CUSTOMER_KINDS = (Kind.BREACH_NOTICE, Kind.INCIDENT_UPDATE, Kind.REVIEW_PUBLISHED)
 
@@ -111,6 +115,9 @@ class Delivery(models.Model):
         indexes = [
             models.Index(fields=["status", "next_attempt_at"], name="delivery_due"),
             models.Index(fields=["user", "channel", "read_at"], name="delivery_inbox"),
+            # The drains' claim: one notification's due rows, without walking those already delivered.
+            models.Index(fields=["notification", "next_attempt_at"], name="delivery_pending_claim",
+                         condition=models.Q(status="pending")),
         ]
 
     def __str__(self) -> str:
@@ -180,3 +187,50 @@ class Preference(models.Model):
 
     def __str__(self) -> str:
         return f"Preferences of {self.user}"
+
+
+class SubscriptionQuerySet(models.QuerySet):
+    def for_case(self, case_id, organization_ids):
+        """Return the choices about ``case_id`` or one of its services, made in or for the given organisations."""
+        return self.filter(
+            models.Q(case_id=case_id) | models.Q(service__cases=case_id), organization_id__in=organization_ids,
+        ).distinct()
+
+
+class Subscription(models.Model):
+    """A choice to receive, or not, the emailed follow-ups of one incident or of incidents affecting one service.
+
+    Made by a customer user for themselves (``user`` set) or by a customer administrator for the
+    organisation (``user`` empty: it applies to the security contacts and to every user without a
+    choice of their own). Breach notices ignore it: they are a legal duty and always go out.
+    """
+
+    organization = models.ForeignKey("cases.Organization", on_delete=models.CASCADE, related_name="subscriptions")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="subscriptions")
+    case = models.ForeignKey("cases.Case", null=True, blank=True, on_delete=models.CASCADE, related_name="subscriptions")
+    service = models.ForeignKey("cases.Service", null=True, blank=True, on_delete=models.CASCADE, related_name="subscriptions")
+    receive = models.BooleanField()
+    changed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = SubscriptionQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(case__isnull=True, service__isnull=False) | models.Q(case__isnull=False, service__isnull=True),
+                name="subscription_names_an_incident_or_a_service",
+            ),
+            models.UniqueConstraint(fields=["user", "case"], condition=models.Q(user__isnull=False, case__isnull=False),
+                                    name="one_subscription_per_user_and_incident"),
+            models.UniqueConstraint(fields=["user", "service"], condition=models.Q(user__isnull=False, service__isnull=False),
+                                    name="one_subscription_per_user_and_service"),
+            models.UniqueConstraint(fields=["organization", "case"], condition=models.Q(user__isnull=True, case__isnull=False),
+                                    name="one_subscription_per_organization_and_incident"),
+            models.UniqueConstraint(fields=["organization", "service"], condition=models.Q(user__isnull=True, service__isnull=False),
+                                    name="one_subscription_per_organization_and_service"),
+        ]
+
+    def __str__(self) -> str:
+        who = self.user or self.organization
+        return f"{who}: {'receive' if self.receive else 'skip'} {self.case or self.service}"

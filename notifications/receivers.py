@@ -1,8 +1,10 @@
 """Listeners for case events. They run inside the sender's transaction, so the outbox rows
 commit or roll back with the change that caused them."""
 
+from django.contrib.auth import get_user_model
 from django.db.models.signals import post_save
 from django.dispatch import receiver
+from django.urls import reverse
 
 from cases.services import signals
 from cases.models import IncidentUpdate
@@ -75,3 +77,47 @@ def on_update_drafted(sender, *, instance, created, raw=False, **kwargs):
     outbox.notify_staff(kind=Kind.APPROVAL_REQUESTED, users=approvers, case=instance.case,
                         title=f"Customer update awaiting your approval: {instance.public_title} ({instance.case.reference})",
                         body=f"Drafted by {instance.author.display_name}.")
+
+
+def _case_team(case):
+    """Return the case's owner and members: who a customer's question or file is for."""
+    ids = set(case.member_ids()) | ({case.owner_id} if case.owner_id else set())
+    return get_user_model().objects.filter(pk__in=ids)
+
+
+@receiver(signals.customer_question_asked, dispatch_uid="notifications.customer_question_asked")
+def on_customer_question_asked(sender, *, case, question, by, **kwargs):
+    outbox.notify_staff(kind=Kind.CUSTOMER_QUESTION, users=_case_team(case), case=case,
+                        title=f"Question from {question.organization.name} on {case.reference}", body=question.text,
+                        link=f"{case.get_absolute_url()}#question-{question.pk}")
+
+
+@receiver(signals.customer_file_uploaded, dispatch_uid="notifications.customer_file_uploaded")
+def on_customer_file_uploaded(sender, *, case, evidence, by, **kwargs):
+    outbox.notify_staff(kind=Kind.CUSTOMER_QUESTION, users=_case_team(case), case=case,
+                        title=f"File from {by.organization.name} on {case.reference}: {evidence.label} {evidence.display_name}",
+                        body=f"{evidence.size:,} bytes, SHA-256 {evidence.sha256}, sent by {by.get_username()}.",
+                        link=reverse("evidence:list", args=[case.reference]))
+
+
+@receiver(signals.question_reply_drafted, dispatch_uid="notifications.question_reply_drafted")
+def on_question_reply_drafted(sender, *, case, reply, by, **kwargs):
+    """Ask who may approve the reply (never its author) to approve it."""
+    approvers = outbox.users_with_permission("approve_communication").exclude(pk=reply.author_id)
+    outbox.notify_staff(kind=Kind.CUSTOMER_QUESTION, users=approvers, case=case,
+                        title=f"Reply to {reply.question.organization.name} awaiting your approval ({case.reference})",
+                        body=f"Drafted by {reply.author.display_name}.", link=f"{case.get_absolute_url()}#question-{reply.question_id}")
+
+
+@receiver(signals.question_answered, dispatch_uid="notifications.question_answered")
+def on_question_answered(sender, *, case, reply, by, **kwargs):
+    """Tell the asker, by inbox and email, that their organisation's question has an answer on the incident page."""
+    asker = reply.question.asked_by
+    if not asker.is_active:
+        return
+    deliveries = [Delivery(channel=Delivery.Channel.INBOX, organization_id=asker.organization_id, user=asker)]
+    address = outbox.clean_address(asker.email)
+    if address:
+        deliveries.append(Delivery(channel=Delivery.Channel.EMAIL, organization_id=asker.organization_id, user=asker, address=address))
+    outbox.create_notification(kind=Kind.QUESTION_ANSWERED, case=case, deliveries=deliveries,
+                               title=f"Your question on {case.reference} was answered", link=outbox.incident_path(case))

@@ -241,7 +241,7 @@ QUERY_PARAMS = {
     "cases:list": ["q", "stage", "severity", "owner", "breach", "page"],
     "cases:update-new": ["corrects"],
     "notifications:inbox": ["page"],
-    "notifications:deliveries": ["status", "page"],
+    "notifications:deliveries": ["status", "case", "page"],
     "login": ["next"],
 }
 

@@ -41,7 +41,7 @@ def test_delivery_list_pages_keep_the_status_filter(client, manager, monkeypatch
     html = client.get(reverse("notifications:deliveries"), {"status": "pending"}).content.decode()
     assert page_links(html) == {"Older →": "?status=pending&amp;page=2", "position": "Page 1 of 2"}
     html = client.get(reverse("notifications:deliveries"), {"page": "2"}).content.decode()
-    assert page_links(html) == {"← Newer": "?status=&amp;page=1", "position": "Page 2 of 2"}
+    assert page_links(html) == {"← Newer": "?page=1", "position": "Page 2 of 2"}
 
 
 def test_inbox_pages_link_by_page_number_alone(client, responder, monkeypatch):

@@ -108,6 +108,16 @@ class ActionSerializer(serializers.Serializer):
     dismissal_reason = serializers.ChoiceField(choices=Case.DismissalReason.choices, required=False, allow_blank=True, default="")
     duplicate_of = CharField(required=False, allow_blank=True, default="", max_length=20,
                                          help_text="Reference of the original, for a duplicate.")
+    # declare_breach only: the details to set with the declaration, and the answer to "declare although
+    # they disagree with a breach?" (Case.breach_detail_conflicts). Without it a disagreement is a 409.
+    severity = serializers.ChoiceField(choices=Case.Severity.choices, required=False,
+                                       help_text="declare_breach: the severity to set with the declaration.")
+    breach_category = serializers.ChoiceField(choices=Case.BreachCategory.choices, required=False,
+                                              help_text="declare_breach: the breach category to set with the declaration.")
+    accept_conflicts = serializers.BooleanField(
+        required=False, default=False,
+        help_text="declare_breach: declare although severity, category or classification disagree with a breach "
+                  "(they are recorded on the timeline); without it such a declaration is a 409 naming them.")
 
 
 class ActionStateSerializer(serializers.Serializer):
@@ -277,7 +287,11 @@ class CaseAction(APIView):
         case = case_for(request, reference)
         data = valid_body(ActionSerializer, request)
         if action == "declare_breach":
-            case = breach.declare_breach(case=case, by=request.user, note=data["note"], expected_version=data.get("version"))
+            case = breach.declare_breach(
+                case=case, by=request.user, note=data["note"], expected_version=data.get("version"),
+                severity=data.get("severity"), breach_category=data.get("breach_category"),
+                accept_conflicts=data["accept_conflicts"],
+            )
             return _case_response(case)
         if action not in lifecycle.ACTIONS:
             raise Http404("There is no such action.")

@@ -7,8 +7,9 @@ from cases.access.querysets import visible_cases
 from cases.models import Case, IncidentUpdate, Organization, OutOfBandNotice, PublishedReview, RepairItem, Service, User
 from irt.forms import ID_MAX, ModelChoiceField, ModelMultipleChoiceField
 from cases.forms.clocks import regimes_field
-from cases.forms.fields import ChoicesReadPerForm
+from cases.forms.fields import ChoicesReadPerForm, IsoDateField, UtcDateTimeField
 from cases.forms.playbooks import VersionChoiceField, current_version_queryset
+from cases.forms.widgets import FlatSelect
 
 
 def staff_users():
@@ -19,16 +20,6 @@ def staff_users():
 def case_owners():
     """Return who may own a case: the owner pickers offer exactly whom ``assign_owner`` accepts."""
     return User.objects.case_owners().order_by("username")
-
-
-UTC_FORMAT = "YYYY-MM-DD HH:MM (UTC), for example 2026-11-29 08:15"
-
-
-class UtcDateTimeField(forms.DateTimeField):
-    """A date and time in UTC whose error repeats the format expected, so the person can fix it at once."""
-
-    widget = forms.DateTimeInput(attrs={"placeholder": "YYYY-MM-DD HH:MM", "autocomplete": "off"})
-    default_error_messages = {"invalid": f"Enter the date and time as {UTC_FORMAT}."}
 
 
 def markdown_textarea(rows: int = 4) -> forms.Textarea:
@@ -43,8 +34,22 @@ class MarkdownPreviewForm(forms.Form):
 
 
 class StaffChoiceField(ChoicesReadPerForm, ModelChoiceField):
+    widget = FlatSelect
+
     def label_from_instance(self, obj):
         return obj.display_name
+
+
+def read_choices_once(*fields) -> None:
+    """Let several fields that offer the same rows (one page's member and assignee pickers) share one read of them.
+
+    A model choice field queries its rows each time it is rendered; this reads them once and hands
+    every field's widget the same rows, each with its own empty choice.
+    """
+    rows = list(fields[0].queryset)
+    for field in fields:
+        empty = [("", field.empty_label)] if field.empty_label is not None else []
+        field.widget.choices = empty + [(row.pk, field.label_from_instance(row)) for row in rows]
 
 
 class VersionedForm(forms.Form):
@@ -57,7 +62,7 @@ class CaseOpenForm(forms.Form):
     title = forms.CharField(max_length=200, help_text="A short, specific description: what was seen, where.")
     source = forms.ChoiceField(choices=Case.Source.choices)
     detected_at = UtcDateTimeField(
-        required=False, label="Detected at (UTC)", help_text="Leave empty to use the current time. Format: 2026-11-29 08:15",
+        required=False, label="Detected at (UTC)", help_text="Leave empty to use the current time.",
     )
     severity = forms.ChoiceField(
         choices=[("", "Not assessed yet")] + Case.Severity.choices, required=False,
@@ -99,6 +104,10 @@ class CaseDetailsForm(VersionedForm):
     )
     internal_summary = forms.CharField(widget=forms.Textarea(attrs={"rows": 6}), required=False)
     restricted = forms.BooleanField(required=False)
+    impact_started_at = UtcDateTimeField(
+        required=False, label="Impact started", help_text="Internal. Customers read it only in an approved update.",
+    )
+    impact_ended_at = UtcDateTimeField(required=False, label="Impact ended", help_text="Leave empty while the impact is ongoing.")
 
 
 class TransitionForm(VersionedForm):
@@ -153,9 +162,15 @@ class DataImpactForm(forms.Form):
 
 
 class AffectedCustomerForm(DataImpactForm):
-    organization = ModelChoiceField(queryset=Organization.objects.all(), label="Organisation")
+    organization = ModelChoiceField(queryset=Organization.objects.all(), label="Organisation", widget=FlatSelect)
     impact_statement = impact_statement_field("Customer-visible. What happened to their data, in words they can act on.")
     field_order = ["organization"]
+
+    def offer_only_organizations_not_in(self, organization_ids) -> None:
+        """Offer only the organisations not on the case yet, read as (id, name) pairs rather than one model each."""
+        field = self.fields["organization"]
+        field.queryset = Organization.objects.exclude(pk__in=organization_ids)
+        field.widget.choices = [("", field.empty_label), *field.queryset.values_list("pk", "name")]  # __str__ is the name
 
 
 class AffectedCustomerEditForm(DataImpactForm):
@@ -178,18 +193,61 @@ class ReasonForm(forms.Form):
 
 
 class DeclareBreachForm(VersionedForm):
+    """Declare a breach; when the case's details disagree with one, offer to fix them or ask to declare anyway.
+
+    What disagrees is the model's answer (``Case.breach_detail_conflicts``); this form only asks.
+    """
+
     note = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 4}), max_length=10_000,
         label="What makes this a breach",
         help_text="The evidence that customer data was lost, altered or disclosed.",
     )
+    raise_severity = forms.BooleanField(required=False, label="Raise severity to Critical")
+    breach_category = forms.ChoiceField(
+        choices=[("", "Leave as it is")] + [choice for choice in Case.BreachCategory.choices if choice[0] != Case.BreachCategory.NONE],
+        required=False, label="Breach category",
+        help_text="Privacy: personal data. Proprietary: the customer's confidential business data. Integrity: data altered or lost.",
+    )
+    accept_conflicts = forms.BooleanField(required=False, label="Declare with these details anyway (the timeline records it)")
     confirm = forms.BooleanField(label="I confirm: start the customer-notice clock now.")
 
-    def __init__(self, *args, regime_defaults=(), **kwargs):
+    def __init__(self, *args, case, regime_defaults=(), **kwargs):
         super().__init__(*args, **kwargs)
-        # The regulatory clocks this breach starts (cases/forms_clocks.py), pre-ticked per organisation.
+        self.case = case
+        # The details that disagree now, before anything is chosen: what the page shows.
+        self.conflicts = case.breach_detail_conflicts()
+        codes = {conflict.code for conflict in self.conflicts}
+        if "severity_not_critical" not in codes:
+            del self.fields["raise_severity"]
+        if not codes & {"no_breach_category", "classification_disagrees"}:
+            del self.fields["breach_category"]
+        if not self.conflicts:
+            del self.fields["accept_conflicts"]
+        # The regulatory clocks this breach starts (cases/forms/clocks.py), pre-ticked per organisation.
         self.fields["regimes"] = regimes_field(regime_defaults)
-        self.order_fields(["version", "note", "regimes", "confirm"])
+        self.order_fields(["version", "note", "regimes", "raise_severity", "breach_category", "accept_conflicts", "confirm"])
+
+    def clean(self):
+        data = super().clean()
+        if self.conflicts:
+            remaining = self.case.breach_detail_conflicts(**self.detail_changes())
+            if remaining and not data.get("accept_conflicts"):
+                self.add_error("accept_conflicts", [
+                    "These details still disagree with a breach:", *remaining,
+                    "Change them above, or tick this box to declare with them as they are.",
+                ])
+        return data
+
+    def detail_changes(self) -> dict:
+        """Return the details the declarer chose to set with the declaration (``declare_breach``'s keywords)."""
+        data = getattr(self, "cleaned_data", {})
+        changes = {}
+        if data.get("raise_severity"):
+            changes["severity"] = Case.Severity.CRITICAL
+        if data.get("breach_category"):
+            changes["breach_category"] = data["breach_category"]
+        return changes
 
 
 class DelayRequestForm(forms.Form):
@@ -208,12 +266,18 @@ class IncidentUpdateForm(forms.ModelForm):
 
     class Meta:
         model = IncidentUpdate
-        fields = ["status", "public_title", "what_happened", "what_we_know", "what_we_are_doing", "what_you_should_do", "affected_services"]
+        fields = [
+            "status", "public_title", "what_happened", "what_we_know", "what_we_are_doing", "what_you_should_do", "affected_services",
+            "impact_started_at", "detected_at", "impact_ended_at", "next_update_by",
+        ]
         widgets = {name: markdown_textarea() for name in ["what_happened", "what_we_know", "what_we_are_doing", "what_you_should_do"]}
         help_texts = {
             "public_title": "Customers see this. No internal names, no other customers.",
             "what_happened": "Customer-visible.",
+            "impact_started_at": "Customer-visible. Filled in from the case; leave empty if not known yet.",
+            "detected_at": "Customer-visible. When the team first knew.",
         }
+        field_classes = {name: UtcDateTimeField for name in ["impact_started_at", "detected_at", "impact_ended_at", "next_update_by"]}
 
 
 class CorrectionForm(forms.Form):
@@ -246,8 +310,7 @@ class PublishedReviewForm(forms.ModelForm):
 
 class RepairItemForm(forms.Form):
     title = forms.CharField(max_length=300, label="Repair item", help_text="Customer-visible.")
-    estimated_completion = forms.DateField(required=False, widget=forms.DateInput(attrs={"placeholder": "YYYY-MM-DD"}),
-                                           error_messages={"invalid": "Enter the date as YYYY-MM-DD, for example 2026-12-31."})
+    estimated_completion = IsoDateField(required=False)
 
 
 class RepairStatusForm(forms.Form):

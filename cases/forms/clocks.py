@@ -3,25 +3,22 @@
 from django import forms
 
 from cases.models import ClockDecision, Evidence
+from cases.forms.fields import UtcDateTimeField
 from irt.forms import ModelChoiceField
-
-DATETIME = {"placeholder": "YYYY-MM-DD HH:MM"}
 
 
 class DecisionForm(forms.Form):
     kind = forms.ChoiceField(choices=ClockDecision.Kind.choices, label="Decision")
-    decided_at = forms.DateTimeField(required=False, label="When (UTC)", widget=forms.DateTimeInput(attrs=DATETIME),
-                                     help_text="Leave empty for now.")
-    aware_at = forms.DateTimeField(required=False, label="Aware since (UTC, DORA)", widget=forms.DateTimeInput(attrs=DATETIME),
-                                   help_text="DORA: the initial notification is due at most 24 h after this. Empty: the detection time.")
-    target_at = forms.DateTimeField(required=False, label="Target (UTC, GDPR Art. 34)", widget=forms.DateTimeInput(attrs=DATETIME))
+    decided_at = UtcDateTimeField(required=False, label="When (UTC)", help_text="Leave empty for now.")
+    aware_at = UtcDateTimeField(required=False, label="Aware since (UTC, DORA)",
+                                help_text="DORA: the initial notification is due at most 24 h after this. Empty: the detection time.")
+    target_at = UtcDateTimeField(required=False, label="Target (UTC, GDPR Art. 34)")
     note = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), max_length=10_000, help_text="What the decision rests on.")
 
 
 class SubmissionForm(forms.Form):
     recipient = forms.CharField(max_length=300, required=False, help_text="Empty: the recipient the rule names.")
-    submitted_at = forms.DateTimeField(required=False, label="Sent at (UTC)", widget=forms.DateTimeInput(attrs=DATETIME),
-                                       help_text="Leave empty for now.")
+    submitted_at = UtcDateTimeField(required=False, label="Sent at (UTC)", help_text="Leave empty for now.")
     content = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), max_length=50_000, label="What was sent")
     reference_number = forms.CharField(max_length=200, required=False)
     evidence = ModelChoiceField(queryset=Evidence.objects.none(), required=False, label="Document (evidence)")

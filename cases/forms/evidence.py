@@ -3,6 +3,7 @@
 from django import forms
 from django.utils import timezone
 
+from cases.forms.fields import UtcDateTimeField
 from cases.models.exceptions import ActionRefused
 from cases.services.evidence import normalize_declared_sha256
 
@@ -16,10 +17,7 @@ class EvidenceUploadForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text="What it is and why it matters (for example: memory image of web-03 taken after isolation).",
     )
-    collected_at = forms.DateTimeField(
-        required=False, label="Collected at (UTC)", help_text="Format: 2026-11-29 08:15",
-        widget=forms.DateTimeInput(attrs={"placeholder": "YYYY-MM-DD HH:MM"}),
-    )
+    collected_at = UtcDateTimeField(required=False, label="Collected at (UTC)")
     collected_where = forms.CharField(
         max_length=300, required=False, label="Collected where", help_text="Host, account, region or path it came from."
     )

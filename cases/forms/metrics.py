@@ -2,12 +2,13 @@
 
 from django import forms
 
+from cases.forms.fields import IsoDateField
 from cases.selectors.metrics import DIMENSIONS, Period, default_period
 
 
 class MetricsFilterForm(forms.Form):
-    since = forms.DateField(required=False, label="Detected from", widget=forms.DateInput(attrs={"type": "date"}))
-    until = forms.DateField(required=False, label="Detected until", widget=forms.DateInput(attrs={"type": "date"}))
+    since = IsoDateField(required=False, label="Detected from")
+    until = IsoDateField(required=False, label="Detected until")
     by = forms.ChoiceField(choices=DIMENSIONS.items(), required=False, label="Group by")
 
     def clean(self):

@@ -10,6 +10,7 @@ from cases.models.communications import Acknowledgement, CustomerStatus, Inciden
 from cases.models.customers import AffectedCustomer, IncidentPageView, OutOfBandNotice
 from cases.models.deadlines import Deadline, DeadlineDelay
 from cases.models.evidence import Evidence, EvidenceAccess
+from cases.models.questions import CustomerQuestion, CustomerUpload, QuestionReply
 from cases.models.playbooks import Playbook, PlaybookStep, PlaybookVersion
 from cases.models.review import PostIncidentReview
 from cases.models.security import SecurityEvent
@@ -35,6 +36,9 @@ __all__ = [
     "RepairItem",
     "AffectedCustomer",
     "Case",
+    "CustomerQuestion",
+    "CustomerUpload",
+    "QuestionReply",
     "CaseGroupObjectPermission",
     "CaseUserObjectPermission",
     "ClockDecision",

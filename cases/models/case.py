@@ -172,6 +172,9 @@ class Case(FSMModelMixin, models.Model):
     closed_at = models.DateTimeField(null=True, blank=True)
     dismissed_at = models.DateTimeField(null=True, blank=True)
     breach_declared_at = models.DateTimeField(null=True, blank=True)
+    # The impact window as the team knows it. Internal: customers read it only from an approved update.
+    impact_started_at = models.DateTimeField("impact started", null=True, blank=True)
+    impact_ended_at = models.DateTimeField("impact ended", null=True, blank=True)
 
     dismissal_reason = models.CharField(max_length=30, choices=DismissalReason.choices, blank=True)
     duplicate_of = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
@@ -184,7 +187,15 @@ class Case(FSMModelMixin, models.Model):
 
     class Meta:
         ordering = ["-detected_at", "-id"]
-        indexes = [models.Index(fields=["status", "-detected_at"])]
+        indexes = [
+            models.Index(fields=["status", "-detected_at"]),
+            # The case list's default order (newest first) and its pages, read from the index instead of a sort.
+            models.Index(fields=["-detected_at", "-id"], name="case_newest_first"),
+            # Open cases only (status not in Case.FINISHED): the list's default view and the dashboard's queues
+            # read as many rows as there are open cases, however many closed ones pile up.
+            models.Index(fields=["-detected_at", "-id"], name="case_open_newest_first",
+                         condition=~models.Q(status__in=["closed", "dismissed"])),
+        ]
         permissions = [
             ("work_case", "Can open cases and work on cases they own or are members of"),
             ("read_all_cases", "Can read every unrestricted case"),
@@ -317,6 +328,33 @@ class Case(FSMModelMixin, models.Model):
             ))
         return reasons
 
+    def breach_detail_conflicts(self, *, severity: str | None = None, breach_category: str | None = None) -> list[Blocker]:
+        """Return how the case's details would disagree with a declared breach.
+
+        ``severity`` and ``breach_category``, when given, are the values the declarer is about to set.
+        The one rule the declare-breach page asks about and ``declare_breach`` enforces or records:
+        a breach is Critical, names its category, and a "Privacy breach" classification has that category.
+        """
+        severity = self.severity if severity is None else severity
+        category = self.breach_category if breach_category is None else breach_category
+        conflicts = []
+        if severity != self.Severity.CRITICAL:
+            label = self.Severity(severity).label if severity in self.Severity.values else "not set"
+            conflicts.append(Blocker(
+                "severity_not_critical",
+                f"Severity is {label}; with customer data affected it is Critical: {self.SEVERITY_HELP[self.Severity.CRITICAL]}",
+            ))
+        if category in ("", self.BreachCategory.NONE):
+            conflicts.append(Blocker(
+                "no_breach_category", "Breach category is None: say whether this is a privacy breach, a proprietary breach or an integrity loss.",
+            ))
+        elif self.classification == self.Classification.PRIVACY_BREACH and category != self.BreachCategory.PRIVACY:
+            conflicts.append(Blocker(
+                "classification_disagrees",
+                f"Classification is {self.Classification.PRIVACY_BREACH.label}, but the breach category is {self.BreachCategory(category).label}.",
+            ))
+        return conflicts
+
     # -- transitions ---------------------------------------------------------------------
     # Bodies stamp the case's own fields only; the service saves and writes the timeline.
 
@@ -399,7 +437,8 @@ class Case(FSMModelMixin, models.Model):
     def declare_breach(self, *, now) -> None:
         self.breach_declared_at = now
         if self.classification in ("", self.Classification.SECURITY_INCIDENT, self.Classification.FALSE_POSITIVE):
-            self.classification = self.Classification.CUSTOMER_REPORTABLE
+            self.classification = (self.Classification.PRIVACY_BREACH if self.breach_category == self.BreachCategory.PRIVACY
+                                   else self.Classification.CUSTOMER_REPORTABLE)
 
 class CaseUserObjectPermission(UserObjectPermissionBase):
     """Per-case rights of a user; ``view_case`` on a case makes the user a member."""

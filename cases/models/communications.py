@@ -46,6 +46,16 @@ class IncidentUpdate(FourEyesApproval):
     what_we_are_doing = models.TextField(blank=True)
     what_you_should_do = models.TextField(blank=True, help_text="Actionable steps for the customer.")
     affected_services = models.CharField(max_length=500, blank=True, help_text="As customers know them, comma-separated.")
+    # The incident's times as customers read them: copied from the case when drafting, approved with the text.
+    impact_started_at = models.DateTimeField("Impact started (UTC)", null=True, blank=True)
+    detected_at = models.DateTimeField("Detected (UTC)", null=True, blank=True)
+    impact_ended_at = models.DateTimeField(
+        "Impact ended (UTC)", null=True, blank=True, help_text="Leave empty while the impact is ongoing."
+    )
+    next_update_by = models.DateTimeField(
+        "Next update by (UTC)", null=True, blank=True,
+        help_text="When customers can expect the next update; must still be in the future when approved.",
+    )
     corrects = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="corrections")
     author = user_field()
     created_at = models.DateTimeField(auto_now_add=True)
@@ -61,6 +71,14 @@ class IncidentUpdate(FourEyesApproval):
         return f"{self.case.reference}: {self.public_title}"
 
     is_published = happened("published_at")
+
+
+def next_update_overdue(next_update_by, *, now) -> bool:
+    """Return whether the next update promised by the latest published update is late at ``now``.
+
+    Asked of the latest update only: a newer published update keeps (or replaces) the promise.
+    """
+    return next_update_by is not None and next_update_by < now
 
 
 class RepairItem(models.Model):

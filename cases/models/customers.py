@@ -47,6 +47,11 @@ class AffectedCustomerQuerySet(models.QuerySet):
         """
         return self.filter(case=case).visible_to(organization).first()
 
+    def impacts_seen_by(self, *, case, organizations) -> "dict[int, AffectedCustomer]":
+        """Return ``impact_seen_by`` for many organisations in one query: ``{organization id: its own row}``."""
+        # ``visible_to`` for each organisation at once: confirmed, not withdrawn, its own row.
+        return {row.organization_id: row for row in self.filter(case=case).confirmed().filter(organization__in=organizations)}
+
 
 class AffectedCustomer(MadeBy, models.Model):
     """An organisation affected by a case, and what happened to its data.

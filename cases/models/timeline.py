@@ -84,6 +84,10 @@ class TimelineEvent(models.Model):
         EVIDENCE_PURGED = "evidence_purged", "Evidence bytes purged"
         # A case report (internal or customer version) left the system; data holds its SHA-256.
         REPORT_GENERATED = "report_generated", "Case report generated"
+        # Questions from a customer's incident page and our answers (cases.services.customer_questions).
+        QUESTION_ASKED = "question_asked", "Customer asked a question"
+        QUESTION_REPLY_DRAFTED = "question_reply_drafted", "Reply to a customer awaiting approval"
+        QUESTION_ANSWERED = "question_answered", "Customer question answered"
 
     case = case_field("timeline")
     sequence = models.PositiveIntegerField()
@@ -103,7 +107,11 @@ class TimelineEvent(models.Model):
             models.UniqueConstraint(fields=["case", "sequence"], name="timeline_sequence_unique_per_case")
         ]
         # Recent activity across cases (the dashboard) reads newest first; without it, every event is scanned.
-        indexes = [models.Index(fields=["-at", "-id"], name="timeline_newest_first")]
+        indexes = [
+            models.Index(fields=["-at", "-id"], name="timeline_newest_first"),
+            # The case page's timeline filtered by kind: a window of one kind without walking the whole case.
+            models.Index(fields=["case", "kind", "-sequence"], name="timeline_case_kind"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.case_id}#{self.sequence} {self.kind}"

@@ -4,6 +4,7 @@ Reads only. The breach-notice step works on the rows the case page already prefe
 (``cases.selectors.cases.case_detail``), so it adds no query to that page.
 """
 
+import datetime
 import difflib
 import re
 from dataclasses import dataclass, field
@@ -130,7 +131,10 @@ def changes(model, draft, previous, names) -> list[FieldChange]:
         if item is None:
             return ""
         shown = getattr(item, f"get_{name}_display", None)  # a choice reads as its label
-        return str(shown() if shown else getattr(item, name) or "")
+        value = shown() if shown else getattr(item, name)
+        if isinstance(value, datetime.datetime):
+            return f"{value.astimezone(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC"
+        return str(value or "")
 
     result = []
     for name in names:

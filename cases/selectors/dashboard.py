@@ -8,12 +8,12 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.db.models import Case as CaseWhen
-from django.db.models import Count, Exists, IntegerField, Min, OuterRef, Prefetch, Q, QuerySet, Value, When
+from django.db.models import Count, Exists, IntegerField, Min, OuterRef, Prefetch, Q, QuerySet, Subquery, Value, When
 from django.utils import timezone
 
 from cases.access.permissions import can_approve_communication, is_manager
 from cases.access.querysets import owned_or_member_q, visible_cases
-from cases.models import Case, Deadline, IncidentUpdate, OutOfBandNotice, PostIncidentReview, PublishedReview, Task
+from cases.models import AffectedCustomer, Case, Deadline, IncidentUpdate, OutOfBandNotice, PostIncidentReview, PublishedReview, Task
 from cases.models import hooks
 from cases.models.alerts import SEVERITY_RANK
 from cases.selectors.alerts import triage_queue
@@ -49,6 +49,7 @@ def dashboard(user, *, now=None) -> dict:
         "unowned": _queue(open_cases.filter(owner__isnull=True).order_by("severity_rank", "detected_at", "pk")),
         "alert_groups": _queue(triage_queue(user)),
         "breaches": _queue(_breaches(open_cases, now)),
+        "late_notices": _queue(late_notices(visible, now)),
         "my_tasks": _queue(
             Task.objects.open().filter(assignee=user, due_at__lte=now + TASK_DUE_WITHIN, case__in=visible.open())
             .select_related("case").order_by("due_at", "pk")
@@ -70,6 +71,21 @@ def _breaches(open_cases: QuerySet, now) -> QuerySet:
         .annotate(overdue=CaseWhen(When(next_due__lt=now, then=Value(0)), default=Value(1), output_field=IntegerField()))
         .prefetch_related(Prefetch("deadlines", queryset=running.order_by("due_at", "pk"), to_attr="running_clocks"))
         .order_by("overdue", "severity_rank", "detected_at", "pk")
+    )
+
+
+def late_notices(visible: QuerySet, now) -> QuerySet:
+    """Return the organisations whose breach notice is late: their case's customer-notice clock ran out
+    and neither a delivered notice nor an approved out-of-band notice reached them. Latest due first
+    is not what matters at 3 a.m.: the longest overdue comes first.
+    """
+    notice_clock = Deadline.objects.filter(case=OuterRef("case"), kind=Deadline.Kind.CUSTOMER_NOTICE).order_by("due_at")
+    return (
+        AffectedCustomer.objects.awaiting_notice().filter(case__in=visible.open())
+        .annotate(notice_due_at=Subquery(notice_clock.values("due_at")[:1]))
+        .filter(notice_due_at__lt=now)
+        .select_related("case", "organization")
+        .order_by("notice_due_at", "case__reference", "organization__name")
     )
 
 

@@ -4,7 +4,7 @@ from django.db.models import Prefetch
 
 from cases.models import Case, Playbook, PlaybookStep, PlaybookVersion, Task
 from cases.models.playbooks import WORKING_STAGES
-from cases.services.playbooks import current_versions, suggest_playbook
+from cases.services.playbooks import current_versions, deviations, suggest_playbook
 
 
 def case_playbook(case: Case) -> dict:
@@ -25,8 +25,8 @@ def case_playbook(case: Case) -> dict:
         "playbook_version": version,
         "playbook_suggestion": suggestion if suggestion and suggestion.pk != case.playbook_version_id else None,
         "playbook_stage_tasks": stage_tasks,
-        # From the tasks ``selectors.case_detail`` prefetched.
-        "playbook_deviations": sorted((t for t in case.tasks.all() if t.is_skipped), key=lambda t: t.skipped_at),
+        # Skipped tasks only: the case page reads its tasks in windows, not all at once.
+        "playbook_deviations": list(deviations(case)),
         "playbook_choices": [v for v in versions if v.pk != case.playbook_version_id],
     }
 

@@ -192,11 +192,16 @@ def record_incident_page_view(*, case: Case, user) -> None:
         )
 
 
-def declare_breach(*, case: Case, by, note: str, expected_version: int | None = None, regimes=()) -> Case:
+def declare_breach(*, case: Case, by, note: str, expected_version: int | None = None, regimes=(),
+                   severity: str | None = None, breach_category: str | None = None, accept_conflicts: bool = True) -> Case:
     """Declare a customer reportable breach: stamp it and start the customer-notice clock.
 
     ``regimes``: ``ClockDecision.Kind`` values the declaring manager records now, with the same
     note, each starting its regulatory clocks (``cases.services.clocks``).
+    ``severity`` and ``breach_category``: details set with the declaration (the page offers to raise
+    severity to Critical and to name the category). Details that still disagree with a breach
+    (``Case.breach_detail_conflicts``) are refused when ``accept_conflicts`` is false (the page asks
+    the declarer first and passes the answer); otherwise the declaration records them.
     """
     try:
         with transaction.atomic():
@@ -204,12 +209,18 @@ def declare_breach(*, case: Case, by, note: str, expected_version: int | None = 
             reasons = locked.declare_breach_blockers()
             if not note.strip():
                 reasons.append("Write what was found that makes this a breach.")
+            changes = _breach_detail_changes(locked, severity=severity, breach_category=breach_category)
+            conflicts = locked.breach_detail_conflicts(**{name: change["to"] for name, change in changes.items()})
+            if conflicts and not accept_conflicts:
+                reasons.extend(conflicts)
             if reasons:
                 raise ActionRefused(reasons)
             now = timezone.now()
+            for name, change in changes.items():
+                setattr(locked, name, change["to"])
             locked.declare_breach(now=now)
             locked.version += 1
-            locked.save(update_fields=["breach_declared_at", "classification", "version", "updated_at"])
+            locked.save(update_fields=["breach_declared_at", "classification", *changes, "version", "updated_at"])
             deadline = Deadline.objects.create(
                 case=locked,
                 kind=Deadline.Kind.CUSTOMER_NOTICE,
@@ -217,11 +228,15 @@ def declare_breach(*, case: Case, by, note: str, expected_version: int | None = 
                 due_at=now + timedelta(hours=settings.IRT_NOTIFY_WITHIN_HOURS),
             )
             organizations = [row.organization.name for row in locked.affected_customers.active().breached().select_related("organization")]
+            changed = "".join(f" {Case._meta.get_field(name).verbose_name.capitalize()} set to {change['label']}." for name, change in changes.items())
+            accepted = "".join(f" Declared although: {conflict}" for conflict in conflicts)
             append_event(
                 case=locked, actor=by, kind=TimelineEvent.Kind.BREACH_DECLARED,
-                text=f"Breach declared affecting {', '.join(organizations)}. Customer notice due "
+                text=f"Breach declared affecting {', '.join(organizations)}.{changed}{accepted} Customer notice due "
                 f"{deadline.due_at:%Y-%m-%d %H:%M} UTC. {note.strip()}",
-                data={"organizations": organizations, "due_at": deadline.due_at.isoformat(), "note": note.strip()},
+                data={"organizations": organizations, "due_at": deadline.due_at.isoformat(), "note": note.strip(),
+                      "changed": {name: {"from": change["from"], "to": change["to"]} for name, change in changes.items()},
+                      "conflicts_accepted": [conflict.code for conflict in conflicts]},
             )
             for kind in regimes:
                 record_decision_on_locked_case(case=locked, by=by, kind=kind, note=note, decided_at=now)
@@ -230,6 +245,19 @@ def declare_breach(*, case: Case, by, note: str, expected_version: int | None = 
     except (ActionRefused, NotAllowed) as refusal:
         record_refusal(case=case, actor=by, action="Declare breach", reasons=getattr(refusal, "reasons", [str(refusal)]))
         raise
+
+
+def _breach_detail_changes(case: Case, *, severity: str | None, breach_category: str | None) -> dict:
+    """Return the details a declaration changes, as ``{field: {"from", "to", "label"}}``; refuse values that are no choice."""
+    changes = {}
+    for name, value, choices in (("severity", severity, Case.Severity), ("breach_category", breach_category, Case.BreachCategory)):
+        if not value:
+            continue
+        if value not in choices.values:
+            raise ActionRefused(f"{value!r} is not a {Case._meta.get_field(name).verbose_name}.")
+        if value != getattr(case, name):
+            changes[name] = {"from": getattr(case, name), "to": value, "label": choices(value).label}
+    return changes
 
 
 @transaction.atomic

@@ -9,6 +9,7 @@ from cases.access.permissions import MEMBER_PERMISSION, can_manage_case, can_ope
 from cases.services import signals
 from cases.models.exceptions import ActionRefused, NotAllowed
 from cases.models import Case, CaseUserObjectPermission, ReferenceCounter, TimelineEvent
+from cases.services.communications import check_impact_window
 from cases.services.playbooks import apply_to_locked_case, suggest_playbook
 from cases.services.timeline import append_event, lock_for_work
 
@@ -75,7 +76,10 @@ def open_case(
     return case
 
 
-DETAIL_FIELDS = ("title", "internal_summary", "source", "severity", "classification", "breach_category", "scope", "restricted")
+DETAIL_FIELDS = (
+    "title", "internal_summary", "source", "severity", "classification", "breach_category", "scope", "restricted",
+    "impact_started_at", "impact_ended_at",
+)
 
 
 @transaction.atomic
@@ -87,6 +91,9 @@ def update_case_details(*, case: Case, by, changes: dict, services=None, expecte
         raise ActionRefused(f"These fields cannot be edited here: {', '.join(sorted(unknown))}.")
     if "restricted" in changes and changes["restricted"] != locked.restricted and not can_manage_case(locked, by):
         raise NotAllowed("Only an incident manager can change whether a case is restricted.")
+    if {"impact_started_at", "impact_ended_at"} & set(changes):
+        check_impact_window(started=changes.get("impact_started_at", locked.impact_started_at),
+                            ended=changes.get("impact_ended_at", locked.impact_ended_at))
     diff = {}
     for name, value in changes.items():
         old = getattr(locked, name)

@@ -15,12 +15,37 @@ from cases.models import Acknowledgement, Case, CustomerStatus, IncidentUpdate, 
 from cases.services.approval import ensure_may_approve, stamp_approval
 from cases.services.timeline import append_event, lock_case, lock_for_work, lock_row_for_work
 
-UPDATE_FIELDS = ("status", "public_title", "what_happened", "what_we_know", "what_we_are_doing", "what_you_should_do", "affected_services")
+UPDATE_FIELDS = (
+    "status", "public_title", "what_happened", "what_we_know", "what_we_are_doing", "what_you_should_do", "affected_services",
+    "impact_started_at", "detected_at", "impact_ended_at", "next_update_by",
+)
+# What a new draft copies from the case when the update before it did not say (``IncidentUpdate`` field: ``Case`` field).
+TIMES_FROM_CASE = {"impact_started_at": "impact_started_at", "detected_at": "detected_at", "impact_ended_at": "impact_ended_at"}
 REVIEW_FIELDS = (
     "title", "impact_started_at", "impact_ended_at", "who_was_affected", "what_happened", "what_went_wrong",
     "how_we_responded", "how_customers_can_reduce_impact", "audience",
 )
 Publishable = IncidentUpdate | PublishedReview
+
+
+def check_impact_window(*, started, ended, now=None) -> None:
+    """Refuse an impact window that ends before it starts, ends without a start, or lies in the future.
+
+    The one rule for every impact window: the case's own, an incident update's and the published review's.
+    """
+    now = now or timezone.now()
+    if ended is not None and started is None:
+        raise ActionRefused("Say when the impact started before saying when it ended.")
+    if started is not None and ended is not None and ended < started:
+        raise ActionRefused("The impact cannot end before it started.")
+    if any(moment is not None and moment > now for moment in (started, ended)):
+        raise ActionRefused("The impact window cannot be in the future: leave the end empty while the impact is ongoing.")
+
+
+def check_next_update_by(moment, *, now=None) -> None:
+    """Refuse a promised next-update time that is not in the future (when drafting and again when approving)."""
+    if moment is not None and moment <= (now or timezone.now()):
+        raise ActionRefused("The next update time has passed: promise a time in the future (draft a new update to change it).")
 
 
 def _publish(item: Publishable, *, by, what: str, already: str) -> tuple[Case, Publishable]:
@@ -47,6 +72,10 @@ def draft_update(*, case: Case, by, corrects: IncidentUpdate | None = None, **fi
         raise ActionRefused("Choose a status customers know: investigating, identified, monitoring or resolved.")
     if corrects is not None and (corrects.case_id != locked.pk or not corrects.is_published):
         raise ActionRefused("A correction must name a published update of this case.")
+    check_impact_window(started=fields.get("impact_started_at"), ended=fields.get("impact_ended_at"))
+    if fields.get("detected_at") and fields["detected_at"] > timezone.now():
+        raise ActionRefused("Detection cannot be in the future.")
+    check_next_update_by(fields.get("next_update_by"))
     update = IncidentUpdate.objects.create(case=locked, author=by, corrects=corrects, **{k: v.strip() if isinstance(v, str) else v for k, v in fields.items()})
     append_event(
         case=locked, actor=by, kind=TimelineEvent.Kind.UPDATE_DRAFTED,
@@ -60,6 +89,8 @@ def approve_update(*, update: IncidentUpdate, by) -> IncidentUpdate:
     locked, update = _publish(
         update, by=by, what="update", already="This update is already published; publish a correction instead of editing it."
     )
+    # Checked after the lock and the four-eyes stamp, so the time compared is the publication time.
+    check_next_update_by(update.next_update_by, now=update.published_at)
     append_event(
         case=locked, actor=by, kind=TimelineEvent.Kind.UPDATE_PUBLISHED,
         text=f"Customer update published: {update.public_title} ({update.get_status_display().lower()})", data={"update": update.pk},
@@ -77,8 +108,7 @@ def save_published_review(*, case: Case, by, **fields) -> PublishedReview:
     review = PublishedReview.objects.select_for_update().filter(case=locked).first()
     if review and review.is_published:
         raise ActionRefused("The customer review is published and can no longer change.")
-    if fields.get("impact_ended_at") and fields.get("impact_started_at") and fields["impact_ended_at"] < fields["impact_started_at"]:
-        raise ActionRefused("The impact cannot end before it started.")
+    check_impact_window(started=fields.get("impact_started_at"), ended=fields.get("impact_ended_at"))
     if review is None:
         review = PublishedReview(case=locked, author=by, slug=slugify(f"{locked.reference} {fields.get('title', '')}")[:110])
     for name, value in fields.items():

@@ -17,7 +17,6 @@ from dataclasses import dataclass, field
 from django.conf import settings
 from django.core.files import File
 from django.db import transaction
-from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 
 from cases.access.permissions import can_view_case, can_work_on_case
@@ -26,6 +25,7 @@ from cases.models import Case, Evidence, EvidenceAccess
 from cases.models.evidence import evidence_storage
 from cases.services.timeline import append_event, lock_case
 from cases.services.evidence_uploads import HashedUpload
+from irt.sizes import byte_size
 
 CHUNK_BYTES = 1024 * 1024
 _HEX64 = re.compile(r"^[0-9a-f]{64}$")
@@ -134,13 +134,18 @@ def add_evidence(
     collected_where: str = "",
     collected_by: str = "",
     declared_sha256: str = "",
+    may_add=_require_work,
+    then=None,
 ) -> Evidence:
     """Store the file under a server-generated name and record it; refuse a mismatched declared hash.
 
     ``content`` is normally the ``HashedUpload`` of ``EvidenceUploadHandler``, whose SHA-256 the
     server computed while it streamed; any other file is hashed here, one chunk at a time.
+    ``may_add(case, by)`` refuses who may not add (staff who work the case, unless a caller such as
+    a customer's upload asks its own question); ``then(case, evidence, event)`` runs in the recording
+    transaction.
     """
-    _require_work(case, by)
+    may_add(case, by)
     declared = normalize_declared_sha256(declared_sha256)
     if isinstance(content, HashedUpload) and content.sha256:
         sha256, size = content.sha256, content.size
@@ -149,7 +154,7 @@ def add_evidence(
         sha256, size = hash_file(content)
     if size > settings.IRT_EVIDENCE_MAX_BYTES:
         raise ActionRefused(
-            f"The file is larger than the evidence limit of {filesizeformat(settings.IRT_EVIDENCE_MAX_BYTES)}; nothing was stored."
+            f"The file is larger than the evidence limit of {byte_size(settings.IRT_EVIDENCE_MAX_BYTES)}; nothing was stored."
         )
     if declared and declared != sha256:
         raise ActionRefused(
@@ -169,7 +174,7 @@ def add_evidence(
         return _record_added(
             case=case, by=by, stored_name=stored, original_name=original_name, size=size, sha256=sha256,
             declared_sha256=declared, description=description.strip(), collected_at=collected_at,
-            collected_where=collected_where.strip(), collected_by=collected_by.strip(),
+            collected_where=collected_where.strip(), collected_by=collected_by.strip(), may_add=may_add, then=then,
         )
     except BaseException:
         # The row did not commit, so the bytes must not stay either.
@@ -178,9 +183,10 @@ def add_evidence(
 
 
 @transaction.atomic
-def _record_added(*, case: Case, by, stored_name: str, original_name: str, size: int, sha256: str, **details) -> Evidence:
+def _record_added(*, case: Case, by, stored_name: str, original_name: str, size: int, sha256: str, may_add, then,
+                  **details) -> Evidence:
     locked = lock_case(case)
-    _require_work(locked, by)
+    may_add(locked, by)
     duplicates = list(Evidence.objects.filter(case=locked, sha256=sha256).values_list("pk", flat=True))
     evidence = Evidence.objects.create(
         case=locked, original_name=original_name, stored_name=stored_name, size=size, sha256=sha256,
@@ -197,6 +203,8 @@ def _record_added(*, case: Case, by, stored_name: str, original_name: str, size:
               "declared_sha256": details["declared_sha256"], "stored_name": stored_name, "duplicate_of": duplicates},
     )
     _custody(evidence=evidence, action=Action.ADDED, by=by, event=event, sha256=sha256)
+    if then is not None:
+        then(locked, evidence, event)
     return evidence
 
 

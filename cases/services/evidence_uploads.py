@@ -10,7 +10,8 @@ import hashlib
 from django.conf import settings
 from django.core.files.uploadedfile import TemporaryUploadedFile
 from django.core.files.uploadhandler import FileUploadHandler, StopUpload
-from django.template.defaultfilters import filesizeformat
+
+from irt.sizes import byte_size
 
 # Room for the form fields and multipart boundaries around the file itself.
 FORM_OVERHEAD_BYTES = 1024 * 1024
@@ -39,7 +40,7 @@ class EvidenceUploadHandler(FileUploadHandler):
 
     def _refuse(self) -> str:
         return (
-            f"The file is larger than the evidence limit of {filesizeformat(self.max_bytes)} "
+            f"The file is larger than the evidence limit of {byte_size(self.max_bytes)} "
             f"({self.max_bytes:,} bytes); nothing was stored. Split it or ask an admin to raise IRT_EVIDENCE_MAX_BYTES."
         )
 

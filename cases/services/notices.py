@@ -11,7 +11,7 @@ from cases.models.exceptions import ActionRefused
 from cases.models import AffectedCustomer, Case, Deadline, OutOfBandNotice, TimelineEvent
 from cases.models.approval import ensure_second_person
 from cases.services.approval import ensure_may_approve
-from cases.services.timeline import append_event, lock_case, lock_for_work
+from cases.services.timeline import append_event, append_events, lock_case, lock_for_work
 
 
 def _refuse_before_declaration(case: Case) -> None:
@@ -77,13 +77,37 @@ def record_customer_notified(*, row: AffectedCustomer, how: str, at=None) -> Aff
     Only ``notifications`` calls this, when a breach notice delivery succeeds; no person can.
     A row that no longer awaits its notice (withdrawn, unconfirmed, already met) is left alone.
     """
-    locked = lock_case(row.case)
-    row = AffectedCustomer.objects.select_for_update().select_related("organization").get(pk=row.pk)
-    if not locked.breach_declared_at or not row.awaits_notice:
-        return row
-    _stamp_notified(case=locked, row=row, by=None, at=at or timezone.now(), via=AffectedCustomer.NotifiedVia.DELIVERY, how=how)
+    record_customers_notified(case=row.case, notices={row.organization_id: how}, at=at)
+    return AffectedCustomer.objects.select_related("organization").get(pk=row.pk)
+
+
+@transaction.atomic
+def record_customers_notified(*, case: Case, notices: dict, at=None) -> list[AffectedCustomer]:
+    """Stamp organisations notified by delivered breach notices (``{organization id: how}``); return the rows stamped.
+
+    The case lock orders the timeline chain and makes the last stamp see every other one, so
+    exactly one call meets the deadline. It is taken once per call: ``notifications`` passes a
+    whole batch of deliveries, last in its transaction, so workers do not queue on it per organisation.
+    """
+    locked = lock_case(case)
+    if not locked.breach_declared_at:
+        return []
+    at = at or timezone.now()
+    rows = list(locked.affected_customers.awaiting_notice().filter(organization__in=notices).select_related("organization")
+                .select_for_update(of=("self",)).order_by("pk"))
+    if not rows:
+        return []
+    via = AffectedCustomer.NotifiedVia.DELIVERY
+    AffectedCustomer.objects.filter(pk__in=[row.pk for row in rows]).update(notified_at=at, notified_via=via)
+    entries = []
+    for row in rows:
+        row.notified_at, row.notified_via = at, via
+        how = notices[row.organization_id]
+        entries.append((None, TimelineEvent.Kind.CUSTOMER_NOTIFIED, f"{row.organization} notified ({how}).",
+                        {"organization": row.organization.slug, "how": how, "via": via}))
+    append_events(case=locked, entries=entries)
     meet_customer_notice_if_done(case=locked, by=None)
-    return row
+    return rows
 
 
 @transaction.atomic

@@ -11,23 +11,31 @@ from cases.models.timeline import genesis_hash
 
 def append_event(*, case: Case, actor, kind: str, text: str, data: dict | None = None) -> TimelineEvent:
     """Append one event. Call inside the transaction that made the change, with the case locked."""
+    return append_events(case=case, entries=[(actor, kind, text, data)])[0]
+
+
+def append_events(*, case: Case, entries) -> list[TimelineEvent]:
+    """Append ``(actor, kind, text, data)`` entries in order: one read of the head, one INSERT.
+
+    Call inside the transaction that made the change, with the case locked (the lock orders the chain).
+    """
     last = case.timeline.order_by("-sequence").values("sequence", "hash").first()
-    event = TimelineEvent(
-        case=case,
-        sequence=(last["sequence"] + 1) if last else 1,
-        at=timezone.now(),
-        actor=actor,
-        actor_name=actor.get_username() if actor else "",
-        kind=kind,
-        text=text,
-        data=data or {},
-        previous_hash=last["hash"] if last else genesis_hash(case.reference),
-    )
-    event.hash = event.compute_hash()
-    event.save(force_insert=True)
-    Case.objects.filter(pk=case.pk).update(timeline_head=event.hash)
-    case.timeline_head = event.hash
-    return event
+    sequence, previous = (last["sequence"], last["hash"]) if last else (0, genesis_hash(case.reference))
+    now = timezone.now()
+    events = []
+    for actor, kind, text, data in entries:
+        sequence += 1
+        event = TimelineEvent(case=case, sequence=sequence, at=now, actor=actor, actor_name=actor.get_username() if actor else "",
+                              kind=kind, text=text, data=data or {}, previous_hash=previous)
+        event.hash = previous = event.compute_hash()
+        events.append(event)
+    if len(events) == 1:
+        events[0].save(force_insert=True)
+    else:
+        TimelineEvent.objects.bulk_create(events)
+    Case.objects.filter(pk=case.pk).update(timeline_head=previous)
+    case.timeline_head = previous
+    return events
 
 
 def lock_case(case: Case) -> Case:

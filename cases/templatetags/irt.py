@@ -6,8 +6,12 @@ from django import template
 from django.utils import timezone
 
 from irt.markdown import render_markdown
+from irt.sizes import byte_size
 
 register = template.Library()
+
+
+register.filter("bytes", byte_size)
 
 
 @register.filter

@@ -24,6 +24,9 @@ incident_pages = [
     path("report.pdf", reports.customer_report, name="report"),
     path("notification-pack.pdf", notification_pack.pack_pdf, name="pack-pdf"),
     path("notification-pack.json", notification_pack.pack_json, name="pack-json"),
+    # Questions and files from the customer (cases/views/portal.py).
+    path("questions/", portal_views.ask_question, name="question-ask"),
+    path("files/", portal_views.upload_file, name="file-upload"),
 ]
 
 # Customer administrators: their own organisation only (cases/views/customer_admin.py).

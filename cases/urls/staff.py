@@ -4,7 +4,7 @@ from django.urls import include, path
 from cases.views import (
     actions, alerts as alert_views, api_tokens as token_views, case_list, clocks as clock_views,
     communications, dashboard, evidence as evidence_views, markdown_preview, metrics as metric_views,
-    pages, playbooks as playbook_views, reports, search,
+    pages, playbooks as playbook_views, questions as question_views, reports, search,
 )
 
 case_pages = [
@@ -40,6 +40,8 @@ case_pages = [
     path("customer-review/approve/", communications.public_review_approve, name="public-review-approve"),
     path("repairs/", communications.repair_add, name="repair-add"),
     path("repairs/<int:item_id>/status/", communications.repair_status, name="repair-status"),
+    path("questions/<int:question_id>/reply/", question_views.reply, name="question-reply"),
+    path("question-replies/<int:reply_id>/approve/", question_views.approve_reply, name="question-reply-approve"),
 ]
 
 cases = ([

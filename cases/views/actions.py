@@ -20,7 +20,7 @@ from cases.forms.cases import (
     TaskForm,
     TransitionForm,
 )
-from cases.models import AffectedCustomer, Case, Deadline, DeadlineDelay, OutOfBandNotice, Task, User
+from cases.models import AffectedCustomer, Deadline, DeadlineDelay, OutOfBandNotice, Task, User
 from cases.services import breach, clocks, lifecycle, notices, review, tasks, timeline
 from cases.services import cases as case_services
 from cases.views.helpers import CaseRow, case_action, form_errors_to_messages, run_service, staff_required
@@ -55,7 +55,7 @@ def transition(request, reference, action):
 @require_http_methods(["GET", "POST"])
 def declare_breach(request, reference):
     case = get_case_for(request.user, reference, write=True)
-    form = DeclareBreachForm(request.POST or None, initial={"version": case.version},
+    form = DeclareBreachForm(request.POST or None, initial={"version": case.version}, case=case,
                              regime_defaults=clocks.default_decisions(case))
     if request.method == "POST" and form.is_valid():
         # Refused or not, the answer is on the case page; only an invalid form stays here.
@@ -63,7 +63,8 @@ def declare_breach(request, reference):
             request, breach.declare_breach, success="Breach declared. The customer-notice clock is running. Next: draft the breach notice; "
                     "IRT sends it to the affected customers once someone else approves it.",
             case=case, by=request.user, note=form.cleaned_data["note"], expected_version=form.cleaned_data["version"],
-            regimes=form.cleaned_data["regimes"],
+            regimes=form.cleaned_data["regimes"], accept_conflicts=form.cleaned_data.get("accept_conflicts", False),
+            **form.detail_changes(),
         )
         return redirect(case)
     affected = case.affected_customers.active().select_related("organization")
@@ -71,20 +72,9 @@ def declare_breach(request, reference):
         request,
         "cases/declare_breach.html",
         {"case": case, "form": form, "affected": affected, "blockers": case.declare_breach_blockers(),
-         "can_manage": can_manage_case(case, request.user), "details_to_check": _details_to_check(case)},
+         "can_manage": can_manage_case(case, request.user)},
         status=400 if request.method == "POST" else 200,
     )
-
-
-def _details_to_check(case) -> list[str]:
-    """Return the case's details that disagree with a breach, so the manager sees them before declaring."""
-    checks = []
-    if case.severity != Case.Severity.CRITICAL:
-        checks.append(f"Severity is {case.get_severity_display() or 'not set'}; with customer data affected it is Critical: "
-                      f"{Case.SEVERITY_HELP[Case.Severity.CRITICAL]}")
-    if case.breach_category in ("", Case.BreachCategory.NONE):
-        checks.append("Breach category is None: say whether this is a privacy, proprietary or integrity breach.")
-    return checks
 
 
 set_owner = case_action(case_services.assign_owner, form=OwnerForm, success="Owner updated.")

@@ -2,7 +2,6 @@
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.http import QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -33,7 +32,7 @@ def may_bulk_edit(user) -> bool:
 def case_list(request):
     form = CaseFilterForm(request.GET)
     filters = form.cleaned_data if form.is_valid() else {"stage": "open"}
-    page = Paginator(selectors.case_list(request.user, filters=filters), PAGE_SIZE).get_page(request.GET.get("page"))
+    page = selectors.case_list_page(request.user, filters=filters, number=request.GET.get("page"), per_page=PAGE_SIZE)
     query = request.GET.copy()
     query.pop("page", None)
     return render(request, "cases/case_list.html", {

@@ -30,6 +30,10 @@ def update_new(request, reference):
     initial = {name: getattr(source, name) for name in communications.UPDATE_FIELDS} if source else {
         "public_title": "", "affected_services": ", ".join(case.affected_services.values_list("name", flat=True)),
     }
+    # Each update promises its own next update; the times the last one did not give come from the case.
+    initial["next_update_by"] = None
+    for name, case_field in communications.TIMES_FROM_CASE.items():
+        initial[name] = initial.get(name) or getattr(case, case_field)
     form = IncidentUpdateForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         if run_service(

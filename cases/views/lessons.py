@@ -6,48 +6,42 @@ author, ``updated`` never before ``published``, and ids and links built on ``IRT
 never on the request's Host header, which any client can set and a CDN would then cache.
 """
 
-import hashlib
-
 from django.conf import settings
 from django.contrib.syndication.views import Feed
-from django.db.models import Max
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils.feedgenerator import Atom1Feed
 from django.views.decorators.http import require_safe
 
-from cases.models import PublishedReview, RepairItem
+from cases.models import RepairItem
+from cases.selectors.lessons import lessons_version, public_reviews
+from cases.selectors.lessons import stamp as _etag  # noqa: F401 - the feeds' and the scorecard's tags
 from irt.markdown import render_markdown
 from irt.middleware import public_page
 
 CACHE_SECONDS = 300
 
 
-def public_reviews():
-    return PublishedReview.objects.published().filter(audience=PublishedReview.Audience.PUBLIC)
-
-
-def _etag(*parts) -> str:
-    return hashlib.sha256("|".join(str(part) for part in parts).encode()).hexdigest()[:32]
+def _version(request) -> dict:
+    """Return the lessons pages' version, read once per request from the cache (cases/selectors/lessons.py)."""
+    if not hasattr(request, "_lessons_version"):
+        request._lessons_version = lessons_version.get(request)
+    return request._lessons_version
 
 
 def _list_etag(request) -> str:
-    stats = public_reviews().aggregate(n=Max("id"), updated=Max("updated_at"), repairs=Max("case__repair_items__updated_at"))
-    return _etag(public_reviews().count(), stats["n"], stats["updated"], stats["repairs"])
+    return _version(request)["tag"]
 
 
 def _list_last_modified(request):
-    stats = public_reviews().aggregate(published=Max("published_at"), updated=Max("updated_at"),
-                                       repairs=Max("case__repair_items__updated_at"))
-    return max((moment for moment in stats.values() if moment is not None), default=None)
+    return _version(request)["modified"]
 
 
 def _detail_etag(request, slug) -> str | None:
-    review = public_reviews().filter(slug=slug).values("id", "updated_at", "case_id").first()
-    if review is None:
-        return None
-    repairs = RepairItem.objects.filter(case_id=review["case_id"]).aggregate(updated=Max("updated_at"))["updated"]
-    return _etag(review["id"], review["updated_at"], repairs)
+    version = _version(request)
+    if slug not in version["slugs"]:
+        return None  # not a public review: the view answers 404
+    return _etag(version["tag"], slug)
 
 
 @require_safe

@@ -2,7 +2,7 @@
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.http import Http404
+from django.http import Http404, QueryDict
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
@@ -12,6 +12,7 @@ from cases.access.lookups import get_case_for, get_case_for_drafts
 from cases.selectors import approvals
 from cases.selectors import cases as selectors
 from cases.models import Case, RepairItem
+from cases.forms.case_page import CasePageForm
 from cases.forms.cases import (
     AffectedCustomerForm,
     CaseDetailsForm,
@@ -25,6 +26,7 @@ from cases.forms.cases import (
     ReviewForm,
     TaskForm,
     TransitionForm,
+    read_choices_once,
 )
 from cases.services import cases as case_services
 from cases.services import playbooks as playbook_services
@@ -64,17 +66,47 @@ def case_new(request):
     return render(request, "cases/case_new.html", {"form": form}, status=400 if form.errors else 200)
 
 
+def _linked(query, **changes) -> str:
+    """Return the query string of the case page with ``changes`` applied (None removes a parameter)."""
+    linked = query.copy()
+    for name, value in changes.items():
+        linked.pop(name, None)
+        if value is not None:
+            linked[name] = value
+    return "?" + linked.urlencode() if linked else "?"
+
+
 @staff_required
 def case_detail(request, reference):
     case = get_case_for(request.user, reference)
-    case = selectors.case_detail(case)
+    case = selectors.case_page(case)
+    # The timeline's filters and the windows' cursors: anything a form refuses shows the newest, unfiltered windows.
+    page_form = CasePageForm(request.GET)
+    shown = page_form.cleaned_data if page_form.is_valid() else {}
+    query = request.GET if shown else QueryDict()
+    timeline = selectors.timeline_window(case, kind=shown.get("kind", ""), actor=shown.get("actor", ""), before=shown.get("before"))
+    tasks = selectors.task_panel(case, after=shown.get("tasks_after"))
     can_work = can_work_on_case(case, request.user)
     members = case_services.members_of(case)
     case._member_ids = {member.pk for member in members}
     approvals.attach_notice_status(case)
     version = {"version": case.version}
+    member_form, task_form, customer_form = MemberForm(), TaskForm(), AffectedCustomerForm()
+    read_choices_once(member_form.fields["user"], task_form.fields["assignee"])
+    # Only the organisations not on the case yet: the others cannot be added twice.
+    customer_form.offer_only_organizations_not_in([row.organization_id for row in case.affected_customers.all()])
     context = {
         "case": case,
+        "timeline": timeline,
+        "timeline_form": page_form,
+        "timeline_filtered": bool(shown.get("kind") or shown.get("actor")),
+        "timeline_older_url": _linked(query, before=timeline.older) if timeline.older else None,
+        "timeline_newest_url": _linked(query, before=None) if shown.get("before") else None,
+        "timeline_clear_url": _linked(query, kind=None, actor=None, before=None),
+        "task_panel": tasks,
+        "tasks_more_url": _linked(query, tasks_after=tasks.more_open_after) if tasks.more_open_after else None,
+        "tasks_first_url": _linked(query, tasks_after=None) if shown.get("tasks_after") else None,
+        "task_done_history_url": _linked(query, kind="task_done", actor=None, before=None),
         "members": members,
         "can_work": can_work,
         "can_manage": can_manage_case(case, request.user),
@@ -84,10 +116,10 @@ def case_detail(request, reference):
         "stages": _stage_bar(case),
         "transition_form": TransitionForm(initial=version),
         "owner_form": OwnerForm(initial={**version, "owner": case.owner_id}),
-        "member_form": MemberForm(),
+        "member_form": member_form,
         "note_form": NoteForm(),
-        "task_form": TaskForm(),
-        "customer_form": AffectedCustomerForm(),
+        "task_form": task_form,
+        "customer_form": customer_form,
         "can_confirm_customers": can_approve_case_text(case, request.user),
         "notice_form": OutOfBandNoticeForm(),
         "delay_form": DelayRequestForm(),
@@ -97,7 +129,7 @@ def case_detail(request, reference):
         **playbook_views.case_panel_context(case),
         **clock_views.case_panel_context(case),
     }
-    return render(request, "cases/case_detail.html", context)
+    return render(request, "cases/case_detail.html", context, status=400 if page_form.errors else 200)
 
 
 def _changed_since(case, seen_version: int) -> str:
@@ -124,6 +156,8 @@ def _details_initial(case) -> dict:
         "services": list(case.affected_services.all()),
         "internal_summary": case.internal_summary,
         "restricted": case.restricted,
+        "impact_started_at": case.impact_started_at,
+        "impact_ended_at": case.impact_ended_at,
     }
 
 

@@ -4,22 +4,35 @@ from functools import wraps
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db.models import Exists, Max, OuterRef, Prefetch
+from django.core.paginator import Paginator
+from django.db import transaction
+from django.db.models import Count, Exists, Max, OuterRef, Q
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
+from django.http.multipartparser import MultiPartParserError
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
 from django.utils.safestring import mark_safe
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_POST
 
 from cases.access.lookups import get_incident_for
 from cases.access.permissions import is_customer, is_customer_admin
 from cases.access.querysets import customer_incidents
+from cases.forms.questions import CustomerFileForm, QuestionForm
 from cases.models import Acknowledgement, IncidentUpdate
-from cases.models.communications import CustomerStatus
+from cases.models.communications import CustomerStatus, next_update_overdue
+from cases.models.exceptions import ActionRefused, NotAllowed
 from cases.selectors import reports
+from cases.selectors.questions import portal_questions
+from cases.services import customer_questions
 from cases.services.breach import record_incident_page_view
 from cases.services.communications import acknowledge
+from cases.services.evidence_uploads import EvidenceUploadHandler
+from cases.views.helpers import form_errors_to_messages
+from irt.sizes import byte_size
 
 
 def _customers(view, *, admins_only: bool = False):
@@ -46,22 +59,43 @@ def customer_admin_only(view):
     return _customers(view, admins_only=True)
 
 
+INDEX_PAGE_SIZE = 25
+
+
 @_customer_only
 def index(request):
-    """List the incidents affecting the reader's organisation, newest first, with their status."""
+    """List the incidents affecting the reader's organisation, newest first, with their status, a page at a time.
+
+    The latest published update of each listed incident is read in one query for the page's rows only,
+    so the page costs the same number of queries at 10 incidents as at 150.
+    """
     incidents = (
         customer_incidents(request.user)
         .annotate(last_published=Max("updates__published_at"),
                   acknowledged=Exists(Acknowledgement.objects.filter(case=OuterRef("pk"), user=request.user)))
-        .order_by("-last_published")
-        .prefetch_related(
-            Prefetch("updates", queryset=IncidentUpdate.objects.published().order_by("-published_at"),
-                     to_attr="published_updates")
-        )
+        .order_by("-last_published", "-pk")
     )
-    rows = [{"case": case, "latest": case.published_updates[0], "acknowledged": case.acknowledged} for case in incidents]
-    return render(request, "portal/index.html", {"organization": request.user.organization, "rows": rows,
-                                                 "unacknowledged": sum(not row["acknowledged"] for row in rows)})
+    paginator = Paginator(incidents, INDEX_PAGE_SIZE)
+    first = None
+    if request.GET.get("page", "1") == "1":
+        # Most organisations have one page of incidents: read one row more than a page, and count nothing.
+        first = list(incidents[:INDEX_PAGE_SIZE + 1])
+    if first is not None and len(first) <= INDEX_PAGE_SIZE:
+        totals = {"total": len(first), "unacknowledged": sum(not case.acknowledged for case in first)}
+    else:
+        totals = incidents.aggregate(total=Count("pk"), unacknowledged=Count("pk", filter=Q(acknowledged=False)))
+    paginator.count = totals["total"]  # counted with the unacknowledged, in the same query
+    page = paginator.get_page(request.GET.get("page"))
+    if first is not None and page.number == 1:
+        page.object_list = first[:INDEX_PAGE_SIZE]
+    cases = list(page.object_list)
+    latest = {}
+    for update in (IncidentUpdate.objects.published().filter(case__in=[case.pk for case in cases])
+                   .order_by("case_id", "-published_at", "-id")):
+        latest.setdefault(update.case_id, update)
+    rows = [{"case": case, "latest": latest[case.pk], "acknowledged": case.acknowledged} for case in cases]
+    return render(request, "portal/index.html", {"organization": request.user.organization, "rows": rows, "page": page,
+                                                 "unacknowledged": totals["unacknowledged"]})
 
 
 @_customer_only
@@ -73,7 +107,11 @@ def incident(request, reference):
     cache key changes exactly when the content does.
     """
     case = get_incident_for(request.user, reference)
-    record_incident_page_view(case=case, user=request.user)
+    # The first view is what exposure reports need; the cache remembers it is recorded, sparing a read per view.
+    viewed = f"portal:viewed:{case.pk}:{request.user.pk}"
+    if not cache.get(viewed):
+        record_incident_page_view(case=case, user=request.user)
+        transaction.on_commit(lambda: cache.set(viewed, True, VIEW_RECORDED_SECONDS))
     organization = request.user.organization
     key = f"portal:incident:{case.pk}:{organization.pk}:{case.timeline_head}"
     cached = cache.get(key)
@@ -82,17 +120,28 @@ def incident(request, reference):
         cache.set(key, cached, timeout=BODY_CACHE_SECONDS)
     context = {
         "reference": case.reference,
+        "case_id": case.pk,  # for the subscription form (notifications' template tag); never the case itself
         "organization": organization,
         "latest": cached["latest"],
         "body": mark_safe(cached["html"]),  # noqa: S308 - rendered by our own template with escaping on
         "notified_at": cached.get("notified_at"),
+        # Not cached with the body: the promised next update becomes overdue with time alone.
+        "next_update_overdue": next_update_overdue(cached["latest"].get("next_update_by"), now=timezone.now()),
         "status_meanings": [(code, label, STATUS_MEANINGS[code]) for code, label in CustomerStatus.choices],
         "acknowledged": Acknowledgement.objects.filter(case=case, user=request.user).first(),
+        # Not cached with the body: a question or a file changes it without an update to the page.
+        **portal_questions(case=case, organization=organization),
+        "question_form": QuestionForm(),
+        "file_form": CustomerFileForm(),
+        "max_upload_bytes": customer_questions.MAX_UPLOAD_BYTES,
     }
     return render(request, "portal/incident.html", context)
 
 
 BODY_CACHE_SECONDS = 600
+VIEW_RECORDED_SECONDS = 3600
+# The times of the latest published update the page shows above its body.
+INCIDENT_TIMES = ("impact_started_at", "detected_at", "impact_ended_at", "next_update_by")
 
 # What each status word on an incident page means, by ``CustomerStatus`` code (templates test codes).
 STATUS_MEANINGS = {
@@ -114,6 +163,7 @@ def _incident_body(case, organization) -> dict:
             "status": latest.status,
             "status_label": latest.get_status_display(),
             "published_at": latest.published_at,
+            **{name: getattr(latest, name) for name in INCIDENT_TIMES},
         },
         # The organisation's own awareness time: a delivered breach notice starts its own clocks.
         "notified_at": impact.notified_at if impact is not None and impact.is_breach else None,
@@ -127,3 +177,87 @@ def acknowledge_incident(request, reference):
     acknowledge(case=case, user=request.user)
     messages.success(request, "Thank you: your acknowledgement is recorded.")
     return redirect("portal:incident", reference=case.reference)
+
+
+def _questions_url(case) -> str:
+    return reverse("portal:incident", args=[case.reference]) + "#questions-h"
+
+
+def _refused(request, exc) -> None:
+    for reason in exc.reasons:
+        messages.error(request, reason)
+
+
+@require_POST
+@_customer_only
+def ask_question(request, reference):
+    """Send the reader's question to the incident's team (``cases.services.customer_questions``)."""
+    case = get_incident_for(request.user, reference)
+    form = QuestionForm(request.POST)
+    if not form.is_valid():
+        form_errors_to_messages(request, form)
+        return redirect(_questions_url(case))
+    try:
+        customer_questions.ask_question(case=case, by=request.user, text=form.cleaned_data["text"])
+    except NotAllowed:
+        return redirect("portal:index")
+    except ActionRefused as exc:
+        _refused(request, exc)
+    else:
+        messages.success(request, "Your question is with the response team. Their answer will appear here.")
+    return redirect(_questions_url(case))
+
+
+class CustomerUploadHandler(EvidenceUploadHandler):
+    """The evidence upload handler with the customer file limit, refusing in the customer's terms."""
+
+    def __init__(self, request=None):
+        super().__init__(request, max_bytes=customer_questions.MAX_UPLOAD_BYTES)
+
+    def _refuse(self) -> str:
+        return f"The file is larger than the limit of {byte_size(self.max_bytes)}; nothing was stored. Split it and send the parts."
+
+
+# The CSRF check runs in ``_receive_file``, once the streaming handler is installed (as on the evidence page).
+@csrf_exempt
+@require_POST
+@_customer_only
+def upload_file(request, reference):
+    """Receive a file from the reader as evidence on the incident; access is decided before the body is read."""
+    case = get_incident_for(request.user, reference)
+    handler = CustomerUploadHandler(request)
+    request.upload_handlers = [handler]
+    try:
+        request.POST  # noqa: B018 - parse here, with the handler, to answer a malformed body clearly
+    except MultiPartParserError as exc:
+        messages.error(request, f"The upload could not be read ({exc}). Nothing was stored.")
+        return redirect(_questions_url(case))
+    return _receive_file(request, case, handler)
+
+
+@csrf_protect
+def _receive_file(request, case, handler):
+    upload = request.FILES.get("file")
+    try:
+        if handler.refusal:
+            messages.error(request, handler.refusal)
+            return redirect(_questions_url(case))
+        form = CustomerFileForm(request.POST, request.FILES)
+        if not form.is_valid():
+            form_errors_to_messages(request, form)
+            return redirect(_questions_url(case))
+        try:
+            item = customer_questions.upload_file(case=case, by=request.user, content=upload,
+                                                  original_name=getattr(upload, "original_name", upload.name))
+        except NotAllowed:
+            return redirect("portal:index")
+        except ActionRefused as exc:
+            _refused(request, exc)
+        else:
+            messages.success(request, f"{item.display_name} received ({item.size:,} bytes, SHA-256 {item.sha256}). "
+                                      "The response team has it.")
+        return redirect(_questions_url(case))
+    finally:
+        if upload is not None:
+            # Removes the temporary file unless the storage already moved it into place.
+            upload.close()

@@ -1,6 +1,15 @@
-"""Email: one function builds each named email set (healthchecks' ``make_message``)."""
+"""Email: one function builds each named email set (healthchecks' ``make_message``), one connection sends them.
+
+A worker keeps one SMTP connection per thread (``worker_mailer``) across messages and tasks: the
+handshake costs more than a message on loopback. The connection is dropped after any failure and
+reopened for the next message, and reopened before use once it has idled, so a server that closed
+an idle connection costs nothing.
+"""
 
 import re
+import smtplib
+import threading
+import time
 from email.utils import formataddr, parseaddr
 
 from django.conf import settings
@@ -8,6 +17,8 @@ from django.core.mail import EmailMultiAlternatives, get_connection
 from django.template.loader import render_to_string
 
 _LINE_BREAKS = re.compile(r"[\r\n\x0b\x0c\x1c-\x1e\x85\u2028\u2029]+")
+# Servers commonly close a connection idle for a minute or more; reopen well before that.
+IDLE_SECONDS = 30
 
 
 def one_line(text: str) -> str:
@@ -20,19 +31,101 @@ def message_domain() -> str:
     return one_line(address.rpartition("@")[2] or "irt.localhost")
 
 
-def make_message(name: str, *, to: str, context: dict, message_id: str, headers: dict | None = None,
-                 to_name: str = "", connection=None) -> EmailMultiAlternatives:
-    """Build the email named ``name`` from ``templates/notifications/emails/<name>-*``."""
+def render_parts(name: str, context: dict) -> tuple[str, str, str]:
+    """Render the subject, text body and HTML body of the email set ``templates/notifications/emails/<name>-*``."""
     base = f"notifications/emails/{name}"
-    subject = one_line(render_to_string(f"{base}-subject.txt", context))
-    text = render_to_string(f"{base}-body.txt", context)
-    html = render_to_string(f"{base}-body.html", context)
+    return (one_line(render_to_string(f"{base}-subject.txt", context)), render_to_string(f"{base}-body.txt", context),
+            render_to_string(f"{base}-body.html", context))
+
+
+def message_from_parts(parts: tuple[str, str, str], *, to: str, message_id: str, headers: dict | None = None,
+                       to_name: str = "", connection=None) -> EmailMultiAlternatives:
+    """Build one message from rendered parts: the recipient and the headers are the only per-message work."""
+    subject, text, html = parts
     recipient = formataddr((one_line(to_name), one_line(to))) if to_name else one_line(to)
     all_headers = {"Message-ID": f"<{message_id}@{message_domain()}>", "Auto-Submitted": "auto-generated"}
     all_headers.update({one_line(k): one_line(v) for k, v in (headers or {}).items()})
-    message = EmailMultiAlternatives(subject, text, to=[recipient], headers=all_headers, connection=connection)
+    message = EmailMultiAlternatives(one_line(subject), text, to=[recipient], headers=all_headers, connection=connection)
     message.attach_alternative(html, "text/html")
     return message
+
+
+def make_message(name: str, *, to: str, context: dict, message_id: str, headers: dict | None = None,
+                 to_name: str = "", connection=None) -> EmailMultiAlternatives:
+    """Build the email named ``name`` from ``templates/notifications/emails/<name>-*``."""
+    return message_from_parts(render_parts(name, context), to=to, message_id=message_id, headers=headers,
+                              to_name=to_name, connection=connection)
+
+
+class Mailer:
+    """One mail connection reused for many messages: dropped after a failure, reopened after idling."""
+
+    def __init__(self, connection=None, *, clock=time.monotonic):
+        # A connection handed in (a benchmark's, a test's) is the caller's: used, never replaced.
+        self._given = connection
+        self._connection = connection
+        self._clock = clock
+        self._last_used = None
+
+    def _open(self):
+        if self._given is not None:
+            return self._given
+        if self._connection is not None and self._last_used is not None and self._clock() - self._last_used > IDLE_SECONDS:
+            self.close()
+        if self._connection is None:
+            self._connection = get_connection(fail_silently=False)
+            self._connection.open()
+        return self._connection
+
+    def send(self, message: EmailMultiAlternatives) -> None:
+        """Send one message; raise on any failure (after dropping the connection) so the caller can retry."""
+        reused = self._connection is not None and self._given is None
+        try:
+            sent = self._send_once(message)
+        except (smtplib.SMTPServerDisconnected, ConnectionError):
+            if not reused:
+                raise
+            # The server closed a connection this worker kept open: nothing was accepted on it, so
+            # one more try on a fresh connection is not a second copy of the message.
+            sent = self._send_once(message)
+        self._last_used = self._clock()
+        if sent != 1:
+            raise RuntimeError("the mail backend accepted no message")
+
+    def _send_once(self, message) -> int:
+        try:
+            return self._open().send_messages([message])
+        except Exception:
+            self.close()
+            raise
+
+    def close(self) -> None:
+        if self._connection is None or self._connection is self._given:
+            return
+        connection, self._connection = self._connection, None
+        try:
+            connection.close()
+        except Exception:  # noqa: BLE001 - a broken connection is being dropped anyway
+            pass
+
+
+_local = threading.local()
+
+
+def _settings_key() -> tuple:
+    return (settings.EMAIL_BACKEND, settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_HOST_USER,
+            settings.EMAIL_USE_TLS, settings.EMAIL_USE_SSL, settings.EMAIL_TIMEOUT)
+
+
+def worker_mailer() -> Mailer:
+    """Return this thread's long-lived mailer (a new one when the mail settings changed)."""
+    key = _settings_key()
+    mailer = getattr(_local, "mailer", None)
+    if mailer is None or _local.key != key:
+        if mailer is not None:
+            mailer.close()
+        _local.mailer, _local.key = Mailer(), key
+    return _local.mailer
 
 
 def send(message: EmailMultiAlternatives, *, connection=None) -> None:

@@ -20,12 +20,13 @@ from cases.access.permissions import can_view_case, is_customer
 from cases.services import notice_signing
 from notifications.channels.email import one_line
 from notifications.models import Delivery, Notification, Preference, WebhookEndpoint
-from notifications.services import queue
+from notifications.services import queue, subscriptions
 
 logger = logging.getLogger(__name__)
 
-# Up to this many external deliveries are queued one task each on commit; more are fanned out
-# by one task in the worker, so the request that caused them stays a bounded number of queries.
+# Up to this many external deliveries are queued on commit (the emails as one batch task, each
+# webhook on its own); more are fanned out by one task in the worker, so the request that caused
+# them stays a bounded number of queries.
 FAN_OUT_ABOVE = 50
 
 Kind = Notification.Kind
@@ -74,12 +75,12 @@ def create_notification(*, kind: str, title: str, deliveries: list[Delivery], ca
         else:
             delivery.enqueued_at = now
     Delivery.objects.bulk_create(deliveries)
-    external = [d.pk for d in deliveries if d.channel != Channel.INBOX]
-    if external:
-        if len(external) > FAN_OUT_ABOVE:
-            transaction.on_commit(lambda: queue.enqueue_fan_out(notification.pk))
-        else:
-            transaction.on_commit(lambda: queue.enqueue_deliveries(external))
+    emails = [d.pk for d in deliveries if d.channel == Channel.EMAIL]
+    hooks = [d.pk for d in deliveries if d.channel == Channel.WEBHOOK]
+    if len(emails) + len(hooks) > FAN_OUT_ABOVE:
+        transaction.on_commit(lambda: queue.enqueue_fan_out(notification.pk))
+    elif emails or hooks:
+        transaction.on_commit(lambda: (queue.enqueue_deliveries(emails), queue.enqueue_deliveries(hooks)))
     return notification
 
 
@@ -121,6 +122,8 @@ def _customer_deliveries(rows, *, mandatory: bool, subscription_field: str = "",
     ``mandatory`` (the breach notice) falls back to the organisation's users when it has no
     security contact; otherwise users are emailed when they subscribed, or, with
     ``breach_default_field``, when the row is a breach and they did not turn that preference off.
+    A subscription to the incident or one of its services, made by the user or their organisation,
+    comes first (``notifications.services.subscriptions``); the breach notice ignores subscriptions.
     """
     org_ids = [row.organization_id for row in rows]
     users = _customer_users(org_ids)
@@ -128,6 +131,8 @@ def _customer_deliveries(rows, *, mandatory: bool, subscription_field: str = "",
     user_ids = [u.pk for group in users.values() for u in group]
     subscribed = _subscribed_user_ids(user_ids, subscription_field) if subscription_field else set()
     opted_out = _opted_out_user_ids(user_ids, breach_default_field) if breach_default_field else set()
+    # Breach notices are a legal duty: no subscription choice silences them.
+    choices = subscriptions.choices_for(rows[0].case_id, org_ids) if rows and not mandatory else subscriptions.Choices()
     deliveries = []
     for row in rows:
         org = row.organization
@@ -135,16 +140,18 @@ def _customer_deliveries(rows, *, mandatory: bool, subscription_field: str = "",
         contacts = [a for a in map(clean_address, org.security_contact_emails()) if a]
         if mandatory and not contacts:
             contacts = [a for a in (clean_address(u.email) for u in org_users) if a]
+        if choices.for_organization(org.pk) is False:
+            contacts = []
         by_default = bool(breach_default_field) and row.is_breach
         contacts += [a for a in (clean_address(u.email) for u in org_users
-                                 if u.pk in subscribed or (by_default and u.pk not in opted_out)) if a]
-        for address in dict.fromkeys(a.lower() for a in contacts):
-            deliveries.append(Delivery(channel=Channel.EMAIL, organization_id=org.pk, address=address))
-        for endpoint in endpoints.get(org.pk, []):
-            deliveries.append(Delivery(channel=Channel.WEBHOOK, organization_id=org.pk, endpoint=endpoint, address=endpoint.url))
-        for user in org_users:
-            deliveries.append(Delivery(channel=Channel.INBOX, organization_id=org.pk, user=user))
-        if mandatory and not any(d.organization_id == org.pk and d.channel != Channel.INBOX for d in deliveries):
+                                 if choices.decide(u, default=u.pk in subscribed or (by_default and u.pk not in opted_out))) if a]
+        external = [Delivery(channel=Channel.EMAIL, organization_id=org.pk, address=address)
+                    for address in dict.fromkeys(a.lower() for a in contacts)]
+        external += [Delivery(channel=Channel.WEBHOOK, organization_id=org.pk, endpoint=endpoint, address=endpoint.url)
+                     for endpoint in endpoints.get(org.pk, [])]
+        deliveries += external
+        deliveries += [Delivery(channel=Channel.INBOX, organization_id=org.pk, user=user) for user in org_users]
+        if mandatory and not external:
             logger.warning("No address to send the breach notice of %s to %s", row.case_id, org)
     return deliveries
 

@@ -17,29 +17,60 @@ from cases.services import queue
 from notifications.models import Delivery
 
 DELIVER = "notifications.deliver"
+DELIVER_MANY = "notifications.deliver_many"
+DRAIN = "notifications.drain"
 FAN_OUT = "notifications.fan_out"
 SWEEP = "notifications.sweep"
 
 can_defer = queue.can_defer
 
 
-def enqueue_deliveries(ids, *, run_after=None) -> None:
-    """Queue one delivery task per id (held until ``run_after`` when the backend can defer)."""
-    for delivery_id in ids:
-        queue.enqueue(DELIVER, str(delivery_id), run_after=run_after)
+def enqueue_deliveries(ids, *, run_after=None, together: bool = True) -> None:
+    """Queue tasks for deliveries (held until ``run_after`` when the backend can defer).
+
+    ``together``: one task per ``IRT_NOTIFY_BATCH_SIZE`` ids, worked as one batch (a batch's
+    webhooks are sent concurrently, so a slow receiver holds one request, not the batch);
+    otherwise one task per id.
+    """
+    ids = [str(pk) for pk in ids]
+    if not together or len(ids) == 1:
+        for delivery_id in ids:
+            queue.enqueue(DELIVER, delivery_id, run_after=run_after)
+        return
+    size = settings.IRT_NOTIFY_BATCH_SIZE
+    for start in range(0, len(ids), size):
+        queue.enqueue(DELIVER_MANY, ids[start:start + size], run_after=run_after)
 
 
 def enqueue_fan_out(notification_id: int) -> None:
-    """Queue the task that queues every pending external delivery of a large notification."""
+    """Queue the task that queues the work of a large notification."""
     queue.enqueue(FAN_OUT, notification_id)
 
 
+def enqueue_drain(notification_id: int, *, channel: str = Delivery.Channel.EMAIL) -> None:
+    """Queue one task that works a notification's due emails (or webhooks), batch after batch."""
+    if channel == Delivery.Channel.EMAIL:
+        queue.enqueue(DRAIN, notification_id)
+    else:
+        queue.enqueue(DRAIN, notification_id, str(channel))
+
+
 def fan_out(notification_id: int) -> int:
-    """Queue one delivery task per pending external delivery of a notification; return how many."""
-    ids = list(Delivery.objects.filter(notification_id=notification_id, status=Delivery.Status.PENDING)
-               .exclude(channel=Delivery.Channel.INBOX).values_list("pk", flat=True))
-    enqueue_deliveries(ids)
-    return len(ids)
+    """Queue the work of a large notification; return how many tasks were queued.
+
+    Its emails and its webhooks: ``IRT_NOTIFY_DRAIN_TASKS`` drain tasks each, whatever their number
+    (the fan-out costs the same for 100 organisations as for 100,000; as many workers as there are
+    drains share it). A webhook drain keeps a pool of requests in flight, so a slow receiver holds
+    one request and never the others' notices.
+    """
+    pending = Delivery.objects.filter(notification_id=notification_id, status=Delivery.Status.PENDING)
+    queued = 0
+    for channel in (Delivery.Channel.EMAIL, Delivery.Channel.WEBHOOK):
+        if pending.filter(channel=channel).exists():
+            for _ in range(settings.IRT_NOTIFY_DRAIN_TASKS):
+                enqueue_drain(notification_id, channel=channel)
+            queued += settings.IRT_NOTIFY_DRAIN_TASKS
+    return queued
 
 
 def schedule_sweep() -> bool:
@@ -65,23 +96,32 @@ def _queue_in_database() -> bool:
 
 
 def waiting_delivery_ids(candidates, *, running_since) -> set[str]:
-    """Return which of the ``candidates`` (delivery ids) already have a task waiting or running.
+    """Return which of the ``candidates`` (``(delivery id, notification id, channel)``) already have a task.
 
     A task counts while it is ready (queued, perhaps held by an outage), or running and started
-    after ``running_since``; an older running task belongs to a worker presumed dead. With another
-    backend nothing can be seen, so nothing counts (the sweeper then queues as before).
+    after ``running_since``; an older running task belongs to a worker presumed dead. A delivery
+    has a task when one names it, or, for an email, when a drain of its notification waits or
+    runs (an email drain for emails, a webhook drain for webhooks). With another backend nothing can be seen, so nothing counts (the sweeper then queues
+    as before).
     """
-    wanted = {str(pk) for pk in candidates}
-    if not wanted or not _queue_in_database():
+    candidates = [(str(pk), notification, channel) for pk, notification, channel in candidates]
+    if not candidates or not _queue_in_database():
         return set()
-    rows = DBTaskResult.objects.filter(task_path=queue.get(DELIVER).module_path).filter(
-        Q(status=READY) | Q(status=RUNNING, started_at__gt=running_since)).values_list("args_kwargs", flat=True)
-    waiting = set()
-    for args_kwargs in rows.iterator():
+    paths = {queue.get(name).module_path: name for name in (DELIVER, DELIVER_MANY, DRAIN)}
+    rows = DBTaskResult.objects.filter(task_path__in=list(paths)).filter(
+        Q(status=READY) | Q(status=RUNNING, started_at__gt=running_since)).values_list("task_path", "args_kwargs")
+    named, drained = set(), set()  # drained: (notification id, channel)
+    for path, args_kwargs in rows.iterator():
         args = (args_kwargs or {}).get("args") or []
-        if args and str(args[0]) in wanted:
-            waiting.add(str(args[0]))
-    return waiting
+        if not args:
+            continue
+        if paths[path] == DELIVER:
+            named.add(str(args[0]))
+        elif paths[path] == DELIVER_MANY:
+            named.update(str(pk) for pk in args[0])
+        else:
+            drained.add((args[0], args[1] if len(args) > 1 else Delivery.Channel.EMAIL))
+    return {pk for pk, notification, channel in candidates if pk in named or (notification, channel) in drained}
 
 
 def reclaim_stuck_tasks(*, started_before) -> int:

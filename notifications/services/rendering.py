@@ -2,16 +2,24 @@
 
 A customer notice is built only from the case's customer-visible text and the recipient
 organisation's own impact row, never another organisation's.
+
+A batch of deliveries shares one ``Batch``: their notifications, organisations, users and
+endpoints are read in one query each, the impact rows only for breach notices (no other template
+shows one), and each email is rendered once per (notification, organisation) with a secret mark
+where the delivery id goes, then copied per recipient with the mark replaced.
 """
 
 import json
+import secrets
 
 from django.conf import settings
 from django.urls import reverse
 
-from cases.models import AffectedCustomer
+from django.contrib.auth import get_user_model
+
+from cases.models import AffectedCustomer, Organization
 from notifications.channels import email as email_channel
-from notifications.models import Delivery, Notification
+from notifications.models import Delivery, Notification, WebhookEndpoint
 from notifications.services import outbox
 
 Kind = Notification.Kind
@@ -26,6 +34,38 @@ WEBHOOK_TYPES = {
     Kind.INCIDENT_UPDATE: "incident.update",
     Kind.REVIEW_PUBLISHED: "incident.review_published",
 }
+# Stands for the delivery id in an email rendered once for many recipients. Random per process, so
+# no text a person wrote can contain it.
+DELIVERY_ID_MARK = f"irt-delivery-{secrets.token_hex(12)}"
+
+
+class Batch:
+    """What the deliveries of one batch share, read once: related rows, impacts, rendered emails."""
+
+    def __init__(self, deliveries: list[Delivery]):
+        notification_ids = {d.notification_id for d in deliveries}
+        notifications = Notification.objects.select_related("case", "incident_update", "published_review").in_bulk(notification_ids)
+        organizations = Organization.objects.in_bulk({d.organization_id for d in deliveries} - {None})
+        users = get_user_model().objects.in_bulk({d.user_id for d in deliveries} - {None})
+        endpoints = WebhookEndpoint.objects.in_bulk({d.endpoint_id for d in deliveries} - {None})
+        for d in deliveries:
+            d.notification = notifications[d.notification_id]
+            d.organization = organizations.get(d.organization_id)
+            d.user = users.get(d.user_id)
+            d.endpoint = endpoints.get(d.endpoint_id)
+        # Only a breach notice shows an impact: the other kinds never read the row.
+        wanted: dict = {}
+        for d in deliveries:
+            if d.notification.kind == Kind.BREACH_NOTICE and d.organization_id is not None:
+                wanted.setdefault(d.notification.case_id, set()).add(d.organization_id)
+        self.impacts = {
+            (case_id, org_id): row for case_id, org_ids in wanted.items()
+            for org_id, row in AffectedCustomer.objects.impacts_seen_by(case=case_id, organizations=org_ids).items()
+        }
+        self.rendered: dict = {}
+
+    def impact(self, delivery: Delivery):
+        return self.impacts.get((delivery.notification.case_id, delivery.organization_id))
 
 
 def notice_signature(notification: Notification) -> dict | None:
@@ -36,15 +76,16 @@ def notice_signature(notification: Notification) -> dict | None:
             "signature": notification.signature, "public_key_url": settings.IRT_SITE_URL + reverse("well_known:notice-signing-key")}
 
 
-def customer_context(delivery: Delivery) -> dict:
+def customer_context(delivery: Delivery, *, batch: Batch | None = None, delivery_id: str | None = None) -> dict:
     """Return what a customer notice may show: the case's customer text and the recipient's own impact."""
     notification = delivery.notification
     case = notification.case
     impact = None
-    if delivery.organization_id is not None:
-        impact = AffectedCustomer.objects.impact_seen_by(case=case, organization=delivery.organization_id)
+    if notification.kind == Kind.BREACH_NOTICE and delivery.organization_id is not None:
+        impact = (batch.impact(delivery) if batch is not None
+                  else AffectedCustomer.objects.impact_seen_by(case=case, organization=delivery.organization_id))
     return {
-        "delivery_id": str(delivery.pk),
+        "delivery_id": delivery_id or str(delivery.pk),
         "notification": notification,
         "kind": notification.kind,
         "reference": case.reference,
@@ -58,24 +99,38 @@ def customer_context(delivery: Delivery) -> dict:
     }
 
 
-def build_email(delivery: Delivery, *, connection=None):
+def _email_parts(delivery: Delivery, batch: Batch | None) -> tuple[str, str, str]:
+    """Return the rendered email of the delivery's notification for its organisation (rendered once per batch)."""
     notification = delivery.notification
-    if notification.kind in EMAIL_TEMPLATES:
-        name, context = EMAIL_TEMPLATES[notification.kind], customer_context(delivery)
-    else:
-        name = "staff_notice"
-        context = {"notification": notification, "url": settings.IRT_SITE_URL + notification.link if notification.link else "",
-                   "site_url": settings.IRT_SITE_URL}
+    key = (notification.pk, delivery.organization_id)
+    parts = batch.rendered.get(key) if batch is not None else None
+    if parts is None:
+        if notification.kind in EMAIL_TEMPLATES:
+            name = EMAIL_TEMPLATES[notification.kind]
+            context = customer_context(delivery, batch=batch, delivery_id=DELIVERY_ID_MARK)
+        else:
+            # A staff notice says the same to every recipient: only the notification is in it.
+            name = "staff_notice"
+            context = {"notification": notification, "site_url": settings.IRT_SITE_URL,
+                       "url": settings.IRT_SITE_URL + notification.link if notification.link else ""}
+        parts = email_channel.render_parts(name, context)
+        if batch is not None:
+            batch.rendered[key] = parts
+    return tuple(part.replace(DELIVERY_ID_MARK, str(delivery.pk)) for part in parts)
+
+
+def build_email(delivery: Delivery, *, connection=None, batch: Batch | None = None):
+    """Return the email of one delivery (``batch``: reuse what the batch rendered for the same organisation)."""
     to_name = delivery.user.get_full_name() if delivery.user_id else ""
-    return email_channel.make_message(
-        name, to=delivery.address, to_name=to_name, context=context, message_id=str(delivery.pk),
+    return email_channel.message_from_parts(
+        _email_parts(delivery, batch), to=delivery.address, to_name=to_name, message_id=str(delivery.pk),
         headers={"X-IRT-Delivery-ID": str(delivery.pk)}, connection=connection,
     )
 
 
-def webhook_payload(delivery: Delivery) -> bytes:
+def webhook_payload(delivery: Delivery, *, batch: Batch | None = None) -> bytes:
     """Return the JSON body (schema in docs/notifications.md)."""
-    context = customer_context(delivery)
+    context = customer_context(delivery, batch=batch)
     update, review, impact = context["update"], context["review"], context["impact"]
     data = {
         "delivery_id": context["delivery_id"],

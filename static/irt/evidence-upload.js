@@ -15,7 +15,8 @@
   var maxBytes = parseInt(form.getAttribute("data-max-bytes"), 10);
 
   function formatBytes(bytes) {
-    var units = ["bytes", "KB", "MB", "GB", "TB"];
+    // IEC units, as irt/sizes.py writes them on the page.
+    var units = ["bytes", "KiB", "MiB", "GiB", "TiB"];
     var value = bytes;
     var unit = 0;
     while (value >= 1024 && unit < units.length - 1) {
@@ -37,7 +38,7 @@
     return minutes < 60 ? minutes + " min " + (seconds % 60) + " s left" : Math.floor(minutes / 60) + " h " + (minutes % 60) + " min left";
   }
 
-  // "42% · 12.0 MB of 28.6 MB · 3.1 MB/s · 5 s left"
+  // "42% · 12.0 MiB of 28.6 MiB · 3.1 MiB/s · 5 s left"
   function describeProgress(loaded, total, startedAt) {
     var elapsed = (Date.now() - startedAt) / 1000;
     var speed = elapsed > 0 ? loaded / elapsed : 0;

@@ -140,3 +140,38 @@ function showAges(root, showLocal) {
 if (document.getElementById("main")) {
   showAges(document.getElementById("main"), document.body.hasAttribute("data-local-times"));
 }
+
+// Breach notices going out: while a fragment carries data-refresh-url, fetch it again every few
+// seconds and put the new counts in its place (notifications:notice-progress). Stops when nothing
+// is pending, after an hour in any case, and backs off while the server does not answer.
+(function () {
+  var first = document.querySelector("[data-refresh-url]");
+  if (!first) { return; }
+  var deadline = Date.now() + 60 * 60 * 1000;
+  var delay = 3000;
+  function refresh() {
+    var current = document.getElementById(first.id);
+    var url = current && current.getAttribute("data-refresh-url");
+    if (!url || Date.now() > deadline) { return; }
+    var controller = new AbortController();
+    var timer = setTimeout(function () { controller.abort(); }, 10000);
+    fetch(url, { credentials: "same-origin", headers: { "Accept": "text/html" }, signal: controller.signal })
+      .then(function (response) {
+        if (!response.ok) { throw new Error(String(response.status)); }
+        return response.text();
+      })
+      .then(function (html) {
+        var holder = document.createElement("div");
+        holder.innerHTML = html.trim();
+        var fresh = holder.firstElementChild;
+        if (fresh) {
+          labelTableCells(holder);
+          current.replaceWith(fresh);
+        }
+        delay = 3000;
+      })
+      .catch(function () { delay = Math.min(delay * 2, 60000); })
+      .finally(function () { clearTimeout(timer); setTimeout(refresh, delay); });
+  }
+  setTimeout(refresh, delay);
+})();

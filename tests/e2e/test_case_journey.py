@@ -92,6 +92,9 @@ def test_responder_opens_a_case_and_a_manager_drives_it_to_a_declared_breach(
     expect(page.get_by_role("heading", level=1)).to_have_text(f"Declare a breach on {reference}")
     expect(page.locator("main")).to_contain_text("Contoso")
     page.get_by_label("What makes this a breach").fill("Identity logs show tokens used against Contoso's storage.")
+    # Severity High and no breach category disagree with a breach: the page offers to fix both.
+    page.get_by_label("Raise severity to Critical").check()
+    page.get_by_label("Breach category").select_option(label="Privacy breach")
     screenshot(page, "case-journey-06-declare-breach-confirmation")
     page.get_by_role("button", name="Declare breach and start the clock").click()
     # Without the confirmation box ticked, nothing is declared.

@@ -1,7 +1,8 @@
 """Customers as first-class users (issue 16): Contoso's administrator adds a security contact and a webhook,
 a breach notice reaches both (Standard Webhooks signature checked with the reference ``standardwebhooks``
 library, the notice's Ed25519 signature with ``cryptography`` and the key from the well-known URL), the
-page shows Contoso's clock and offers the notification pack, and Fabrikam's administrator sees none of it.
+page shows Contoso's clock and offers the notification pack, Contoso asks a question and sends a log file that
+becomes evidence on the case, and Fabrikam's administrator sees none of it.
 """
 
 import base64
@@ -15,7 +16,7 @@ from cryptography.hazmat.primitives.serialization import load_pem_public_key
 from django.core.management import call_command
 from playwright.sync_api import expect
 
-from cases.models import Case, Organization, SecurityEvent, User
+from cases.models import Case, Evidence, Organization, SecurityEvent, User
 from cases.services import breach, communications
 from tests.e2e.test_customer_journey import smtp  # noqa: F401 - fixture
 from tests.factories import AffectedCustomerFactory, case_in_stage
@@ -136,6 +137,24 @@ def test_contoso_admin_sets_up_contacts_and_webhook_and_the_breach_notice_reache
     pack = json.loads(page.request.get(f"{site}/portal/incidents/{case.reference}/notification-pack.json").text())
     assert pack["gdpr_art33_3"]["a_categories_and_numbers"]["statement"] == IMPACT
 
+    # -- Contoso asks a question and sends the log file we asked for (item 6). ----------------------
+    incident_url = page.url
+    page.get_by_label("Your question").fill("Were the exports of our EU tenant read as well?")
+    page.get_by_role("button", name="Send question").click()
+    expect(page.locator(".messages")).to_contain_text("Your question is with the response team")
+    expect(page.get_by_role("region", name="Questions and files")).to_contain_text("Were the exports of our EU tenant read")
+    page.get_by_role("region", name="Files you sent").get_by_label("File").set_input_files(
+        {"name": "contoso-proxy.log", "mimeType": "text/plain", "buffer": b"2026-12-01T10:00:00Z GET /exports/eu 200\n"})
+    page.get_by_role("button", name="Send file").click()
+    expect(page.locator(".messages")).to_contain_text("contoso-proxy.log received")
+    item = Evidence.objects.get(case=case, original_name="contoso-proxy.log")
+    sent = page.get_by_role("region", name="Files you sent")
+    expect(sent).to_contain_text(item.sha256)
+    shots(page, screenshot, "03b-question-and-file")
+    custody = item.custody.get()
+    assert custody.actor.username == "contoso-admin" and item.customer_upload.organization == contoso
+    assert page.url.split("#")[0] == incident_url.split("#")[0]
+
     # The administrator sees the delivery on the endpoint's page.
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Webhooks").click()
     page.get_by_role("link", name=receiver.url).click()
@@ -155,6 +174,19 @@ def test_contoso_admin_sets_up_contacts_and_webhook_and_the_breach_notice_reache
     assert page.goto(endpoint_url).status == 404
     assert page.goto(f"{site}/portal/incidents/{case.reference}/").status == 404
     assert page.request.get(f"{site}/portal/incidents/{case.reference}/notification-pack.json").status == 404
+
+    assert page.request.post(f"{site}/portal/incidents/{case.reference}/questions/", form={"text": "Us too?"}).status in (403, 404)
+    sign_out(page)
+
+    # -- The case team reads the question and finds the file among the case's evidence. ------------
+    sign_in(page, "manager", demo_data)
+    page.goto(f"{site}/cases/{case.reference}/")
+    panel = page.get_by_role("region", name="Customer questions and files")
+    expect(panel).to_contain_text("Were the exports of our EU tenant read as well?")
+    expect(panel).to_contain_text("contoso-proxy.log")
+    shots(page, screenshot, "06-staff-questions")
+    page.goto(f"{site}/cases/{case.reference}/evidence/")
+    expect(page.locator("body")).to_contain_text(item.sha256)
 
     # Every change Contoso's administrator made is in the security log staff read.
     changes = SecurityEvent.objects.filter(kind=SecurityEvent.Kind.CUSTOMER_SETTINGS_CHANGED, actor__username="contoso-admin")

@@ -13,8 +13,8 @@ pytestmark = pytest.mark.e2e
 # The public review the responder writes, by the label of each text field.
 CUSTOMER_REVIEW = {
     "Title": "Deploy key exposed in a public repository",
-    "Impact started (UTC)": "2026-11-20 10:00",
-    "Impact ended (UTC)": "2026-11-20 13:00",
+    "Impact started (UTC)": "2026-11-20T10:00",
+    "Impact ended (UTC)": "2026-11-20T13:00",
     "Who was affected": "No customer data was read; deploy pipelines were paused for one hour.",
     "What happened": "A deploy key was committed to a public repository.",
     "What went wrong and why": "Secret scanning did not cover one organisation.",

@@ -35,6 +35,8 @@ def test_after_declaring_a_breach_the_breach_notice_is_the_next_action(page, sit
     open_case_as(page, "manager", case.reference)
     page.get_by_role("link", name="Declare breach…").click()
     page.get_by_label("What makes this a breach").fill("Snapshot copy events in the audit log for the Contoso account.")
+    page.get_by_label("Raise severity to Critical").check()
+    page.get_by_label("Breach category").select_option(label="Privacy breach")
     page.get_by_label("I confirm: start the customer-notice clock now.").check()
     page.get_by_role("button", name="Declare breach and start the clock").click()
     actions = page.get_by_role("region", name="Next actions")

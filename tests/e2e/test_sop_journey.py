@@ -65,6 +65,7 @@ def test_manager_follows_a_playbook_declares_an_eu_breach_meets_the_clocks_and_c
     page.get_by_role("link", name="Declare breach").click()
     expect(page.get_by_label("Aware of a personal-data breach (GDPR Art. 33)")).to_be_checked()
     page.get_by_label("What makes this a breach").fill("Access logs show an external principal read Contoso's personal data.")
+    page.get_by_label("Breach category").select_option(label="Privacy breach")
     page.get_by_label("I confirm: start the customer-notice clock now.").check()
     screenshot(page, "sop-journey-03-declare-breach-regimes")
     page.get_by_role("button", name="Declare breach and start the clock").click()

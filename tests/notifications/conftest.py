@@ -1,5 +1,6 @@
 """A real SMTP sink on 127.0.0.1, a breach affecting Contoso and Fabrikam, and email settings."""
 
+import asyncio
 import email
 import socket
 import threading
@@ -22,13 +23,17 @@ def free_port() -> int:
 class Sink:
     """Collects what an aiosmtpd server accepted."""
 
-    def __init__(self, port: int):
+    def __init__(self, port: int, *, delay: float = 0.0):
         self.port = port
+        # Seconds the server takes over each message, as a real one does (0: answer at once).
+        self.delay = delay
         self.messages = []
         self._lock = threading.Lock()
         self.controller = None
 
     async def handle_DATA(self, server, session, envelope):
+        if self.delay:
+            await asyncio.sleep(self.delay)
         message = email.message_from_bytes(envelope.content, policy=policy.default)
         with self._lock:
             self.messages.append((list(envelope.rcpt_tos), message))

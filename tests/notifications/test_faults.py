@@ -88,7 +88,9 @@ def cluster():
 
 @pytest.fixture
 def sink():
-    receiver = Sink(free_port())
+    # 50 ms a message, so batched workers are still sending when the database stops (at full speed
+    # the whole fan-out can be over before the test's first look at the sink).
+    receiver = Sink(free_port(), delay=0.05)
     receiver.start()
     yield receiver
     receiver.stop()
@@ -102,6 +104,8 @@ def environment(cluster, sink, evidence_dir) -> dict:
         "IRT_DB_CONNECT_TIMEOUT": "2", "IRT_WORKER_BACKOFF_MAX_SECONDS": "2",
         "IRT_NOTIFY_RETRY_BASE_SECONDS": "1", "IRT_NOTIFY_RETRY_MAX_SECONDS": "5", "IRT_NOTIFY_LEASE_SECONDS": "30",
         "IRT_NOTIFY_REQUEUE_AFTER_SECONDS": "30", "IRT_NOTIFY_SWEEP_SECONDS": "5", "LOG_LEVEL": "WARNING",
+        # Small batches: claims, records and drains' successors all meet the outage.
+        "IRT_NOTIFY_BATCH_SIZE": "10",
         # The sweeper writes signed timeline checkpoints; they belong to this throwaway cluster, not var/evidence.
         "IRT_EVIDENCE_DIR": str(evidence_dir),
     }

@@ -55,7 +55,8 @@ def test_each_task_and_service_module_imports_first_in_a_fresh_interpreter(modul
 
 def test_every_queued_name_has_a_registered_task():
     importlib.import_module("notifications.tasks")
-    for name in (notification_queue.DELIVER, notification_queue.FAN_OUT, notification_queue.SWEEP,
+    for name in (notification_queue.DELIVER, notification_queue.DELIVER_MANY, notification_queue.DRAIN,
+                 notification_queue.FAN_OUT, notification_queue.SWEEP,
                  "cases.send_password_reset"):
         assert queue.get(name).module_path.endswith("_task")
 
@@ -83,16 +84,31 @@ def test_a_queue_that_is_down_is_logged_and_not_raised(monkeypatch, caplog):
     assert "Could not queue the task notifications.deliver" in caplog.text
 
 
-def test_fan_out_queues_each_pending_external_delivery_once(db, monkeypatch, manager):
-    from notifications.models import Delivery, Notification
+def test_fan_out_queues_drains_for_the_emails_and_for_the_webhooks(db, monkeypatch, manager, contoso, settings):
+    from notifications.models import Delivery, Notification, WebhookEndpoint
     from notifications.services.outbox import create_notification
 
-    queued = []
-    monkeypatch.setattr(notification_queue, "enqueue_deliveries", lambda ids, **kw: queued.extend(ids))
+    settings.IRT_NOTIFY_DRAIN_TASKS = 3
+    queued, drains = [], []
+    monkeypatch.setattr(notification_queue, "enqueue_deliveries", lambda ids, **kw: queued.append((list(ids), kw)))
+    monkeypatch.setattr(notification_queue, "enqueue_drain", lambda pk, *, channel: drains.append((pk, channel)))
+    endpoint = WebhookEndpoint.objects.create(organization=contoso, url="https://hooks.contoso.example/irt", secret="whsec_x")
     notification = create_notification(kind=Notification.Kind.CASE_ASSIGNED, title="t", deliveries=[
         Delivery(channel=Delivery.Channel.EMAIL, user=manager, address="a@irt.example"),
+        Delivery(channel=Delivery.Channel.WEBHOOK, organization=contoso, endpoint=endpoint, address=endpoint.url),
         Delivery(channel=Delivery.Channel.INBOX, user=manager),
     ])
     queued.clear()
-    assert notification_queue.fan_out(notification.pk) == 1
-    assert queued == [notification.deliveries.get(channel=Delivery.Channel.EMAIL).pk]
+    assert notification_queue.fan_out(notification.pk) == 3 + 3
+    assert queued == []
+    assert drains == [(notification.pk, "email")] * 3 + [(notification.pk, "webhook")] * 3
+
+
+def test_emails_are_queued_in_batches_and_webhooks_one_by_one(db, monkeypatch, settings):
+    settings.IRT_NOTIFY_BATCH_SIZE = 2
+    calls = []
+    monkeypatch.setattr(queue, "enqueue", lambda name, *args, run_after=None: calls.append((name, *args)))
+    notification_queue.enqueue_deliveries(["a", "b", "c"])
+    notification_queue.enqueue_deliveries(["d", "e"], together=False)
+    assert calls == [(notification_queue.DELIVER_MANY, ["a", "b"]), (notification_queue.DELIVER_MANY, ["c"]),
+                     (notification_queue.DELIVER, "d"), (notification_queue.DELIVER, "e")]

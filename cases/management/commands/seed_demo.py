@@ -165,7 +165,8 @@ class Command(BaseCommand):
             breach.confirm_affected_customer(row=contoso_row, by=comms)
             case = advance(case, ("stabilize", manager, "Rolled the policy engine back to 4.11; cross-account listing denied again."))
             breach.declare_breach(case=case, by=manager, note="Access logs confirm reads of Contoso objects by an external principal.",
-                                  regimes=[ClockDecision.Kind.PERSONAL_DATA_BREACH])
+                                  regimes=[ClockDecision.Kind.PERSONAL_DATA_BREACH], severity=Case.Severity.CRITICAL,
+                                  breach_category=Case.BreachCategory.PRIVACY, accept_conflicts=False)
             update = communications.draft_update(
                 case=case, by=responder, status="identified",
                 public_title="Unauthorised read access to some Object Storage buckets",

@@ -143,3 +143,44 @@ def test_a_title_over_the_schemas_length_is_refused_even_if_trimming_would_short
     assert response.status_code == 400 and "title" in response.json()["errors"]
     assert not Case.objects.exists()
     assert api.post("/api/v1/cases/", {"title": padding + "*" * 199}).status_code == 201
+
+
+@pytest.fixture
+def ready_to_declare(manager, contoso):
+    from tests.factories import AffectedCustomerFactory
+
+    case = case_in_stage(Case.Status.DIAGNOSING, manager=manager)  # severity High, no breach category
+    AffectedCustomerFactory(case=case, by=manager, organization=contoso, data_disclosed=True)
+    return case
+
+
+def test_declaring_a_breach_over_the_api_asks_when_the_details_disagree(db, ready_to_declare, as_manager):
+    url = f"/api/v1/cases/{ready_to_declare.reference}/actions/declare_breach/"
+    refused = as_manager.post(url, {"note": "Contoso's records left the bucket."})
+    assert refused.status_code == 409
+    assert any(reason.startswith("Severity is High") for reason in refused.json()["reasons"])
+    ready_to_declare.refresh_from_db()
+    assert ready_to_declare.breach_declared_at is None
+
+    declared = as_manager.post(url, {"note": "Contoso's records left the bucket.", "severity": "critical",
+                                     "breach_category": "privacy"})
+    assert declared.status_code == 200, declared.content
+    ready_to_declare.refresh_from_db()
+    assert ready_to_declare.breach_declared_at is not None
+    assert (ready_to_declare.severity, ready_to_declare.breach_category) == ("critical", "privacy")
+
+
+def test_declaring_over_the_api_although_the_details_disagree_is_recorded(db, ready_to_declare, as_manager):
+    url = f"/api/v1/cases/{ready_to_declare.reference}/actions/declare_breach/"
+    declared = as_manager.post(url, {"note": "Confirmed.", "accept_conflicts": True})
+    assert declared.status_code == 200, declared.content
+    event = ready_to_declare.timeline.get(kind=TimelineEvent.Kind.BREACH_DECLARED)
+    assert event.data["conflicts_accepted"] == ["severity_not_critical", "no_breach_category"]
+
+
+def test_a_bad_severity_for_a_declaration_is_a_field_error_and_changes_nothing(db, ready_to_declare, as_manager):
+    url = f"/api/v1/cases/{ready_to_declare.reference}/actions/declare_breach/"
+    response = as_manager.post(url, {"note": "Confirmed.", "severity": "apocalyptic"})
+    assert response.status_code in (400, 422) and "severity" in response.content.decode()
+    ready_to_declare.refresh_from_db()
+    assert ready_to_declare.breach_declared_at is None

@@ -252,7 +252,7 @@ def test_declaring_a_breach_of_an_eu_customer_pre_ticks_gdpr_and_starts_both_clo
     assert not re.search(r'<input[^>]*value="material"[^>]*checked', page)
     case.refresh_from_db()
     response = client.post(url, {"version": case.version, "note": "Logs show reads of Contoso objects.", "confirm": "on",
-                                 "regimes": ["personal_data_breach"]})
+                                 "regimes": ["personal_data_breach"], "raise_severity": "on", "breach_category": "privacy"})
     assert response.status_code == 302
     assert set(case.deadlines.values_list("kind", flat=True)) == {K.CUSTOMER_NOTICE, K.GDPR_ART33}
     decision = case.clock_decisions.get()

@@ -123,6 +123,12 @@ MATRIX = {
     "notifications:read-all": ("post", {}, {**{role: "redirect" for role in ROLES}, "anonymous": LOGIN}),
     "notifications:preferences": ("get", {}, {"anonymous": LOGIN, "customer_other": 200, "customer_affected": 200,
                                               **{role: DASHBOARD for role in ROLES[3:]}}),
+    # Follow-up email choices (issue 16 item 2): customers only; another organisation's incident is refused
+    # with the same redirect and message as one that does not exist (tests/notifications/test_subscriptions.py).
+    "notifications:subscription": ("post", {}, {"anonymous": LOGIN, "customer_other": "redirect", "customer_affected": "redirect",
+                                               **{role: DASHBOARD for role in ROLES[3:]}}),
+    # The case page's breach-notice progress, refreshed while notices go out: whoever reads the case page.
+    "notifications:notice-progress": ("get", {"reference": "CASE"}, CASE_PAGE),
     "notifications:deliveries": ("get", {}, DELIVERY_PAGE),
     "notifications:delivery": ("get", {"delivery_id": "DELIVERY"}, DELIVERY_PAGE),
     "notifications:delivery-retry": ("post", {"delivery_id": "DELIVERY"}, {**DELIVERY_PAGE, "manager": "redirect", "admin": "redirect"}),
@@ -181,6 +187,12 @@ MATRIX = {
     "portal:feed-atom": ("get", {}, {role: 404 for role in ROLES}),
     "portal:feed-json": ("get", {}, {role: 404 for role in ROLES}),
     "well_known:notice-signing-key": ("get", {}, PUBLIC),
+    # Questions and files from the incident page (issue 16, item 6): customers of the affected organisation only;
+    # the case team answers, and a second person approves the first written reply on a breach.
+    "portal:question-ask": ("post", {"reference": "CASE"}, {**CUSTOMER_PAGE, "customer_affected": "redirect"}),
+    "portal:file-upload": ("post", {"reference": "CASE"}, {**CUSTOMER_PAGE, "customer_affected": "redirect"}),
+    "cases:question-reply": ("post", {"reference": "CASE", "question_id": "QUESTION"}, CASE_CHANGE),
+    "cases:question-reply-approve": ("post", {"reference": "CASE", "reply_id": "REPLY"}, APPROVAL),
 }
 
 # The customer administrators of Contoso (affected) and Fabrikam (not): a URL whose row does not name them
@@ -249,6 +261,7 @@ def world(manager, responder, other_responder, comms, admin, contoso, fabrikam, 
     ids.update(alert_ids(manager))
     ids.update(playbook_ids(case, manager))
     ids.update(webhook_ids(contoso))
+    ids.update(question_ids(case, contoso_user, responder))
     case.refresh_from_db()  # applying the playbook raised the version the forms must carry
     return {"case": case, "users": users, "ids": ids, "contoso": contoso}
 
@@ -268,6 +281,16 @@ def webhook_ids(contoso):
     delivery = Delivery.objects.create(notification=notice, channel="webhook", organization=contoso, endpoint=endpoint,
                                        address=endpoint.url, status="dead", attempts=5)
     return {"ENDPOINT": endpoint.pk, "ENDPOINT_DELIVERY": delivery.pk}
+
+
+def question_ids(case, contoso_user, responder):
+    """Contoso's question, and a reply by the responder that waits for a second person (as the first one on a breach)."""
+    from cases.models.questions import QuestionReply
+    from cases.services import customer_questions
+
+    question = customer_questions.ask_question(case=case, by=contoso_user, text="Which of our buckets were listed?")
+    reply = QuestionReply.objects.create(question=question, author=responder, text="Only contoso-exports.", needs_approval=True)
+    return {"QUESTION": question.pk, "REPLY": reply.pk}
 
 
 def playbook_ids(case, manager):
@@ -338,7 +361,14 @@ def post_data(url_name, world):
         "portal:user-invite": {"invite-email": "new.analyst@example.com"},
         "portal:contact-add": {"contact-email": "soc@example.com"},
         "portal:contact-remove": {"contact-email": "security@contoso.example"},
+        "portal:question-ask": {"text": "Were our exports read?"},
+        "notifications:subscription": {"incident": case.reference, "mine": "skip"},
+        "cases:question-reply": {"text": "Only the listing, not the objects."},
     }
+    if url_name == "portal:file-upload":
+        from django.core.files.uploadedfile import SimpleUploadedFile
+
+        return {"file": SimpleUploadedFile("access.log", b"2026-12-01T10:00:00Z GET /exports 200\n", "text/plain")}
     return data.get(url_name, {})
 
 

@@ -47,17 +47,3 @@ def test_a_date_error_repeats_the_expected_format(client, responder):
     response = client.post(reverse("cases:new"), {"title": "Odd logins", "source": "alert", "detected_at": "yesterday"})
     assert response.status_code == 400
     assert "YYYY-MM-DD HH:MM (UTC), for example 2026-11-29 08:15" in response.content.decode()
-
-
-def test_the_breach_page_asks_to_check_severity_and_category_first(client, manager):
-    from tests.factories import AffectedCustomerFactory, OrganizationFactory
-
-    case = case_in_stage(Case.Status.DIAGNOSING, manager=manager)  # severity High, no breach category
-    AffectedCustomerFactory(case=case, by=manager, organization=OrganizationFactory())
-    client.force_login(manager)
-    html = client.get(reverse("cases:declare-breach", args=[case.reference])).content.decode()
-    assert "Check the case's details first" in html
-    assert "Severity is High" in html and "Breach category is None" in html
-    case_services.update_case_details(case=case, by=manager, changes={"severity": Case.Severity.CRITICAL,
-                                                                      "breach_category": Case.BreachCategory.PRIVACY}, services=None)
-    assert "Check the case" not in client.get(reverse("cases:declare-breach", args=[case.reference])).content.decode()

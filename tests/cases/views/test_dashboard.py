@@ -12,7 +12,7 @@ from cases.services.cases import add_member
 from cases.services.intake import ingest_alert
 from notifications.models import Delivery, Notification
 from tests.cases.alerts.samples import alert_payload
-from tests.factories import CaseFactory, DeadlineFactory, ReviewFactory, TaskFactory, case_in_stage
+from tests.factories import AffectedCustomerFactory, CaseFactory, DeadlineFactory, ReviewFactory, TaskFactory, case_in_stage
 
 DASHBOARD = reverse("cases:dashboard")
 
@@ -180,6 +180,7 @@ def _fill_every_queue(size, *, manager, responder, comms):
         case = CaseFactory(by=responder, owner=None if i % 2 else responder, severity=["critical", "high", "low"][i % 3])
         add_member(case=case, by=responder, user=manager)
         DeadlineFactory(case=case, due_at=now + timedelta(hours=i - size // 2))
+        AffectedCustomerFactory(case=case, by=responder)  # late for the cases whose clock ran out
         TaskFactory(case=case, by=responder, assignee=manager, due_at=now - timedelta(minutes=i))
         communications.draft_update(case=case, by=responder, public_title=f"Update {i}", what_happened="Reads.")
         ReviewFactory(case=case, by=responder)
@@ -187,7 +188,7 @@ def _fill_every_queue(size, *, manager, responder, comms):
         ingest_alert(payload=alert_payload(title=f"Alert {i}", observables=[{"kind": "ip", "value": f"198.51.100.{i}"}]), by=responder)
 
 
-DASHBOARD_QUERIES = 22  # as in test_query_counts: every queue its rows and its count, whatever their size
+DASHBOARD_QUERIES = 24  # as in test_query_counts: every queue its rows and its count, whatever their size
 
 
 @pytest.mark.parametrize("size", [2, 30])
@@ -202,3 +203,34 @@ def test_dashboard_runs_a_fixed_number_of_queries_with_every_queue_full(
     assert context["my_cases"].total == size and context["my_tasks"].total == size
     assert len(context["approvals"]) == 2 * min(size, 20) and len(context["dead_deliveries"]) == min(size, 20)
     assert context["alert_groups"].total >= 1 and context["breaches"].total == size
+    # Clocks due from size // 2 hours ago up to now have run out by the time the page is read.
+    assert context["late_notices"].total == size // 2 + 1 and len(context["late_notices"].rows) == min(size // 2 + 1, 20)
+
+
+def test_organisations_whose_breach_notice_is_late_come_first_and_leave_once_reached(client, manager, comms):
+    case = case_in_stage(Case.Status.DIAGNOSING, manager=manager, title="Bucket read by a stranger")
+    late = AffectedCustomerFactory(case=case, by=manager)
+    on_time_case = case_in_stage(Case.Status.DIAGNOSING, manager=manager)
+    AffectedCustomerFactory(case=on_time_case, by=manager)
+    DeadlineFactory(case=case, due_at=timezone.now() - timedelta(hours=2))
+    DeadlineFactory(case=on_time_case, due_at=timezone.now() + timedelta(hours=2))
+
+    client.force_login(manager)
+    response = client.get(DASHBOARD)
+    assert [row.pk for row in response.context["late_notices"].rows] == [late.pk]
+    html = response.content.decode()
+    assert "Late breach notices (1)" in html and late.organization.name in html and "overdue by 2 h" in html
+
+    type(late).objects.filter(pk=late.pk).update(notified_at=timezone.now())
+    assert client.get(DASHBOARD).context["late_notices"].total == 0
+
+
+def test_a_late_notice_of_a_restricted_case_stays_with_those_who_may_know_it(client, manager, comms, other_responder):
+    secret = CaseFactory(by=manager, restricted=True, title="Insider at the data centre")
+    add_member(case=secret, by=manager, user=comms)
+    AffectedCustomerFactory(case=secret, by=manager, confirmed_by=comms)
+    DeadlineFactory(case=secret, due_at=timezone.now() - timedelta(hours=1))
+    client.force_login(other_responder)
+    assert client.get(DASHBOARD).context["late_notices"].total == 0
+    client.force_login(manager)
+    assert client.get(DASHBOARD).context["late_notices"].total == 1

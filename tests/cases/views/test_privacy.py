@@ -47,7 +47,20 @@ def build_shared_incidents(manager, comms):
             what_went_wrong="A policy rule was inverted.", how_we_responded="We rolled back.",
         )
         communications.approve_published_review(review=public, by=comms)
+        ask_and_send(case, orgs[: n + 2], answerer=manager, n=n)
     return orgs
+
+
+def ask_and_send(case, orgs, *, answerer, n):
+    """Each affected organisation asks a question (answered) and sends a file, each naming it (issue 16, item 6)."""
+    from cases.services import customer_questions
+
+    for org in orgs:
+        asker = User.objects.filter(organization=org).order_by("pk").first()
+        question = customer_questions.ask_question(case=case, by=asker, text=f"QUESTION-{org.slug}-{n}: O'Neil & <ops> asks")
+        customer_questions.reply_to_question(question=question, by=answerer, text=f"ANSWER-{org.slug}-{n}: O'Neil & <ops> answer")
+        customer_questions.upload_file(case=case, by=asker, content=ContentFile(b"GET / 200\n"),
+                                       original_name=f"UPLOAD-{org.slug}-{n}-O'Neil&<ops>.log")
 
 
 def forbidden_for(viewer_org) -> dict[str, str]:
@@ -66,8 +79,17 @@ def forbidden_for(viewer_org) -> dict[str, str]:
         forbidden[review.what_went_wrong[:40]] = "the internal post-incident review"
     for user in User.objects.filter(organization__isnull=True).exclude(email=""):
         forbidden[user.email] = "a staff email address"
-    for name in apps.get_model("cases", "Evidence").objects.values_list("original_name", flat=True):
+    # An organisation lists the files it sent itself (issue 16, item 6), and no other evidence.
+    for name in (apps.get_model("cases", "Evidence").objects.exclude(customer_upload__organization=viewer_org)
+                 .values_list("original_name", flat=True)):
         forbidden[name] = "an evidence file name"
+    for question in apps.get_model("cases", "CustomerQuestion").objects.exclude(organization=viewer_org):
+        forbidden[question.text[:40]] = "another organisation's question"
+    for reply in apps.get_model("cases", "QuestionReply").objects.exclude(text=""):
+        if reply.question.organization_id != getattr(viewer_org, "pk", None):
+            forbidden[reply.text[:40]] = "a reply to another organisation"
+        elif reply.published_at is None:
+            forbidden[reply.text[:40]] = "a reply awaiting approval"
     return forbidden
 
 
@@ -90,6 +112,8 @@ def customer_pages(client, user) -> dict[str, str]:
                 pages[reverse("portal:pack-pdf", args=[reference])] = pdf_text(
                     client.post(reverse("portal:pack-pdf", args=[reference])).content)
     pages.update(customer_admin_pages(client, user))
+    # The follow-up email choices name the organisation's incidents (issue 16, item 2).
+    pages[reverse("notifications:preferences")] = client.get(reverse("notifications:preferences")).content.decode()
     return pages
 
 
@@ -164,7 +188,8 @@ def test_the_leak_search_finds_planted_text_however_the_page_escapes_it():
 def test_the_forbidden_list_covers_every_kind_of_private_text(demo_world):
     kinds = set(forbidden_for(Organization.objects.get(slug="contoso")).values())
     for kind in ("an internal summary", "an internal timeline note", "the internal post-incident review",
-                 "a staff email address", "an evidence file name", "Fabrikam's impact statement"):
+                 "a staff email address", "an evidence file name", "Fabrikam's impact statement",
+                 "another organisation's question", "a reply to another organisation"):
         assert kind in kinds, f"the privacy check would not notice {kind}"
 
 
@@ -200,3 +225,33 @@ def test_public_pages_and_feed_show_no_customer_scoped_content(client, demo_worl
     for review in apps.get_model("cases", "PublishedReview").objects.filter(audience="affected"):
         forbidden[review.title] = "an affected-only review"
     assert leaks(pages, forbidden) == []
+
+
+def test_incident_times_and_subscriptions_show_only_to_the_affected_organisation(client, demo_world):
+    """Issue 16, item 7 and 2: the case's impact window is internal until an update publishes it, to its organisations only."""
+    from datetime import datetime, timedelta, timezone as tz
+
+    from cases.services import cases as case_services
+    from notifications.services import subscriptions
+
+    manager, comms = demo_world, User.objects.get(username="comms")
+    contoso, fabrikam = Organization.objects.get(slug="contoso"), Organization.objects.get(slug="fabrikam")
+    case = (Case.objects.filter(affected_customers__organization=contoso, updates__published_at__isnull=False)
+            .exclude(affected_customers__organization=fabrikam).distinct().first())
+    started = datetime(2026, 7, 4, 3, 21, tzinfo=tz.utc)
+    promised = (datetime.now(tz.utc) + timedelta(days=400)).replace(hour=7, minute=8, second=0, microsecond=0)
+    case_services.update_case_details(case=case, by=manager, changes={"impact_started_at": started})
+    contoso_user, fabrikam_user = User.objects.get(username="customer-contoso"), User.objects.get(username="customer-fabrikam")
+    client.force_login(contoso_user)
+    assert "2026-07-04 03:21" not in client.get(reverse("portal:incident", args=[case.reference])).content.decode(), \
+        "the case's own impact window reached the portal without an approved update"
+
+    update = communications.draft_update(case=case, by=manager, public_title="Times", what_happened="Known times.",
+                                         impact_started_at=started, next_update_by=promised)
+    communications.approve_update(update=update, by=comms)
+    subscriptions.set_subscriptions(by=contoso_user, target=case, mine=False)
+    contoso_page = "".join(customer_pages(client, contoso_user).values())
+    assert "2026-07-04 03:21" in contoso_page and f"Next update by {promised:%Y-%m-%d %H:%M} UTC" in contoso_page
+    fabrikam_page = "".join(customer_pages(client, fabrikam_user).values())
+    for needle in ("2026-07-04 03:21", f"{promised:%Y-%m-%d %H:%M}", case.reference):
+        assert not shows(fabrikam_page, needle), f"Fabrikam sees {needle}"

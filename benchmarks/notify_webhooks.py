@@ -1,0 +1,232 @@
+"""Webhook delivery with a slow minority of receivers: the fast ones' rate beside a run with none slow.
+
+Usage (PostgreSQL is what the figures are for):
+  DATABASE_URL=postgres://postgres@127.0.0.1:5432/irt_bench .venv/bin/python benchmarks/notify_webhooks.py --workers 2
+                        # 10,000 organisations with one endpoint each; 10 % answer after 10 s
+  add --scale 0.05 for a quick run (5 % of the endpoints), --slow-seconds 3 to shorten the wait.
+
+One loopback HTTP server (threaded ``http.server``) is every receiver: an endpoint's path says
+whether it answers at once or after ``--slow-seconds``; it counts each ``webhook-id`` it answers
+and when. Two runs, each with fresh organisations and a breach notice to all of them, worked by
+``--workers`` ``manage.py run_worker`` processes: first with no slow receiver (the baseline), then
+with ``--slow-share`` of them slow. The clock runs from the outbox's commit. Each run asserts every
+delivery answered exactly once by webhook-id, none lost, every delivery ``delivered``, every
+organisation stamped notified at one of its own deliveries and before its deadline, and the
+deadline met. Printed: the fast receivers' rate and completion time in both runs, and the whole run's.
+Give it a database of its own: it ends whatever an interrupted earlier run left queued there.
+"""
+
+import argparse
+import os
+import platform
+import sys
+import tempfile
+import threading
+import time
+from collections import Counter
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from benchmarks.notify_smtp import abandon_earlier_runs, start_workers, stop  # noqa: E402
+
+ENDPOINTS = 10_000
+
+
+class Receivers:
+    """Every endpoint on one threaded server: ``/slow/…`` answers after ``slow_seconds``, anything else at once."""
+
+    def __init__(self, slow_seconds: float):
+        self.ids, self.answered = Counter(), {}
+        self.lock = threading.Lock()
+        receivers = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.0"
+
+            def do_POST(self):
+                self.rfile.read(int(self.headers.get("content-length", 0)))
+                if self.path.startswith("/slow/"):
+                    time.sleep(slow_seconds)
+                msg_id = self.headers.get("webhook-id", "?")
+                with receivers.lock:
+                    receivers.ids[msg_id] += 1
+                    receivers.answered[msg_id] = time.perf_counter()
+                self.send_response(204)
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        class Server(ThreadingHTTPServer):
+            daemon_threads = True
+            request_queue_size = 1024
+
+        self.server = Server(("127.0.0.1", 0), Handler)
+        self.base = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def take(self):
+        with self.lock:
+            ids, answered, self.ids, self.answered = self.ids, self.answered, Counter(), {}
+        return ids, answered
+
+    def total(self) -> int:
+        with self.lock:
+            return len(self.answered)
+
+
+def setup() -> dict:
+    os.environ.setdefault("DATABASE_URL", f"sqlite:///{tempfile.mkdtemp()}/bench.sqlite3")
+    os.environ.update({"DJANGO_SETTINGS_MODULE": "benchmarks.settings_webhooks", "LOG_LEVEL": "WARNING"})
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+    return dict(os.environ)
+
+
+def breach_of(count: int, slow: int, base: str, label: str):
+    """Return a declared breach of ``count`` new organisations, one endpoint each (the first ``slow`` slow), and its update."""
+    from datetime import timedelta
+
+    from django.conf import settings
+    from django.contrib.auth.models import Group
+    from django.utils import timezone
+
+    from cases.models import AffectedCustomer, Case, Deadline, IncidentUpdate, Organization, User
+    from notifications.channels.webhook import new_secret
+    from notifications.models import WebhookEndpoint
+
+    manager, _ = User.objects.get_or_create(username="bench-manager")
+    manager.groups.add(Group.objects.get(name="Incident managers"))
+    now = timezone.now()
+    case = Case.objects.create(reference=f"IRT-2099-W{label}", title="Webhook benchmark", created_by=manager, owner=manager,
+                               detected_at=now, breach_declared_at=now)
+    slow_ids = set()
+    for start in range(0, count, 5000):
+        # No security contacts and no users: webhooks are the only external channel.
+        orgs = Organization.objects.bulk_create(Organization(name=f"Hook {label} {i}", slug=f"hook-{label}-{i}")
+                                                for i in range(start, min(count, start + 5000)))
+        AffectedCustomer.objects.bulk_create(AffectedCustomer(case=case, organization=o, data_disclosed=True, added_by=manager,
+                                                              impact_statement="Objects read.", confirmed_at=now) for o in orgs)
+        # Spread the slow ones through the list (every tenth), as a real population would be.
+        every = count // slow if slow else 0
+        kinds = {o.pk: "slow" if every and (start + i) % every == 0 and (start + i) // every < slow else "fast"
+                 for i, o in enumerate(orgs)}
+        WebhookEndpoint.objects.bulk_create(WebhookEndpoint(organization=o, url=f"{base}/{kinds[o.pk]}/{o.slug}", secret=new_secret())
+                                            for o in orgs)
+        slow_ids |= {pk for pk, kind in kinds.items() if kind == "slow"}
+    Deadline.objects.create(case=case, kind=Deadline.Kind.CUSTOMER_NOTICE, started_at=now,
+                            due_at=now + timedelta(hours=settings.IRT_NOTIFY_WITHIN_HOURS))
+    update = IncidentUpdate.objects.create(case=case, public_title="Benchmark notice", what_happened="Data was read.",
+                                           what_we_are_doing="Rolled back.", what_you_should_do="Rotate keys.",
+                                           author=manager, published_at=now)
+    return case, update, slow_ids
+
+
+def check(notification, ids: Counter) -> None:
+    """Assert exactly once by webhook-id, none lost, all delivered, every organisation notified within its deadline."""
+    from django.db.models import Count
+
+    from cases.models import AffectedCustomer, Deadline
+    from notifications.models import Delivery
+
+    rows = Delivery.objects.filter(notification=notification, channel="webhook")
+    expected = {str(pk) for pk in rows.values_list("pk", flat=True)}
+    assert set(ids) == expected, f"{len(expected - set(ids))} lost, {len(set(ids) - expected)} unexpected"
+    twice = [pk for pk, n in ids.items() if n != 1]
+    assert not twice, f"{len(twice)} webhook-ids answered more than once, e.g. {twice[:3]}"
+    assert dict(rows.values_list("status").annotate(n=Count("pk"))) == {"delivered": len(expected)}
+    assert not Delivery.objects.filter(notification=notification, channel="email").exists()
+    case = notification.case
+    deadline = Deadline.objects.get(case=case)
+    assert not AffectedCustomer.objects.filter(case=case, notified_at__isnull=True).exists(), "an organisation not notified"
+    assert not AffectedCustomer.objects.filter(case=case, notified_at__gt=deadline.due_at).exists(), "a notice after its deadline"
+    stamped = set(AffectedCustomer.objects.filter(case=case).values_list("organization_id", "notified_at"))
+    assert stamped <= set(rows.values_list("organization_id", "delivered_at")), "stamped notified at a time no notice landed"
+    assert deadline.met_at is not None, "the customer-notice deadline is not met"
+
+
+def run(receivers, env, logs, *, count, slow, workers, label, timeout):
+    """One run; return (fast count, seconds until the last fast answer, seconds until the last answer)."""
+    from django.db import transaction
+
+    from notifications.models import Delivery
+    from notifications.services.outbox import notify_breach
+
+    case, update, slow_orgs = breach_of(count, slow, receivers.base, label)
+    processes = start_workers(workers, env, logs)
+    time.sleep(4)  # let Django start in every worker
+    receivers.take()
+    try:
+        with transaction.atomic():
+            notification = notify_breach(case=case, update=update)
+        began = time.perf_counter()
+        rows = Delivery.objects.filter(notification=notification, channel="webhook")
+        expected = rows.count()
+        fast = {str(pk) for pk in rows.exclude(organization_id__in=slow_orgs).values_list("pk", flat=True)}
+        while receivers.total() < expected:
+            if time.perf_counter() - began > timeout:
+                raise SystemExit(f"timed out with {receivers.total()} of {expected} webhooks answered")
+            if any(p.poll() is not None for p in processes):
+                raise SystemExit(f"a worker exited; see {logs}/worker*.log")
+            time.sleep(0.05)
+        deadline = time.perf_counter() + 60
+        while rows.exclude(status="delivered").exists() and time.perf_counter() < deadline:
+            time.sleep(0.2)  # the last record commits
+        time.sleep(1)  # a duplicate would arrive now
+    finally:
+        stop(processes)
+    ids, answered = receivers.take()
+    check(notification, ids)
+    fast_done = max((answered[pk] for pk in fast), default=began) - began
+    return len(fast), fast_done, max(answered.values()) - began
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--scale", type=float, default=1.0, help="multiply the 10,000 endpoints by this (0.05: a quick run)")
+    parser.add_argument("--slow-share", type=float, default=0.1, help="share of receivers that answer slowly")
+    parser.add_argument("--slow-seconds", type=float, default=10.0, help="how long a slow receiver takes to answer")
+    parser.add_argument("--workers", type=int, default=2, help="worker processes")
+    parser.add_argument("--timeout", type=int, default=1800, help="give up on a run after this many seconds")
+    args = parser.parse_args()
+
+    receivers = Receivers(args.slow_seconds)
+    env = setup()
+    from django.conf import settings
+    from django.db import connection
+
+    abandoned = abandon_earlier_runs()
+    count = max(10, round(ENDPOINTS * args.scale))
+    slow = round(count * args.slow_share)
+    label = f"{int(time.time()) % 100000}"
+    print(f"{time.strftime('%Y-%m-%d %H:%M')}; Python {platform.python_version()}, {os.cpu_count()} CPUs, {connection.vendor} "
+          f"{'.'.join(map(str, connection.get_database_version()))}; load {os.getloadavg()[0]:.1f}; {count} endpoints, "
+          f"{slow} answering in {args.slow_seconds:g} s; {args.workers} worker process(es); concurrency "
+          f"{settings.IRT_WEBHOOK_CONCURRENCY}, at most {settings.IRT_WEBHOOK_MAX_IN_FLIGHT} in flight, timeout "
+          f"{settings.IRT_WEBHOOK_TIMEOUT_SECONDS} s, {settings.IRT_NOTIFY_DRAIN_TASKS} drain tasks; "
+          f"{abandoned} deliveries of earlier runs abandoned", flush=True)
+    with tempfile.TemporaryDirectory() as logs:
+        results = []
+        for name, slow_count in (("none slow", 0), (f"{args.slow_share:.0%} slow", slow)):
+            fast, fast_done, done = run(receivers, env, Path(logs), count=count, slow=slow_count, workers=args.workers,
+                                        label=f"{label}{len(results)}", timeout=args.timeout)
+            results.append((name, fast, fast_done, done))
+            print(f"{name}: {fast} fast receivers answered in {fast_done:.1f} s ({fast / fast_done:.0f}/s), all {count} in "
+                  f"{done:.1f} s; exactly once by webhook-id, none lost, every deadline met; load {os.getloadavg()[0]:.1f}",
+                  flush=True)
+    base_rate = results[0][1] / results[0][2]
+    print("\n| run | endpoints | fast ones | fast ones done | fast rate | vs none slow | all done |\n|---|---|---|---|---|---|---|")
+    for name, fast, fast_done, done in results:
+        rate = fast / fast_done
+        print(f"| {name} | {count:,} | {fast:,} | {fast_done:.1f} s | {rate:,.0f}/s | {rate / base_rate:.2f}x | {done:.1f} s |")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,54 @@
+"""What the staff middleware stack costs a request: a fixed number of reads, and no write on every request."""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from cases.services import sessions
+from cases.views import middleware
+
+pytestmark = pytest.mark.django_db
+
+# Session, user, the second-factor device, the user's permissions (one query: the permission backend).
+STAFF_TRIVIAL_QUERIES = 4
+
+
+@pytest.fixture
+def trivial(settings):
+    settings.ROOT_URLCONF = "benchmarks.urls"
+    return "/bench/trivial"
+
+
+def writes(queries) -> list[str]:
+    return [q["sql"] for q in queries if not q["sql"].lstrip().upper().startswith(("SELECT", "SAVEPOINT", "RELEASE"))]
+
+
+def test_staff_trivial_view_costs_a_fixed_number_of_reads(client, manager, trivial, django_assert_num_queries):
+    client.force_login(manager)
+    client.get(trivial)
+    with django_assert_num_queries(STAFF_TRIVIAL_QUERIES):
+        assert client.get(trivial).status_code == 200
+
+
+def test_last_seen_is_written_at_most_once_a_minute(client, manager, trivial, monkeypatch):
+    clock = [1_900_000_000.0]
+    monkeypatch.setattr(middleware.time, "time", lambda: clock[0])
+    client.force_login(manager)
+    client.get(trivial)
+    first = client.session[sessions.LAST_SEEN_KEY]
+    for seconds in (1, 30, 59):
+        clock[0] = first + seconds
+        with CaptureQueriesContext(connection) as ctx:
+            client.get(trivial)
+        assert writes(ctx.captured_queries) == []
+        assert client.session[sessions.LAST_SEEN_KEY] == first
+    clock[0] = first + middleware.LAST_SEEN_PRECISION_SECONDS
+    with CaptureQueriesContext(connection) as ctx:
+        client.get(trivial)
+    assert len(writes(ctx.captured_queries)) == 1
+    assert client.session[sessions.LAST_SEEN_KEY] == first + middleware.LAST_SEEN_PRECISION_SECONDS
+
+
+def test_anonymous_trivial_view_touches_no_database(client, trivial, django_assert_num_queries):
+    with django_assert_num_queries(0):
+        assert client.get(trivial).status_code == 200

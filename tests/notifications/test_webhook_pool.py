@@ -1,0 +1,215 @@
+"""Webhooks go out from a bounded pool of threads: a slow minority of receivers never holds up the rest."""
+
+import threading
+import time
+from collections import Counter
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+import standardwebhooks
+
+from notifications.channels import webhook as webhook_channel
+from notifications.models import Delivery, DeliveryAttempt
+from notifications.services import delivery as service
+from notifications.services import outbox
+from notifications.services.webhooks import create_endpoint
+from tests.notifications.test_batches import breach_of
+
+Channel = Delivery.Channel
+Status = Delivery.Status
+SLOW = 2.5  # seconds a slow receiver takes to answer (within the attempt's deadline)
+
+
+class Receivers:
+    """Many webhook receivers on one loopback server: ``/slow/…`` paths answer after ``SLOW`` seconds.
+
+    Each request is verified with its endpoint's secret (Standard Webhooks, as a customer would)
+    and its ``webhook-id`` counted, with the time its answer went out.
+    """
+
+    def __init__(self):
+        self.secrets, self.ids, self.answered, self.rejected = {}, Counter(), {}, 0
+        self.lock = threading.Lock()
+        receivers = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers.get("content-length", 0)))
+                headers = {k.lower(): v for k, v in self.headers.items()}
+                try:
+                    standardwebhooks.Webhook(receivers.secrets[self.path]).verify(body, headers)
+                except (KeyError, standardwebhooks.webhooks.WebhookVerificationError):
+                    with receivers.lock:
+                        receivers.rejected += 1
+                    self.send_response(401)
+                    self.end_headers()
+                    return
+                if self.path.startswith("/slow/"):
+                    time.sleep(SLOW)
+                with receivers.lock:
+                    receivers.ids[headers["webhook-id"]] += 1
+                    receivers.answered[headers["webhook-id"]] = time.monotonic()
+                self.send_response(204)
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        ThreadingHTTPServer.daemon_threads = True
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.base = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def stop(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def receivers(settings):
+    settings.IRT_WEBHOOK_ALLOW_PRIVATE = True
+    server = Receivers()
+    yield server
+    server.stop()
+
+
+def breach_with_endpoints(manager, receivers, *, fast: int, slow: int):
+    """A breach notice to ``fast + slow`` organisations, each with one endpoint; return it and the slow organisations."""
+    case, update = breach_of(manager, fast + slow, prefix="hook")
+    slow_orgs = set()
+    for i, affected in enumerate(case.affected_customers.select_related("organization").order_by("pk")):
+        kind = "slow" if i < slow else "fast"  # the slow ones first: the worst place for them
+        path = f"/{kind}/{affected.organization.slug}"
+        endpoint, receivers.secrets[path] = create_endpoint(organization=affected.organization, url=receivers.base + path)
+        if kind == "slow":
+            slow_orgs.add(affected.organization_id)
+    return outbox.notify_breach(case=case, update=update), slow_orgs
+
+
+def test_fast_receivers_are_delivered_without_waiting_for_slow_ones(manager, receivers, settings, monkeypatch):
+    settings.IRT_WEBHOOK_TIMEOUT_SECONDS = 10
+    settings.IRT_WEBHOOK_CONCURRENCY = 4  # fewer places than slow receivers: only giving slow requests' places back helps
+    settings.IRT_WEBHOOK_MAX_IN_FLIGHT = 32
+    settings.IRT_NOTIFY_BATCH_SIZE = 10
+    monkeypatch.setattr(service, "SLOW_AFTER_SECONDS", 0.2)
+    notification, slow_orgs = breach_with_endpoints(manager, receivers, fast=30, slow=6)
+    hooks = Delivery.objects.filter(notification=notification, channel=Channel.WEBHOOK)
+    fast_ids = {str(pk) for pk in hooks.exclude(organization_id__in=slow_orgs).values_list("pk", flat=True)}
+    assert len(fast_ids) == 30
+
+    started = time.monotonic()
+    assert service.drain(notification_id=notification.pk, channel=Channel.WEBHOOK) == 36
+    elapsed = time.monotonic() - started
+
+    fast_done = max(receivers.answered[pk] for pk in fast_ids) - started
+    # Generous: the fast 30 need a few hundred milliseconds; waiting behind the slow ones costs SLOW or more.
+    assert fast_done < SLOW * 0.8, f"the fast receivers waited {fast_done:.2f} s for the slow ones"
+    assert elapsed < SLOW + 3, "the slow receivers were not waited out side by side"
+    # Exactly once by webhook-id, every signature verified, every delivery delivered and recorded once.
+    assert receivers.rejected == 0
+    assert receivers.ids == Counter({str(pk): 1 for pk in hooks.values_list("pk", flat=True)})
+    assert set(hooks.values_list("status", flat=True)) == {Status.DELIVERED}
+    assert DeliveryAttempt.objects.filter(delivery__in=hooks).count() == 36
+
+
+def test_a_batch_of_webhooks_goes_out_side_by_side(manager, receivers, settings):
+    """``deliver_batch`` (a retry task, a small notification) sends its webhooks concurrently too."""
+    settings.IRT_WEBHOOK_TIMEOUT_SECONDS = 10
+    settings.IRT_WEBHOOK_CONCURRENCY = 8
+    notification, _ = breach_with_endpoints(manager, receivers, fast=0, slow=5)
+    started = time.monotonic()
+    statuses = service.deliver_batch(notification_id=notification.pk, channel=Channel.WEBHOOK)
+    assert list(statuses.values()) == [Status.DELIVERED] * 5
+    assert time.monotonic() - started < SLOW * 2, "the batch's slow receivers were waited for one after another"
+    assert sorted(receivers.ids.values()) == [1] * 5
+
+
+def test_a_slow_receiver_past_the_deadline_is_a_failed_attempt_retried_later(manager, receivers, settings):
+    settings.IRT_WEBHOOK_TIMEOUT_SECONDS = 1  # shorter than SLOW: the slow receivers time out
+    notification, slow_orgs = breach_with_endpoints(manager, receivers, fast=3, slow=2)
+    service.drain(notification_id=notification.pk, channel=Channel.WEBHOOK)
+    hooks = Delivery.objects.filter(notification=notification, channel=Channel.WEBHOOK)
+    slow = hooks.filter(organization_id__in=slow_orgs)
+    assert set(hooks.exclude(organization_id__in=slow_orgs).values_list("status", flat=True)) == {Status.DELIVERED}
+    assert {(row.status, row.attempts, row.lease_until) for row in slow} == {(Status.PENDING, 1, None)}
+    assert all("no complete answer within 1 s" in row.last_error for row in slow)
+
+
+# -- the bound ---------------------------------------------------------------------------
+
+class Gate:
+    """Stands in for the POST: counts the requests in flight and holds each until released."""
+
+    def __init__(self):
+        self.open = threading.Event()
+        self.lock = threading.Lock()
+        self.now = self.peak = self.calls = 0
+        self.threads = set()
+
+    def post(self, **kwargs):
+        with self.lock:
+            self.now += 1
+            self.calls += 1
+            self.peak = max(self.peak, self.now)
+            self.threads.add(threading.get_ident())
+        self.open.wait(10)
+        with self.lock:
+            self.now -= 1
+        return webhook_channel.WebhookResult(204)
+
+
+def prepared(n):
+    return [service.PreparedWebhook(Delivery(channel=Channel.WEBHOOK), url="https://h.example/", secrets=("whsec_x",), body=b"{}")
+            for _ in range(n)]
+
+
+def test_the_pool_starts_no_more_young_requests_than_the_concurrency(settings, monkeypatch):
+    settings.IRT_WEBHOOK_CONCURRENCY, settings.IRT_WEBHOOK_MAX_IN_FLIGHT = 3, 5
+    gate, clock = Gate(), [0.0]
+    monkeypatch.setattr(webhook_channel, "post", gate.post)
+    pool = service.WebhookPool(clock=lambda: clock[0])
+    try:
+        queued = prepared(10)
+        while pool.free():
+            pool.submit(queued.pop())
+        assert len(pool.in_flight) == 3
+        clock[0] = service.SLOW_AFTER_SECONDS + 0.1  # the three are slow now: they give their places back...
+        assert pool.free() == 2  # ...up to the bound on all requests in flight
+        while pool.free():
+            pool.submit(queued.pop())
+        assert len(pool.in_flight) == 5 and pool.free() == 0
+        clock[0] += 10
+        assert pool.free() == 0  # however long they take
+        gate.open.set()
+        ended = []
+        while pool.in_flight:
+            ended += pool.collect(1)
+        assert [outcome.ok for _, outcome in ended] == [True] * 5
+    finally:
+        gate.open.set()
+        pool.close()
+    assert gate.peak == 5 and gate.calls == 5
+    assert threading.get_ident() not in gate.threads  # the requests ran in the pool's threads
+
+
+def test_the_concurrency_is_never_below_one_nor_the_total_below_it(settings):
+    settings.IRT_WEBHOOK_CONCURRENCY, settings.IRT_WEBHOOK_MAX_IN_FLIGHT = 8, 2
+    assert service.webhook_max_in_flight() == 8
+    assert service.WebhookPool().free() == 8
+
+
+def test_a_drain_never_has_more_requests_in_flight_than_the_concurrency(manager, receivers, settings, monkeypatch):
+    settings.IRT_WEBHOOK_CONCURRENCY, settings.IRT_WEBHOOK_MAX_IN_FLIGHT = 3, 3
+    notification, _ = breach_with_endpoints(manager, receivers, fast=12, slow=0)
+    gate = Gate()
+    monkeypatch.setattr(webhook_channel, "post", gate.post)
+    timer = threading.Timer(0.5, gate.open.set)
+    timer.start()
+    try:
+        assert service.drain(notification_id=notification.pk, channel=Channel.WEBHOOK) == 12
+    finally:
+        gate.open.set()
+        timer.cancel()
+    assert gate.peak == 3 and gate.calls == 12
+    assert set(Delivery.objects.filter(notification=notification, channel=Channel.WEBHOOK).values_list(
+        "status", flat=True)) == {Status.DELIVERED}
