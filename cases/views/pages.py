@@ -81,7 +81,7 @@ def case_detail(request, reference):
     case = get_case_for(request.user, reference)
     case = selectors.case_page(case)
     # The timeline's filters and the windows' cursors: anything a form refuses shows the newest, unfiltered windows.
-    page_form = CasePageForm(request.GET)
+    page_form = CasePageForm(request.GET, auto_id="timeline-%s")  # ids of its own: other forms on the page have a "kind" too
     shown = page_form.cleaned_data if page_form.is_valid() else {}
     query = request.GET if shown else QueryDict()
     timeline = selectors.timeline_window(case, kind=shown.get("kind", ""), actor=shown.get("actor", ""), before=shown.get("before"))

@@ -71,6 +71,13 @@ def test_breach_notice_reaches_contoso_only_and_customers_read_what_they_should(
     open_case_as(page, "manager", case.reference)
     page.get_by_role("link", name="Declare breach…").click()
     page.get_by_label("What makes this a breach").fill("Snapshot copy events in the audit log for the Contoso account.")
+    # The page asks when severity or category disagree with a breach; set both with the declaration.
+    severity = page.get_by_label("Raise severity to Critical")
+    if severity.count():
+        severity.check()
+    category = page.get_by_label("Breach category")
+    if category.count():
+        category.select_option(label="Privacy breach")
     page.get_by_label("I confirm: start the customer-notice clock now.").check()
     page.get_by_role("button", name="Declare breach and start the clock").click()
     expect(page.locator(".messages")).to_contain_text("Breach declared")

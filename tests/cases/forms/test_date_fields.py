@@ -20,6 +20,8 @@ MOMENT_FIELDS = {
     case_forms.OutOfBandNoticeForm: ["reached_at"],
     case_forms.DelayRequestForm: ["new_due_at"],
     case_forms.PublishedReviewForm: ["impact_started_at", "impact_ended_at"],
+    case_forms.CaseDetailsForm: ["impact_started_at", "impact_ended_at"],
+    case_forms.IncidentUpdateForm: ["impact_started_at", "detected_at", "impact_ended_at", "next_update_by"],
     clock_forms.DecisionForm: ["decided_at", "aware_at", "target_at"],
     clock_forms.SubmissionForm: ["submitted_at"],
     evidence_forms.EvidenceUploadForm: ["collected_at"],
