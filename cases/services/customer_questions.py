@@ -95,8 +95,10 @@ def _ensure_within_day(recent, *, organization: Organization, limit: int, what: 
 
     ``recent`` is the organisation's rows of the last day, evaluated only once the lock is held.
     """
-    Organization.objects.select_for_update().filter(pk=organization.pk).first()
-    if recent.count() >= limit:
+    with transaction.atomic():  # a lock needs a transaction: the pre-check before streaming runs outside one
+        Organization.objects.select_for_update().filter(pk=organization.pk).first()
+        sent = recent.count()
+    if sent >= limit:
         raise ActionRefused(f"{organization.name} has sent {limit} {what} in the last 24 hours, the most we accept; "
                             "try again later or reply to our email.")
 

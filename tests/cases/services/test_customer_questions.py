@@ -82,6 +82,14 @@ def test_a_file_becomes_evidence_with_custody_naming_the_customer(incident, cont
     assert set(notification.deliveries.filter(channel="inbox").values_list("user__username", flat=True)) == {manager.username, responder.username}
 
 
+@pytest.mark.django_db(transaction=True)
+def test_a_file_is_accepted_outside_a_request_transaction(incident, contoso_user):
+    """The upload view runs outside a transaction: the daily-share pre-check must take its own (PostgreSQL refuses a
+    row lock without one; SQLite, which ignores row locks, never showed it)."""
+    item = service.upload_file(case=incident, by=contoso_user, content=log_file(), original_name="access.log")
+    assert CustomerUpload.objects.filter(evidence=item).exists()
+
+
 @pytest.mark.parametrize("name, content, reason", [
     ("tool.exe", b"MZ\x90\x00", "Send logs"),
     ("page.html", b"<html><script>alert(1)</script>", "Send logs"),
