@@ -166,27 +166,41 @@ def stop(processes) -> None:
             process.kill()
 
 
-def check(notification, received: Counter, scenario: str) -> int:
-    """Assert exactly once by Message-ID, nothing lost, and (breach) every organisation notified; return the count."""
+def assert_each_delivered_once(notification, channel: str, received: Counter, what: str):
+    """Assert every ``channel`` delivery of ``notification`` arrived exactly once by its id, none lost; return the rows."""
     from django.db.models import Count
 
-    from cases.models import AffectedCustomer, Deadline
     from notifications.models import Delivery
 
-    rows = Delivery.objects.filter(notification=notification, channel="email")
+    rows = Delivery.objects.filter(notification=notification, channel=channel)
     expected = {str(pk) for pk in rows.values_list("pk", flat=True)}
     assert set(received) == expected, f"{len(expected - set(received))} lost, {len(set(received) - expected)} unexpected"
     twice = [pk for pk, n in received.items() if n != 1]
-    assert not twice, f"{len(twice)} Message-IDs received more than once, e.g. {twice[:3]}"
+    assert not twice, f"{len(twice)} {what} received more than once, e.g. {twice[:3]}"
     assert dict(rows.values_list("status").annotate(n=Count("pk"))) == {"delivered": len(expected)}
+    return rows
+
+
+def assert_breach_notified(notification, rows) -> None:
+    """Assert every organisation was stamped notified at a moment one of its ``rows`` landed, and the deadline met."""
+    from cases.models import AffectedCustomer, Deadline
+
+    case = notification.case
+    deadline = Deadline.objects.get(case=case)
+    assert not AffectedCustomer.objects.filter(case=case, notified_at__isnull=True).exists(), "an organisation not notified"
+    assert not AffectedCustomer.objects.filter(case=case, notified_at__gt=deadline.due_at).exists(), "a notice after its deadline"
+    stamped = set(AffectedCustomer.objects.filter(case=case).values_list("organization_id", "notified_at"))
+    assert stamped <= set(rows.values_list("organization_id", "delivered_at")), "stamped notified at a time no notice landed"
+    deadline.refresh_from_db()
+    assert deadline.met_at is not None, "the customer-notice deadline is not met"
+
+
+def check(notification, received: Counter, scenario: str) -> int:
+    """Assert exactly once by Message-ID, nothing lost, and (breach) every organisation notified; return the count."""
+    rows = assert_each_delivered_once(notification, "email", received, "Message-IDs")
     if scenario == "breach":
-        case = notification.case
-        assert not AffectedCustomer.objects.filter(case=case, notified_at__isnull=True).exists(), "an organisation not notified"
-        delivered = set(rows.values_list("organization_id", "delivered_at"))
-        stamped = set(AffectedCustomer.objects.filter(case=case).values_list("organization_id", "notified_at"))
-        assert stamped <= delivered, "an organisation was stamped notified at a time none of its notices landed"
-        assert Deadline.objects.get(case=case).met_at is not None, "the customer-notice deadline is not met"
-    return len(expected)
+        assert_breach_notified(notification, rows)
+    return rows.count()
 
 
 def bare_smtplib(port: int, count: int, sample: bytes) -> float:

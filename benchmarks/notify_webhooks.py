@@ -24,49 +24,35 @@ import tempfile
 import threading
 import time
 from collections import Counter
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.notify_smtp import abandon_earlier_runs, start_workers, stop  # noqa: E402
+from tests.loopback import LoopbackReceiver  # noqa: E402
+from benchmarks.notify_smtp import (  # noqa: E402
+    abandon_earlier_runs, assert_breach_notified, assert_each_delivered_once, start_workers, stop)
 
 ENDPOINTS = 10_000
 
 
-class Receivers:
+class Receivers(LoopbackReceiver):
     """Every endpoint on one threaded server: ``/slow/…`` answers after ``slow_seconds``, anything else at once."""
 
     def __init__(self, slow_seconds: float):
         self.ids, self.answered = Counter(), {}
         self.lock = threading.Lock()
-        receivers = self
+        self.slow_seconds = slow_seconds
+        super().__init__()
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.0"
-
-            def do_POST(self):
-                self.rfile.read(int(self.headers.get("content-length", 0)))
-                if self.path.startswith("/slow/"):
-                    time.sleep(slow_seconds)
-                msg_id = self.headers.get("webhook-id", "?")
-                with receivers.lock:
-                    receivers.ids[msg_id] += 1
-                    receivers.answered[msg_id] = time.perf_counter()
-                self.send_response(204)
-                self.end_headers()
-
-            def log_message(self, *args):
-                pass
-
-        class Server(ThreadingHTTPServer):
-            daemon_threads = True
-            request_queue_size = 1024
-
-        self.server = Server(("127.0.0.1", 0), Handler)
-        self.base = f"http://127.0.0.1:{self.server.server_address[1]}"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+    def answer(self, path, headers, body):
+        if path.startswith("/slow/"):
+            time.sleep(self.slow_seconds)
+        msg_id = headers.get("webhook-id", "?")
+        with self.lock:
+            self.ids[msg_id] += 1
+            self.answered[msg_id] = time.perf_counter()
+        return 204, {}
 
     def take(self):
         with self.lock:
@@ -131,25 +117,11 @@ def breach_of(count: int, slow: int, base: str, label: str):
 
 def check(notification, ids: Counter) -> None:
     """Assert exactly once by webhook-id, none lost, all delivered, every organisation notified within its deadline."""
-    from django.db.models import Count
-
-    from cases.models import AffectedCustomer, Deadline
     from notifications.models import Delivery
 
-    rows = Delivery.objects.filter(notification=notification, channel="webhook")
-    expected = {str(pk) for pk in rows.values_list("pk", flat=True)}
-    assert set(ids) == expected, f"{len(expected - set(ids))} lost, {len(set(ids) - expected)} unexpected"
-    twice = [pk for pk, n in ids.items() if n != 1]
-    assert not twice, f"{len(twice)} webhook-ids answered more than once, e.g. {twice[:3]}"
-    assert dict(rows.values_list("status").annotate(n=Count("pk"))) == {"delivered": len(expected)}
+    rows = assert_each_delivered_once(notification, "webhook", ids, "webhook-ids")
     assert not Delivery.objects.filter(notification=notification, channel="email").exists()
-    case = notification.case
-    deadline = Deadline.objects.get(case=case)
-    assert not AffectedCustomer.objects.filter(case=case, notified_at__isnull=True).exists(), "an organisation not notified"
-    assert not AffectedCustomer.objects.filter(case=case, notified_at__gt=deadline.due_at).exists(), "a notice after its deadline"
-    stamped = set(AffectedCustomer.objects.filter(case=case).values_list("organization_id", "notified_at"))
-    assert stamped <= set(rows.values_list("organization_id", "delivered_at")), "stamped notified at a time no notice landed"
-    assert deadline.met_at is not None, "the customer-notice deadline is not met"
+    assert_breach_notified(notification, rows)
 
 
 def run(receivers, env, logs, *, count, slow, workers, label, timeout):

@@ -3,6 +3,7 @@
 from django import forms
 
 from cases.access.querysets import customer_incidents, visible_cases
+from cases.forms.fields import case_by_reference
 from cases.models import Service
 from irt.forms import ModelChoiceField
 from notifications.channels import webhook
@@ -38,13 +39,8 @@ class SubscriptionForm(forms.Form):
 
     def clean_incident(self):
         """Return the incident, only among the reader's organisation's (the same answer whether it exists or not)."""
-        reference = self.cleaned_data["incident"].strip().upper()
-        if not reference:
-            return None
-        case = customer_incidents(self.user).filter(reference=reference).first()
-        if case is None:
-            raise forms.ValidationError(f"No incident {reference} of your organisation.")
-        return case
+        return case_by_reference(customer_incidents(self.user), self.cleaned_data["incident"],
+                                 "No incident {reference} of your organisation.")
 
     def clean(self):
         data = super().clean()
@@ -100,10 +96,4 @@ class DeliveryFilterForm(forms.Form):
 
     def clean_case(self):
         """Return the case, only among those the user may know (the same answer whether it exists or is hidden)."""
-        reference = self.cleaned_data["case"].strip().upper()
-        if not reference:
-            return None
-        case = visible_cases(self.user).filter(reference=reference).first()
-        if case is None:
-            raise forms.ValidationError(f"No case {reference} that you can see.")
-        return case
+        return case_by_reference(visible_cases(self.user), self.cleaned_data["case"])

@@ -11,7 +11,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from cases.access.lookups import get_case_for
 from cases.access.permissions import can_see_deliveries, is_customer, is_customer_admin
-from cases.views.helpers import form_errors_to_messages, staff_required
+from cases.views.helpers import cleaned_or_messages, staff_required
 from notifications import selectors
 from notifications.forms import DeliveryFilterForm, PreferenceForm, SubscriptionForm
 from notifications.models import Delivery, Preference
@@ -66,11 +66,9 @@ def subscription_set(request):
     """Save the reader's choice (and, for administrators, the organisation's) for one incident's or service's follow-ups."""
     if not is_customer(request.user):
         return redirect("cases:dashboard")
-    form = SubscriptionForm(request.POST, user=request.user)
-    if not form.is_valid():
-        form_errors_to_messages(request, form)
+    data = cleaned_or_messages(request, SubscriptionForm(request.POST, user=request.user))
+    if data is None:
         return redirect(reverse("notifications:preferences") + "#subscriptions-h")
-    data = form.cleaned_data
     subscriptions.set_subscriptions(by=request.user, target=data["target"], mine=data["mine"], organization=data["organization"] or None,
                                     set_organization=data["organization"] != "", request=request)
     messages.success(request, "Your choice is saved. Breach notices always reach your security contacts.")

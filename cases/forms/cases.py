@@ -7,7 +7,7 @@ from cases.access.querysets import visible_cases
 from cases.models import Case, IncidentUpdate, Organization, OutOfBandNotice, PublishedReview, RepairItem, Service, User
 from irt.forms import ID_MAX, ModelChoiceField, ModelMultipleChoiceField
 from cases.forms.clocks import regimes_field
-from cases.forms.fields import ChoicesReadPerForm, IsoDateField, UtcDateTimeField
+from cases.forms.fields import ChoicesReadPerForm, IsoDateField, UtcDateTimeField, case_by_reference
 from cases.forms.playbooks import VersionChoiceField, current_version_queryset
 from cases.forms.widgets import FlatSelect
 
@@ -120,13 +120,8 @@ class TransitionForm(VersionedForm):
         super().__init__(*args, **kwargs)
 
     def clean_duplicate_of(self):
-        reference = self.cleaned_data.get("duplicate_of", "").strip().upper()
-        if not reference:
-            return None
-        case = visible_cases(self.user).filter(reference=reference).first() if self.user else None
-        if case is None:
-            raise forms.ValidationError(f"No case {reference} that you can see.")
-        return case
+        return case_by_reference(visible_cases(self.user) if self.user else Case.objects.none(),
+                                 self.cleaned_data.get("duplicate_of", ""))
 
 
 class OwnerForm(VersionedForm):

@@ -10,6 +10,21 @@ UTC_FORMAT = "YYYY-MM-DD HH:MM (UTC), for example 2026-11-29 08:15"
 DATE_FORMAT = "YYYY-MM-DD, for example 2026-12-31"
 
 
+def case_by_reference(rows, typed: str, missing: str = "No case {reference} that you can see."):
+    """Return the case whose reference was typed, looked up among ``rows`` only; None when nothing was typed.
+
+    ``rows`` is what the user may know (``visible_cases``, ``customer_incidents``): a hidden case and an
+    absent one get the same ``missing`` message, so a form never tells anyone that a reference exists.
+    """
+    reference = (typed or "").strip().upper()
+    if not reference:
+        return None
+    case = rows.filter(reference=reference).first()
+    if case is None:
+        raise forms.ValidationError(missing.format(reference=reference))
+    return case
+
+
 class ChoicesReadPerForm:
     """Make a model choice field read its rows through a function each time a form is built.
 

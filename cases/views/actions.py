@@ -23,7 +23,7 @@ from cases.forms.cases import (
 from cases.models import AffectedCustomer, Deadline, DeadlineDelay, OutOfBandNotice, Task, User
 from cases.services import breach, clocks, lifecycle, notices, review, tasks, timeline
 from cases.services import cases as case_services
-from cases.views.helpers import CaseRow, case_action, form_errors_to_messages, run_service, staff_required
+from cases.views.helpers import CaseRow, case_action, cleaned_or_messages, run_service, staff_required
 
 AFFECTED_CUSTOMER = CaseRow(AffectedCustomer, "row", url_kwarg="row_id")
 
@@ -35,11 +35,9 @@ def transition(request, reference, action):
     if action not in lifecycle.ACTIONS:
         messages.error(request, "There is no such action.")
         return redirect(case)
-    form = TransitionForm(request.POST, user=request.user)
-    if not form.is_valid():
-        form_errors_to_messages(request, form)
+    data = cleaned_or_messages(request, TransitionForm(request.POST, user=request.user))
+    if data is None:
         return redirect(case)
-    data = form.cleaned_data
     extra = {}
     if action == "dismiss":
         extra = {"reason": data["dismissal_reason"], "duplicate_of": data["duplicate_of"]}

@@ -14,7 +14,7 @@ from cases.selectors import alerts as selectors_alerts
 from cases.forms.alerts import AttachForm, DismissForm, PromoteForm, QueueFilterForm
 from cases.models import AlertGroup, Observable
 from cases.services import triage
-from cases.views.helpers import form_errors_to_messages, run_service, staff_required, submit_form
+from cases.views.helpers import cleaned_or_messages, run_service, staff_required, submit_form
 
 PAGE_SIZE = 50
 
@@ -81,11 +81,10 @@ def promote(request, group_id):
 @require_POST
 def attach(request, group_id):
     group = _group_to_triage(request.user, group_id)
-    form = AttachForm(request.POST)
-    if not form.is_valid():
-        form_errors_to_messages(request, form)
+    data = cleaned_or_messages(request, AttachForm(request.POST))
+    if data is None:
         return redirect(group)
-    case = get_case_for(request.user, form.cleaned_data["case"], write=True)
+    case = get_case_for(request.user, data["case"], write=True)
     if run_service(request, triage.attach_group, success=f"Alerts attached to {case.reference}.", group=group, case=case, by=request.user):
         return redirect(case)
     return redirect(group)

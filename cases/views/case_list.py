@@ -12,7 +12,7 @@ from cases.forms.case_list import DEFAULT_SORT, BulkActionForm, CaseFilterForm
 from cases.models.exceptions import ActionRefused, CaseChanged, NotAllowed
 from cases.selectors import cases as selectors
 from cases.services import cases as case_services
-from cases.views.helpers import form_errors_to_messages, staff_required
+from cases.views.helpers import cleaned_or_messages, staff_required
 
 PAGE_SIZE = 50
 
@@ -74,11 +74,9 @@ def bulk_action(request):
     """Run one action on each chosen case through its service: each its own permission check, timeline row and outcome."""
     if not may_bulk_edit(request.user):
         raise PermissionDenied("Only incident managers act on several cases at once.")
-    form = BulkActionForm(request.POST, user=request.user)
-    if not form.is_valid():
-        form_errors_to_messages(request, form)
-        return _back_to_list(form.data.get("next", ""))
-    data = form.cleaned_data
+    data = cleaned_or_messages(request, BulkActionForm(request.POST, user=request.user))
+    if data is None:
+        return _back_to_list(request.POST.get("next", ""))
     done_words, service = BULK_SERVICES[data["action"]]
     done, failed = [], {}
     for case in data["cases"]:

@@ -73,6 +73,17 @@ def submit_form(request, form, service, *, success, invalid: str = "", **kwargs)
     return run_service(request, service, success=success(data) if callable(success) else success, **kwargs, **data)
 
 
+def cleaned_or_messages(request, form) -> dict | None:
+    """Return a bound form's cleaned data; or, when it is invalid, put its errors in messages and return None.
+
+    For POST-and-redirect views: the page the user returns to shows the messages, nothing changed.
+    """
+    if form.is_valid():
+        return form.cleaned_data
+    form_errors_to_messages(request, form)
+    return None
+
+
 def form_errors_to_messages(request, form) -> None:
     for field, errors in form.errors.items():
         label = form.fields[field].label or field.replace("_", " ").capitalize() if field in form.fields else ""

@@ -11,7 +11,7 @@ from cases.selectors import playbooks as selectors_playbooks
 from cases.forms.playbooks import ApplyPlaybookForm, CriteriaForm, PlaybookForm, SkipStepForm, StepFormSet
 from cases.models import Playbook, Task
 from cases.services import playbooks
-from cases.views.helpers import CaseRow, case_action, form_errors_to_messages, run_service, staff_required
+from cases.views.helpers import CaseRow, case_action, cleaned_or_messages, run_service, staff_required
 
 
 @staff_required
@@ -71,13 +71,10 @@ def playbook_edit(request, slug=None):
 @require_POST
 def apply(request, reference):
     case = get_case_for(request.user, reference, write=True)
-    form = ApplyPlaybookForm(request.POST)
-    if form.is_valid():
-        version = form.cleaned_data["version"]
-        run_service(request, playbooks.apply_playbook, success=f"Playbook {version} applied.",
-                    case=case, version=version, by=request.user)
-    else:
-        form_errors_to_messages(request, form)
+    data = cleaned_or_messages(request, ApplyPlaybookForm(request.POST))
+    if data is not None:
+        run_service(request, playbooks.apply_playbook, success=f"Playbook {data['version']} applied.",
+                    case=case, version=data["version"], by=request.user)
     return redirect(case)
 
 

@@ -31,7 +31,7 @@ from cases.services import customer_questions
 from cases.services.breach import record_incident_page_view
 from cases.services.communications import acknowledge
 from cases.services.evidence_uploads import EvidenceUploadHandler
-from cases.views.helpers import form_errors_to_messages
+from cases.views.helpers import cleaned_or_messages
 from irt.sizes import byte_size
 
 
@@ -193,12 +193,11 @@ def _refused(request, exc) -> None:
 def ask_question(request, reference):
     """Send the reader's question to the incident's team (``cases.services.customer_questions``)."""
     case = get_incident_for(request.user, reference)
-    form = QuestionForm(request.POST)
-    if not form.is_valid():
-        form_errors_to_messages(request, form)
+    data = cleaned_or_messages(request, QuestionForm(request.POST))
+    if data is None:
         return redirect(_questions_url(case))
     try:
-        customer_questions.ask_question(case=case, by=request.user, text=form.cleaned_data["text"])
+        customer_questions.ask_question(case=case, by=request.user, text=data["text"])
     except NotAllowed:
         return redirect("portal:index")
     except ActionRefused as exc:
@@ -242,9 +241,7 @@ def _receive_file(request, case, handler):
         if handler.refusal:
             messages.error(request, handler.refusal)
             return redirect(_questions_url(case))
-        form = CustomerFileForm(request.POST, request.FILES)
-        if not form.is_valid():
-            form_errors_to_messages(request, form)
+        if cleaned_or_messages(request, CustomerFileForm(request.POST, request.FILES)) is None:
             return redirect(_questions_url(case))
         try:
             item = customer_questions.upload_file(case=case, by=request.user, content=upload,

@@ -7,8 +7,6 @@ becomes evidence on the case, and Fabrikam's administrator sees none of it.
 
 import base64
 import json
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 import standardwebhooks
@@ -20,42 +18,12 @@ from cases.models import Case, Evidence, Organization, SecurityEvent, User
 from cases.services import breach, communications
 from tests.e2e.test_customer_journey import smtp  # noqa: F401 - fixture
 from tests.factories import AffectedCustomerFactory, case_in_stage
+from tests.loopback import receiver  # noqa: F401 - fixture
 
 pytestmark = pytest.mark.e2e
 
 DESKTOP, PHONE = {"width": 1366, "height": 900}, {"width": 390, "height": 844}
 IMPACT = "Customer records in your contoso-crm export (about 1,200 names and emails) were read by another account."
-
-
-class Receiver:
-    """Contoso's SOAR: records every POST as it arrived, headers and raw body."""
-
-    def __init__(self):
-        self.received = []
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):
-                body = self.rfile.read(int(self.headers.get("content-length", 0)))
-                receiver.received.append(({k.lower(): v for k, v in self.headers.items()}, body))
-                self.send_response(204)
-                self.end_headers()
-
-            def log_message(self, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hooks/irt"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-
-@pytest.fixture
-def receiver(settings):
-    settings.IRT_WEBHOOK_ALLOW_PRIVATE = True
-    server = Receiver()
-    yield server
-    server.server.shutdown()
-    server.server.server_close()
 
 
 @pytest.fixture
@@ -94,6 +62,7 @@ def test_contoso_admin_sets_up_contacts_and_webhook_and_the_breach_notice_reache
     page.get_by_role("button", name="Add endpoint").click()
     secret = page.get_by_test_id("webhook-secret").inner_text()
     assert secret.startswith("whsec_")
+    receiver.secret = secret  # the receiver verifies each POST as Contoso's SOAR would
     shots(page, screenshot, "02-webhook-added")
     sign_out(page)
 

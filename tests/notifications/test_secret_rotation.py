@@ -12,7 +12,7 @@ from notifications.models import Delivery, WebhookEndpoint
 from notifications.services import delivery as service
 from notifications.services.webhooks import create_endpoint, rotate_secret, signing_secrets
 from tests.notifications.conftest import publish_update
-from tests.notifications.test_webhooks import Receiver
+from tests.loopback import Receiver
 
 Status = Delivery.Status
 

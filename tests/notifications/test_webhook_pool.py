@@ -3,7 +3,6 @@
 import threading
 import time
 from collections import Counter
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 import standardwebhooks
@@ -13,6 +12,7 @@ from notifications.models import Delivery, DeliveryAttempt
 from notifications.services import delivery as service
 from notifications.services import outbox
 from notifications.services.webhooks import create_endpoint
+from tests.loopback import LoopbackReceiver, serving
 from tests.notifications.test_batches import breach_of
 
 Channel = Delivery.Channel
@@ -20,7 +20,7 @@ Status = Delivery.Status
 SLOW = 2.5  # seconds a slow receiver takes to answer (within the attempt's deadline)
 
 
-class Receivers:
+class Receivers(LoopbackReceiver):
     """Many webhook receivers on one loopback server: ``/slow/…`` paths answer after ``SLOW`` seconds.
 
     Each request is verified with its endpoint's secret (Standard Webhooks, as a customer would)
@@ -30,47 +30,27 @@ class Receivers:
     def __init__(self):
         self.secrets, self.ids, self.answered, self.rejected = {}, Counter(), {}, 0
         self.lock = threading.Lock()
-        receivers = self
+        super().__init__()
 
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):
-                body = self.rfile.read(int(self.headers.get("content-length", 0)))
-                headers = {k.lower(): v for k, v in self.headers.items()}
-                try:
-                    standardwebhooks.Webhook(receivers.secrets[self.path]).verify(body, headers)
-                except (KeyError, standardwebhooks.webhooks.WebhookVerificationError):
-                    with receivers.lock:
-                        receivers.rejected += 1
-                    self.send_response(401)
-                    self.end_headers()
-                    return
-                if self.path.startswith("/slow/"):
-                    time.sleep(SLOW)
-                with receivers.lock:
-                    receivers.ids[headers["webhook-id"]] += 1
-                    receivers.answered[headers["webhook-id"]] = time.monotonic()
-                self.send_response(204)
-                self.end_headers()
-
-            def log_message(self, *args):
-                pass
-
-        ThreadingHTTPServer.daemon_threads = True
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.base = f"http://127.0.0.1:{self.server.server_address[1]}"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def stop(self):
-        self.server.shutdown()
-        self.server.server_close()
+    def answer(self, path, headers, body):
+        try:
+            standardwebhooks.Webhook(self.secrets[path]).verify(body, headers)
+        except (KeyError, standardwebhooks.webhooks.WebhookVerificationError):
+            with self.lock:
+                self.rejected += 1
+            return 401, {}
+        if path.startswith("/slow/"):
+            time.sleep(SLOW)
+        with self.lock:
+            self.ids[headers["webhook-id"]] += 1
+            self.answered[headers["webhook-id"]] = time.monotonic()
+        return 204, {}
 
 
 @pytest.fixture
 def receivers(settings):
-    settings.IRT_WEBHOOK_ALLOW_PRIVATE = True
-    server = Receivers()
-    yield server
-    server.stop()
+    with serving(settings, Receivers()) as server:
+        yield server
 
 
 def breach_with_endpoints(manager, receivers, *, fast: int, slow: int):

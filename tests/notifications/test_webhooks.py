@@ -2,10 +2,8 @@
 
 import json
 import socket
-import threading
 import time
 from datetime import timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 import standardwebhooks
@@ -16,60 +14,10 @@ from notifications.channels import webhook
 from notifications.models import Delivery, WebhookEndpoint
 from notifications.services import delivery as service
 from notifications.services.webhooks import create_endpoint, current_secret, rotate_secret, signing_secrets
+from tests.loopback import receiver  # noqa: F401 - the fixture
 from tests.notifications.conftest import CONTOSO_IMPACT, FABRIKAM_IMPACT, publish_update
 
 Status = Delivery.Status
-
-
-class Receiver:
-    """An HTTP receiver on 127.0.0.1 that verifies Standard Webhooks signatures like a customer would."""
-
-    def __init__(self):
-        self.secret = None
-        self.received = []  # (headers, body) that verified
-        self.rejected = []
-        self.responses = []  # queued (status, headers) answers; 204 when empty
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):
-                body = self.rfile.read(int(self.headers.get("content-length", 0)))
-                headers = {k.lower(): v for k, v in self.headers.items()}
-                try:
-                    # The reference library, as a customer's receiver would verify (5 minutes' tolerance).
-                    standardwebhooks.Webhook(receiver.secret).verify(body, headers)
-                except standardwebhooks.webhooks.WebhookVerificationError:
-                    receiver.rejected.append(headers)
-                    self.send_response(401)
-                    self.end_headers()
-                    return
-                status, extra = receiver.responses.pop(0) if receiver.responses else (204, {})
-                if 200 <= status < 300:
-                    receiver.received.append((headers, body))
-                self.send_response(status)
-                for name, value in extra.items():
-                    self.send_header(name, value)
-                self.end_headers()
-
-            def log_message(self, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hooks/irt"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-
-    def stop(self):
-        self.server.shutdown()
-        self.server.server_close()
-
-
-@pytest.fixture
-def receiver(settings):
-    settings.IRT_WEBHOOK_ALLOW_PRIVATE = True
-    server = Receiver()
-    yield server
-    server.stop()
 
 
 @pytest.fixture
