@@ -7,9 +7,13 @@ minute per process. Short socket timeouts (``settings.REDIS_URL``) bound what ea
 """
 
 import logging
+import secrets
 import time
 
+from django.core.cache import cache, caches
+from django.core.cache.backends.locmem import LocMemCache
 from django.core.cache.backends.redis import RedisCache
+from django.db import transaction
 from redis.exceptions import RedisError
 
 logger = logging.getLogger(__name__)
@@ -61,3 +65,54 @@ _OUTAGE_ANSWERS = {
 }
 for _name, _answer in _OUTAGE_ANSWERS.items():
     setattr(ForgivingRedisCache, _name, _forgiving(_name, _answer))
+
+
+class Generations:
+    """Values read from the database, each kept in the cache with the generation of its name.
+
+    ``forget(names)`` (called where what a value counts changes) draws a new generation for each
+    name instead of deleting the value: a reader that computed the old value just before the change
+    committed, and stores it after, stores it with the old generation, which no reader accepts.
+    ``forget`` acts at once and again when the transaction commits. A value and its name's
+    generation are read in one round trip.
+
+    A process-local cache (``LocMemCache``, no ``REDIS_URL``) cannot hear another process's
+    ``forget``, so there a value is kept ``LOCAL_SECONDS``; a shared cache keeps it
+    ``SHARED_SECONDS`` (a bound for a ``forget`` lost while Redis was away).
+    """
+
+    LOCAL_SECONDS = 2
+    SHARED_SECONDS = 300
+
+    def __init__(self, prefix: str):
+        self.prefix = prefix
+
+    def get(self, name, compute):
+        """Return the kept value of ``name``, or ``compute()`` it and keep it under its current generation."""
+        generation_key, value_key = f"{self.prefix}:{name}:generation", f"{self.prefix}:{name}"
+        found = cache.get_many([generation_key, value_key])
+        generation = found.get(generation_key)
+        if generation is None:
+            cache.add(generation_key, secrets.token_hex(8), None)
+            generation = cache.get(generation_key)
+            if generation is None:  # the cache is away: ask the database every time
+                return compute()
+        kept = found.get(value_key)
+        if kept is not None and kept[0] == generation:
+            return kept[1]
+        value = compute()
+        local = isinstance(caches["default"], LocMemCache)
+        cache.set(value_key, (generation, value), self.LOCAL_SECONDS if local else self.SHARED_SECONDS)
+        return value
+
+    def forget(self, names) -> None:
+        """Make the kept values of ``names`` stale, now and when the transaction commits."""
+        keys = [f"{self.prefix}:{name}:generation" for name in names]
+        if not keys:
+            return
+
+        def new_generations():
+            cache.set_many({key: secrets.token_hex(8) for key in keys}, None)
+
+        new_generations()
+        transaction.on_commit(new_generations)

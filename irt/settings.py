@@ -253,6 +253,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["cases.api.permissions.TokenScopes"],
     "DEFAULT_THROTTLE_CLASSES": ["cases.api.throttling.TokenRateThrottle"],
     "DEFAULT_RENDERER_CLASSES": ["cases.api.renderers.NoStoreJSONRenderer"],
+    "DEFAULT_CONTENT_NEGOTIATION_CLASS": "cases.api.renderers.ContentNegotiation",
     "DEFAULT_PARSER_CLASSES": ["cases.api.parsers.StrictJSONParser"],
     "DEFAULT_PAGINATION_CLASS": "cases.api.pagination.Pagination",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",

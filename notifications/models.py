@@ -14,6 +14,7 @@ from django.db import models
 from django.utils import timezone
 
 from cases.models.fields import case_field
+from irt.cache import Generations
 
 
 class Notification(models.Model):
@@ -234,3 +235,8 @@ class Subscription(models.Model):
     def __str__(self) -> str:
         who = self.user or self.organization
         return f"{who}: {'receive' if self.receive else 'skip'} {self.case or self.service}"
+
+
+# Each customer's own and their organisation's choices, kept in the cache per user for the incident
+# page (``selectors.incident_subscription``); ``services.subscriptions`` forgets them on every change.
+subscription_choices = Generations("subscription-choices")

@@ -2,14 +2,14 @@
 commit or roll back with the change that caused them."""
 
 from django.contrib.auth import get_user_model
-from django.db.models.signals import post_save
+from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 from django.urls import reverse
 
 from cases.services import signals
-from cases.models import IncidentUpdate
+from cases.models import Acknowledgement, Case, IncidentUpdate
 from notifications.models import Delivery, Notification
-from notifications.services import on_call, outbox
+from notifications.services import inbox, on_call, outbox
 
 Kind = Notification.Kind
 
@@ -121,3 +121,25 @@ def on_question_answered(sender, *, case, reply, by, **kwargs):
         deliveries.append(Delivery(channel=Delivery.Channel.EMAIL, organization_id=asker.organization_id, user=asker, address=address))
     outbox.create_notification(kind=Kind.QUESTION_ANSWERED, case=case, deliveries=deliveries,
                                title=f"Your question on {case.reference} was answered", link=outbox.incident_path(case))
+
+
+# What ``selectors.settled()`` reads; a change to it may settle (or, on reopening, unsettle) inbox items.
+@receiver(post_save, sender=Case, dispatch_uid="notifications.inbox_case_saved")
+def on_case_saved(sender, *, instance, created, update_fields=None, raw=False, **kwargs):
+    """A case's status may have finished or reopened it: its items' readers get a fresh count."""
+    if not raw and not created and (update_fields is None or "status" in update_fields):
+        inbox.forget_unread_counts_of_case(instance.pk)
+
+
+@receiver([post_save, post_delete], sender=IncidentUpdate, dispatch_uid="notifications.inbox_update_changed")
+def on_update_changed(sender, *, instance, raw=False, **kwargs):
+    """A draft approved (or gone) may settle the approval requests of its case."""
+    if not raw:
+        inbox.forget_unread_counts_of_case(instance.case_id)
+
+
+@receiver(post_save, sender=Acknowledgement, dispatch_uid="notifications.inbox_acknowledged")
+def on_acknowledged(sender, *, instance, raw=False, **kwargs):
+    """Acknowledging an incident settles the customer's notices about it."""
+    if not raw:
+        inbox.forget_unread_counts([instance.user_id])

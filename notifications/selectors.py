@@ -8,7 +8,7 @@ from django.urls import reverse
 from cases.access.permissions import can_see_deliveries
 from cases.access.querysets import customer_incidents, tied_to_visible_case_q
 from cases.models import Acknowledgement, Case, IncidentUpdate, Service
-from notifications.models import Delivery, Notification, Subscription
+from notifications.models import Delivery, Notification, Subscription, subscription_choices
 
 
 def settled() -> Q:
@@ -179,6 +179,10 @@ def subscriptions(user) -> dict:
 
 
 def incident_subscription(user, *, case_id: int, reference: str) -> dict:
-    """Return the reader's and their organisation's choice for one incident the caller already looked up (one query)."""
-    own, organization = _choices(user, case_id=case_id)
+    """Return the reader's and their organisation's choice for one incident the caller already looked up.
+
+    Every incident page shows it, so all of the reader's and their organisation's choices are kept
+    in the cache (one query when they are not).
+    """
+    own, organization = subscription_choices.get(f"{user.organization_id}:{user.pk}", lambda: _choices(user))
     return _entry(own, organization, "incident", case_id, reference, f"Incident {reference}")

@@ -6,7 +6,6 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from cases.access.lookups import get_case_for
@@ -15,6 +14,7 @@ from cases.views.helpers import cleaned_or_messages, staff_required
 from notifications import selectors
 from notifications.forms import DeliveryFilterForm, PreferenceForm, SubscriptionForm
 from notifications.models import Delivery, Preference
+from notifications.services import inbox as inbox_service
 from notifications.services import subscriptions
 from notifications.services.delivery import retry_now
 
@@ -31,16 +31,14 @@ def inbox(request):
 @require_POST
 def mark_read(request, delivery_id):
     entry = get_object_or_404(Delivery, pk=delivery_id, user=request.user, channel=Delivery.Channel.INBOX)
-    if entry.read_at is None:
-        Delivery.objects.filter(pk=entry.pk).update(read_at=timezone.now())
+    inbox_service.mark_read(user=request.user, delivery=entry)
     return redirect("notifications:inbox")
 
 
 @login_required
 @require_POST
 def mark_all_read(request):
-    count = Delivery.objects.filter(user=request.user, channel=Delivery.Channel.INBOX, read_at__isnull=True).update(
-        read_at=timezone.now())
+    count = inbox_service.mark_all_read(user=request.user)
     messages.success(request, f"Marked {count} notification{'s' if count != 1 else ''} read.")
     return redirect("notifications:inbox")
 

@@ -3,8 +3,8 @@
 The counts live in Django's cache, so with Redis as the cache every web node shares them.
 
 A sliding window estimated from two fixed-window counters (the current window's count plus the
-previous one's, weighted by how much of it still overlaps the last ``duration`` seconds): two cache
-reads and one increment per request, whatever the rate. DRF's ``SimpleRateThrottle`` keeps every
+previous one's, weighted by how much of it still overlaps the last ``duration`` seconds): one cache
+read of both and one increment per request, whatever the rate. DRF's ``SimpleRateThrottle`` keeps every
 request's timestamp in one cache entry instead and pickles the whole list on each request, which
 cost a connector sending hundreds of alerts a second more than storing the alert did.
 """
@@ -44,11 +44,12 @@ class TokenRateThrottle(BaseThrottle):
         if in_previous * overlap + in_current >= limit:
             self._wait = self._seconds_until_allowed(limit, duration, into, in_current, in_previous)
             return False
-        if not cache.add(current, 1, timeout=2 * duration + 1):
-            try:
-                cache.incr(current)
-            except ValueError:  # expired between add and incr: start the window again
-                cache.add(current, 1, timeout=2 * duration + 1)
+        # The window's counter exists for all but its first request: increment first, create if missing.
+        try:
+            cache.incr(current)
+        except ValueError:
+            if not cache.add(current, 1, timeout=2 * duration + 1):
+                cache.incr(current)  # another request created it in between
         return True
 
     @staticmethod

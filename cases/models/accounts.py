@@ -127,6 +127,22 @@ class User(AbstractUser):
             )
         ]
 
+    def has_perm(self, perm, obj=None) -> bool:
+        """Django's answer, with the model-wide permissions of every backend read once per user object.
+
+        Django asks each authentication backend again for every ``has_perm``, importing the backend
+        each time; one API call or staff page asks a dozen questions (``cases.access.permissions``).
+        The set is kept as long as Django's own per-user ``_perm_cache`` is, and object permissions,
+        superusers and inactive users still take Django's path.
+        """
+        if obj is not None or not self.is_active or self.is_superuser:
+            return super().has_perm(perm, obj)
+        try:
+            held = self._model_permissions
+        except AttributeError:
+            held = self._model_permissions = frozenset(self.get_all_permissions())
+        return perm in held
+
     def get_absolute_url(self) -> str:
         return reverse("admin:cases_user_change", args=[self.pk])
 

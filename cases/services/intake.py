@@ -111,6 +111,9 @@ def _upsert(items: list[AlertData], *, by, now, deferred: bool) -> list[tuple[Al
     counts = Counter((item.source, item.source_ref) for item in items)
     unique = list({(item.source, item.source_ref): item for item in reversed(items)}.values())[::-1]
     fields = [Alert._meta.get_field(name) for name in UPSERT_COLUMNS]
+    # Text and numbers go to the driver as they are; JSON and date-times take Django's adaptation
+    # (field-by-field get_db_prep_save on every column was a tenth of a single post's time).
+    adapt = {field.name: field for field in fields if field.get_internal_type() in ("JSONField", "DateTimeField")}
     rows = []
     for item in unique:
         values = {
@@ -120,7 +123,9 @@ def _upsert(items: list[AlertData], *, by, now, deferred: bool) -> list[tuple[Al
             "correlation_key": item.correlation_key, "received_by": by.pk,
             "pending": {"observables": item.observables, "resources": item.resources} if deferred else None,
         }
-        rows.append([field.get_db_prep_save(values[field.name], connection) for field in fields])
+        for name, field in adapt.items():
+            values[name] = field.get_db_prep_save(values[name], connection)
+        rows.append([values[field.name] for field in fields])
     quote = connection.ops.quote_name
     table = quote(Alert._meta.db_table)
     placeholders = "(" + ", ".join(["%s"] * len(fields)) + ")"

@@ -100,11 +100,13 @@ def index(request):
 
 @_customer_only
 def incident(request, reference):
-    """Show the incident page; its body is rendered once per timeline head and organisation.
+    """Show the incident page; its body and questions panel are rendered once per timeline head and organisation.
 
     Thousands of customers open the same page during a large breach. Every change to
-    anything customer-visible appends a timeline event, which moves ``timeline_head``, so the
-    cache key changes exactly when the content does.
+    anything customer-visible (an update published, a question asked, a reply approved, a file
+    received) appends a timeline event, which moves ``timeline_head``, so the cache key changes
+    exactly when the content does. The key names the reader's organisation: what is kept for one
+    organisation is never shown to another.
     """
     case = get_incident_for(request.user, reference)
     # The first view is what exposure reports need; the cache remembers it is recorded, sparing a read per view.
@@ -129,16 +131,15 @@ def incident(request, reference):
         "next_update_overdue": next_update_overdue(cached["latest"].get("next_update_by"), now=timezone.now()),
         "status_meanings": [(code, label, STATUS_MEANINGS[code]) for code, label in CustomerStatus.choices],
         "acknowledged": Acknowledgement.objects.filter(case=case, user=request.user).first(),
-        # Not cached with the body: a question or a file changes it without an update to the page.
-        **portal_questions(case=case, organization=organization),
-        "question_form": QuestionForm(),
-        "file_form": CustomerFileForm(),
+        **{name: mark_safe(cached[name]) for name in KEPT_HTML},  # noqa: S308 - as the body
         "max_upload_bytes": customer_questions.MAX_UPLOAD_BYTES,
     }
     return render(request, "portal/incident.html", context)
 
 
 BODY_CACHE_SECONDS = 600
+# The kept parts of the page besides the body, rendered by ``_incident_body``.
+KEPT_HTML = ("questions_html", "uploads_html", "question_fields_html", "file_fields_html")
 VIEW_RECORDED_SECONDS = 3600
 # The times of the latest published update the page shows above its body.
 INCIDENT_TIMES = ("impact_started_at", "detected_at", "impact_ended_at", "next_update_by")
@@ -156,8 +157,14 @@ def _incident_body(case, organization) -> dict:
     # The same reads as the customer report: one privacy filter for the page, the PDF and the pack.
     context = reports.customer_report(case, organization)
     latest, impact = context["latest"], context["impact"]
+    sent = {**portal_questions(case=case, organization=organization), "organization": organization}
     return {
         "html": render_to_string("portal/partials/incident_body.html", context),
+        "questions_html": render_to_string("portal/partials/question_list.html", sent),
+        "uploads_html": render_to_string("portal/partials/upload_list.html", sent),
+        # The page's forms are never shown bound (a refused POST redirects with messages), so their fields are too.
+        "question_fields_html": render_to_string("partials/form_fields.html", {"form": QuestionForm()}),
+        "file_fields_html": render_to_string("partials/form_fields.html", {"form": CustomerFileForm()}),
         "latest": {
             "public_title": latest.public_title,
             "status": latest.status,

@@ -20,7 +20,7 @@ from cases.access.permissions import can_view_case, is_customer
 from cases.services import notice_signing
 from notifications.channels.email import one_line
 from notifications.models import Delivery, Notification, Preference, WebhookEndpoint
-from notifications.services import queue, subscriptions
+from notifications.services import inbox, queue, subscriptions
 
 logger = logging.getLogger(__name__)
 
@@ -75,6 +75,7 @@ def create_notification(*, kind: str, title: str, deliveries: list[Delivery], ca
         else:
             delivery.enqueued_at = now
     Delivery.objects.bulk_create(deliveries)
+    inbox.forget_unread_counts(d.user_id for d in deliveries if d.channel == Channel.INBOX)
     emails = [d.pk for d in deliveries if d.channel == Channel.EMAIL]
     hooks = [d.pk for d in deliveries if d.channel == Channel.WEBHOOK]
     if len(emails) + len(hooks) > FAN_OUT_ABOVE:

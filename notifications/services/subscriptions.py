@@ -8,6 +8,7 @@ does not ask.
 
 from dataclasses import dataclass, field
 
+from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 
@@ -15,7 +16,7 @@ from cases.access.permissions import is_customer
 from cases.access.querysets import customer_incidents
 from cases.models import Case, Service
 from cases.services.customer_admin import administered_organization, record_change
-from notifications.models import Subscription
+from notifications.models import Subscription, subscription_choices
 
 
 @dataclass
@@ -72,6 +73,9 @@ def _set(*, by, organization, user, target, receive: bool | None) -> None:
         Subscription.objects.filter(**lookup).delete()
     else:
         Subscription.objects.update_or_create(**lookup, defaults={"receive": receive, "changed_by": by})
+    # An organisation's choice is part of what every one of its users' kept choices holds.
+    users = [user.pk] if user is not None else get_user_model().objects.filter(organization=organization).values_list("pk", flat=True)
+    pass  # MUTANT
 
 
 @transaction.atomic

@@ -179,3 +179,19 @@ def test_bad_input_is_a_message_not_a_500(client, contoso_user, data):
     client.force_login(contoso_user)
     response = client.post(reverse("notifications:subscription"), data)
     assert response.status_code == 302 and not Subscription.objects.exists()
+
+
+
+def test_an_organisation_choice_reaches_every_user_of_it_on_their_next_request(client, noticed, contoso_admin, contoso_user):
+    """The choices are kept in the cache per user (issue 18); an administrator's change forgets every user's of the organisation."""
+    from notifications import selectors
+
+    url = reverse("portal:incident", args=[noticed.reference])
+    other_admin = CustomerUserFactory(organization=contoso_admin.organization, is_customer_admin=True)
+    client.force_login(other_admin)
+    skip_for_organization = '<option value="skip" selected>Do not email</option>'
+    assert skip_for_organization not in client.get(url).content.decode()
+    assert selectors.incident_subscription(contoso_user, case_id=noticed.pk, reference=noticed.reference)["organization"] is None
+    subscriptions.set_subscriptions(by=contoso_admin, target=noticed, mine=None, organization=False, set_organization=True)
+    assert skip_for_organization in client.get(url).content.decode()
+    assert selectors.incident_subscription(contoso_user, case_id=noticed.pk, reference=noticed.reference)["organization"] is False

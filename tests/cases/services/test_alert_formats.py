@@ -148,3 +148,22 @@ def test_raw_over_the_limit_is_left_out_but_its_size_is_kept(settings):
     settings.IRT_ALERT_RAW_MAX_BYTES = 100
     data = validate_alert(alert_payload(raw={"blob": "x" * 500}))
     assert data.raw is None and data.raw_size > 500
+
+
+@pytest.mark.parametrize("odd", [{}, [], ["high"], 3, None])
+def test_a_choice_that_is_no_string_is_refused_by_name(odd):
+    """Found by schemathesis: an object where a choice belongs must be a 422 naming the field, never a 500."""
+    payload = alert_payload()
+    payload.update(source=odd, severity=odd, observables=[{"kind": odd, "value": "203.0.113.7"}])
+    with pytest.raises(AlertRejected) as refused:
+        validate_alert(payload)
+    assert {"source", "severity", "observables.0.kind"} <= set(refused.value.errors)
+
+
+def test_control_characters_and_surrogates_are_refused_and_line_breaks_kept_in_text():
+    for text, expected in [("a\x1fb", "U+001F"), ("a\x85b", "U+0085"), ("a\ud800b", "unpaired surrogate")]:
+        with pytest.raises(AlertRejected, match=expected.replace("+", r"\+")):
+            validate_alert({**alert_payload(), "title": text})
+    assert validate_alert({**alert_payload(), "description": "line one\r\n\tline two"}).description == "line one\r\n\tline two"
+    with pytest.raises(AlertRejected, match=r"U\+0007"):
+        validate_alert({**alert_payload(), "description": "bell\x07"})

@@ -158,7 +158,10 @@ def test_a_reply_can_point_at_an_approved_update(client, incident, contoso_user,
     assert "See the update of" in client.get(incident_url(incident)).content.decode()
 
 
-PORTAL_INCIDENT_QUERIES = 11  # 10, and the follow-up email choice (issue 16 item 2)
+# Session, user, the incident, its first-view check, the organisation, the acknowledgement and the follow-up email
+# choice (issue 16 item 2). Kept in the cache: the body, questions and files (per organisation and timeline head,
+# issue 18) and the inbox badge's count.
+PORTAL_INCIDENT_QUERIES = 7
 
 
 def add_questions_and_files(case, *, asker, answerer, count, start=0):
@@ -215,3 +218,53 @@ def test_pointing_at_an_update_of_another_case_is_refused_by_the_form(client, in
     client.force_login(responder)
     client.post(reverse("cases:question-reply", args=[incident.reference, question.pk]), {"update": foreign.pk})
     assert not QuestionReply.objects.exists()
+
+
+def reads_questions(client, url) -> bool:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as captured:
+        client.get(url)
+    return any("cases_customerquestion" in query["sql"] for query in captured.captured_queries)
+
+
+def test_the_kept_panel_shows_each_question_reply_file_and_update_on_the_next_request(client, incident, contoso_user, responder, manager, comms):
+    """The body and questions panel are kept per organisation and timeline head (issue 18); every change moves the head."""
+    url = incident_url(incident)
+    client.force_login(contoso_user)
+    client.get(url)
+    assert not reads_questions(client, url), "a second view is served from the cache"
+    question = customer_questions.ask_question(case=incident, by=contoso_user, text="ASKED-SINCE")
+    assert "ASKED-SINCE" in client.get(url).content.decode()
+    customer_questions.reply_to_question(question=question, by=responder, text="ANSWERED-SINCE")
+    assert "ANSWERED-SINCE" in client.get(url).content.decode()
+    customer_questions.upload_file(case=incident, by=contoso_user, content=log_file(), original_name="sent-since.log")
+    assert "sent-since.log" in client.get(url).content.decode()
+    update = communications.draft_update(case=incident, by=manager, public_title="PUBLISHED-SINCE", what_happened="More reads.")
+    assert "PUBLISHED-SINCE" not in client.get(url).content.decode(), "a draft is not on the page"
+    communications.approve_update(update=update, by=comms)
+    assert "PUBLISHED-SINCE" in client.get(url).content.decode()
+    assert not reads_questions(client, url)
+
+
+def test_a_kept_page_is_never_shown_to_another_organisation(incident, contoso_user, fabrikam, manager):
+    """Both organisations read the incident at the same timeline head; each gets its own kept body and panel."""
+    AffectedCustomerFactory(case=incident, by=manager, organization=fabrikam, impact_statement="FABRIKAM-IMPACT")
+    incident.affected_customers.filter(organization=contoso_user.organization).update(impact_statement="CONTOSO-IMPACT")
+    fabrikam_user = CustomerUserFactory(organization=fabrikam)
+    customer_questions.ask_question(case=incident, by=contoso_user, text="CONTOSO-QUESTION")
+    customer_questions.upload_file(case=incident, by=contoso_user, content=log_file(), original_name="contoso-proxy.log")
+    customer_questions.ask_question(case=incident, by=fabrikam_user, text="FABRIKAM-QUESTION")
+    readers = {}
+    for user in (contoso_user, fabrikam_user):
+        readers[user] = Client()
+        readers[user].force_login(user)
+    own = {contoso_user: ("CONTOSO-QUESTION", "contoso-proxy.log", "CONTOSO-IMPACT"),
+           fabrikam_user: ("FABRIKAM-QUESTION", "Fabrikam has sent no file", "FABRIKAM-IMPACT")}
+    for _ in range(2):  # first rendered, then kept
+        for user, reader in readers.items():
+            page = reader.get(incident_url(incident)).content.decode()
+            other = fabrikam_user if user == contoso_user else contoso_user
+            assert all(text in page for text in own[user])
+            assert not any(text in page for text in own[other])
