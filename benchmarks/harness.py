@@ -37,10 +37,47 @@ def scratch_env(settings: str = "benchmarks.settings", **extra: str):
 
 
 def manage(env: dict, *args: str) -> str:
-    """Run ``manage.py`` with ``args`` and return what it printed (a failure stops the benchmark)."""
-    return subprocess.run(
-        [sys.executable, "manage.py", *args], cwd=ROOT, env=env, check=True, capture_output=True, text=True
-    ).stdout
+    """Run ``manage.py`` with ``args`` and return what it printed (a failure stops the benchmark, saying why)."""
+    done = subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True)
+    if done.returncode:
+        raise SystemExit(f"manage.py {' '.join(args)} failed ({done.returncode}):\n{done.stderr[-3000:]}")
+    return done.stdout
+
+
+@contextmanager
+def autoanalyze(env: dict, tables: list[str], *, every: float = 5.0):
+    """ANALYZE ``tables`` every ``every`` seconds while the block runs, if PostgreSQL's autovacuum is off.
+
+    Production PostgreSQL (and every managed one) runs autovacuum, whose autoanalyze keeps the
+    statistics of a fast-growing table near the truth. This machine's server runs with it off: the
+    tables a benchmark fills from empty keep the statistics of empty tables, and plans made from
+    them (a sequential scan to check each foreign key, say) slow the correlator down quadratically,
+    which no deployment would see. Yield whether it stood in for autovacuum.
+    """
+    if not env.get("DATABASE_URL", "").startswith("postgres"):
+        yield False
+        return
+    import threading
+
+    import psycopg
+
+    with psycopg.connect(env["DATABASE_URL"], autocommit=True) as connection:
+        if connection.execute("SHOW autovacuum").fetchone()[0] == "on":
+            yield False
+            return
+        stop = threading.Event()
+
+        def analyze():
+            while not stop.wait(every):
+                connection.execute(f"ANALYZE {', '.join(tables)}")
+
+        thread = threading.Thread(target=analyze, daemon=True)
+        thread.start()
+        try:
+            yield True
+        finally:
+            stop.set()
+            thread.join()
 
 
 @contextmanager

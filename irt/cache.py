@@ -4,6 +4,9 @@ Everything IRT keeps in the cache can be rebuilt (rate-limit counts, rendered pu
 cached copy of a session whose row is in the database), so a page must not fail because Redis is
 away: a read answers "not there", a write is dropped, and the outage is logged at most once a
 minute per process. Short socket timeouts (``settings.REDIS_URL``) bound what each call can wait.
+
+``Generations`` keeps values read from the database until whatever they depend on changes: the
+public pages' versions (``irt.middleware.PublishedVersion``), the inbox badge, subscription choices.
 """
 
 import logging
@@ -87,8 +90,20 @@ class Generations:
     def __init__(self, prefix: str):
         self.prefix = prefix
 
+    @classmethod
+    def seconds(cls) -> int:
+        """Return how long a value may be kept: short where another process cannot make it stale."""
+        return cls.LOCAL_SECONDS if isinstance(caches["default"], LocMemCache) else cls.SHARED_SECONDS
+
+    def generation(self, name):
+        return cache.get(f"{self.prefix}:{name}:generation")
+
     def get(self, name, compute):
         """Return the kept value of ``name``, or ``compute()`` it and keep it under its current generation."""
+        return self.get_with_generation(name, compute)[0]
+
+    def get_with_generation(self, name, compute) -> tuple:
+        """Return ``(value, generation)``; the generation is None while the cache is away."""
         generation_key, value_key = f"{self.prefix}:{name}:generation", f"{self.prefix}:{name}"
         found = cache.get_many([generation_key, value_key])
         generation = found.get(generation_key)
@@ -96,14 +111,13 @@ class Generations:
             cache.add(generation_key, secrets.token_hex(8), None)
             generation = cache.get(generation_key)
             if generation is None:  # the cache is away: ask the database every time
-                return compute()
+                return compute(), None
         kept = found.get(value_key)
         if kept is not None and kept[0] == generation:
-            return kept[1]
+            return kept[1], generation
         value = compute()
-        local = isinstance(caches["default"], LocMemCache)
-        cache.set(value_key, (generation, value), self.LOCAL_SECONDS if local else self.SHARED_SECONDS)
-        return value
+        cache.set(value_key, (generation, value), self.seconds())
+        return value, generation
 
     def forget(self, names) -> None:
         """Make the kept values of ``names`` stale, now and when the transaction commits."""

@@ -2,15 +2,14 @@
 
 import functools
 import hashlib
-import secrets
 
 from django.conf import settings
-from django.core.cache import cache, caches
-from django.core.cache.backends.locmem import LocMemCache
-from django.db import transaction
+from django.core.cache import cache
 from django.utils.cache import cc_delim_re, get_conditional_response, quote_etag
 from django.utils.http import http_date, parse_http_date_safe
 from django.views.decorators.cache import cache_control
+
+from irt.cache import Generations
 
 # No inline script or style anywhere in the templates, so the policy can stay strict.
 CONTENT_SECURITY_POLICY = "; ".join(
@@ -107,56 +106,30 @@ class PublishedVersion:
     """The version of some public content, read from the cache so a cached page costs no query.
 
     ``compute()`` reads the version from the database (a deterministic stamp, the same in every
-    process, so ETags agree between workers). It is kept in the cache under a *generation* key, and
-    ``invalidate()`` (called where the content changes) draws a new generation: nobody reads the
-    old entry again, so a reader that computed the old version just before the change committed
-    cannot put it back. ``invalidate()`` acts at once and again when the transaction commits.
-
-    A process-local cache (``LocMemCache``, no ``REDIS_URL``) cannot hear another process's
-    invalidation, so there the version is only kept for ``LOCAL_SECONDS``; a shared cache keeps it
-    for ``SHARED_SECONDS`` (a bound for an invalidation lost while Redis was away).
+    process, so ETags agree between workers). It is kept with a *generation* (``irt.cache.Generations``):
+    ``invalidate()`` (called where the content changes) draws a new one, at once and again when the
+    transaction commits, and the fast path below serves a kept page only while its generation is current.
     """
 
-    LOCAL_SECONDS = 2
-    SHARED_SECONDS = 300
+    generations = Generations("public-version")
 
     def __init__(self, name: str, compute):
         self.name = name
         self.compute = compute
-        self.generation_key = f"public-version:{name}:generation"
 
-    def _generation(self):
-        generation = self.generation_of(self.name)
-        if generation is None:
-            cache.add(self.generation_key, secrets.token_hex(8), None)
-            generation = cache.get(self.generation_key)
-        return generation
-
-    @staticmethod
-    def generation_of(name: str):
-        return cache.get(f"public-version:{name}:generation")
+    @classmethod
+    def generation_of(cls, name: str):
+        return cls.generations.generation(name)
 
     def get(self, request=None):
         """Return the version; with ``request``, mark it as rendered under this generation (the fast path's key)."""
-        generation = self._generation()
-        if generation is None:  # the cache is away: ask the database every time
-            return self.compute()
-        if request is not None:
+        version, generation = self.generations.get_with_generation(self.name, self.compute)
+        if request is not None and generation is not None:
             setattr(request, PUBLIC_GENERATION_ATTR, (self.name, generation))
-        key = f"public-version:{self.name}:{generation}"
-        version = cache.get(key)
-        if version is None:
-            version = self.compute()
-            local = isinstance(caches["default"], LocMemCache)
-            cache.set(key, version, self.LOCAL_SECONDS if local else self.SHARED_SECONDS)
         return version
 
     def invalidate(self) -> None:
-        def new_generation():
-            cache.set(self.generation_key, secrets.token_hex(8), None)
-
-        new_generation()
-        transaction.on_commit(new_generation)
+        self.generations.forget([self.name])
 
 
 def is_public_view(view_func) -> bool:
@@ -230,9 +203,7 @@ def _keep_public_response(request, response) -> None:
             or not response.has_header("ETag")):
         return
     name, generation = marked
-    local = isinstance(caches["default"], LocMemCache)
-    seconds = PublishedVersion.LOCAL_SECONDS if local else PublishedVersion.SHARED_SECONDS
-    cache.set(_public_response_key(request), (name, generation, response), seconds)
+    cache.set(_public_response_key(request), (name, generation, response), Generations.seconds())
 
 
 def _kept_public_response(request):

@@ -75,7 +75,7 @@ def _set(*, by, organization, user, target, receive: bool | None) -> None:
         Subscription.objects.update_or_create(**lookup, defaults={"receive": receive, "changed_by": by})
     # An organisation's choice is part of what every one of its users' kept choices holds.
     users = [user.pk] if user is not None else get_user_model().objects.filter(organization=organization).values_list("pk", flat=True)
-    pass  # MUTANT
+    subscription_choices.forget(f"{organization.pk}:{pk}" for pk in users)
 
 
 @transaction.atomic
