@@ -44,6 +44,12 @@ def manage(env: dict, *args: str) -> str:
     return done.stdout
 
 
+# The tables a breach notice fills: what autoanalyze would keep current during a notice benchmark.
+NOTICE_TABLES = ["notifications_delivery", "notifications_deliveryattempt", "notifications_notification",
+                 "django_tasks_database_dbtaskresult", "cases_organization", "cases_affectedcustomer",
+                 "notifications_webhookendpoint"]
+
+
 @contextmanager
 def autoanalyze(env: dict, tables: list[str], *, every: float = 5.0):
     """ANALYZE ``tables`` every ``every`` seconds while the block runs, if PostgreSQL's autovacuum is off.
