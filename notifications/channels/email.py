@@ -7,13 +7,16 @@ an idle connection costs nothing.
 """
 
 import re
+import secrets
 import smtplib
 import threading
 import time
+from email.policy import compat32
 from email.utils import formataddr, parseaddr
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
+from django.core.mail.message import forbid_multi_line_headers
 from django.template.loader import render_to_string
 
 _LINE_BREAKS = re.compile(r"[\r\n\x0b\x0c\x1c-\x1e\x85\u2028\u2029]+")
@@ -48,6 +51,72 @@ def message_from_parts(parts: tuple[str, str, str], *, to: str, message_id: str,
     message = EmailMultiAlternatives(one_line(subject), text, to=[recipient], headers=all_headers, connection=connection)
     message.attach_alternative(html, "text/html")
     return message
+
+
+# -- one MIME rendering for many recipients ---------------------------------------------------------
+
+# Stands for the recipient in a message made once for many (random per process; .invalid never resolves).
+_TO_MARK = f"irt-to-{secrets.token_hex(8)}@recipient.invalid"
+_TO_MARK_LINE = f"To: {_TO_MARK}\r\n".encode()
+# What Django's SMTP backend writes a message with: the email package's compat32 policy, CRLF.
+_WIRE_POLICY = compat32.clone(linesep="\r\n")
+
+
+def shared_mime(parts: tuple[str, str, str], *, mark: str, headers: dict | None = None) -> bytes | None:
+    """Return the wire bytes of the email made from ``parts`` with ``mark`` where each recipient's id goes.
+
+    Python's email package took longer to build each message's MIME and fold its headers than the
+    SMTP exchange did, yet the recipients of one organisation's notice get the same message but for
+    the To line and their delivery id (Message-ID, X-IRT-Delivery-ID, the links in the body). So it
+    is built once, with ``mark`` as the id and a mark as the recipient, and ``copy_for`` fills both
+    in per recipient. None when a mark did not come through the encoding whole (an encoded subject,
+    a quoted-printable line break inside it): then each message is built in full.
+    """
+    template = message_from_parts(parts, to=_TO_MARK, message_id=mark, headers=headers)
+    raw = template.message().as_bytes(linesep="\r\n")
+    written = sum(part.count(mark) for part in parts) + 1 + sum(str(value).count(mark) for value in (headers or {}).values())
+    if raw.count(mark.encode()) != written or raw.count(_TO_MARK_LINE) != 1:
+        return None
+    return raw
+
+
+class PrebuiltEmail(EmailMultiAlternatives):
+    """An email whose wire bytes were made by ``shared_mime`` and filled in for this recipient.
+
+    Everything else (subject, bodies, recipients, headers) is an ordinary email's, so every mail
+    backend and test reads it as one; only ``message()`` hands over the bytes already made.
+    """
+
+    def __init__(self, *args, wire: bytes, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._wire = wire
+
+    def message(self):
+        return _WireMessage(self._wire)
+
+
+class _WireMessage:
+    """The part of ``email.message.Message`` the mail backends use: the message as bytes or text."""
+
+    def __init__(self, wire: bytes):
+        self._wire = wire
+
+    def as_bytes(self, unixfrom=False, linesep="\n"):
+        return self._wire if linesep == "\r\n" else self._wire.replace(b"\r\n", linesep.encode())
+
+    def as_string(self, unixfrom=False, linesep="\n"):
+        return self.as_bytes(linesep=linesep).decode("utf-8", "replace")
+
+
+def copy_for(shared: bytes, message: EmailMultiAlternatives, *, mark: str, delivery_id: str) -> PrebuiltEmail:
+    """Return ``message`` (built the ordinary way for one recipient) carrying ``shared`` filled in for it."""
+    [recipient] = message.to
+    _, to_value = forbid_multi_line_headers("To", recipient, message.encoding)
+    wire = shared.replace(mark.encode(), delivery_id.encode()).replace(_TO_MARK_LINE, _WIRE_POLICY.fold_binary("To", to_value))
+    copy = PrebuiltEmail(message.subject, message.body, to=message.to, headers=message.extra_headers,
+                         connection=message.connection, wire=wire)
+    copy.alternatives = message.alternatives
+    return copy
 
 
 def make_message(name: str, *, to: str, context: dict, message_id: str, headers: dict | None = None,

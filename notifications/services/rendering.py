@@ -99,7 +99,7 @@ def customer_context(delivery: Delivery, *, batch: Batch | None = None, delivery
     }
 
 
-def _email_parts(delivery: Delivery, batch: Batch | None) -> tuple[str, str, str]:
+def _email_parts(delivery: Delivery, batch: Batch | None, *, fill: bool = True) -> tuple[str, str, str]:
     """Return the rendered email of the delivery's notification for its organisation (rendered once per batch)."""
     notification = delivery.notification
     key = (notification.pk, delivery.organization_id)
@@ -116,16 +116,34 @@ def _email_parts(delivery: Delivery, batch: Batch | None) -> tuple[str, str, str
         parts = email_channel.render_parts(name, context)
         if batch is not None:
             batch.rendered[key] = parts
+    if not fill:
+        return parts
     return tuple(part.replace(DELIVERY_ID_MARK, str(delivery.pk)) for part in parts)
 
 
 def build_email(delivery: Delivery, *, connection=None, batch: Batch | None = None):
-    """Return the email of one delivery (``batch``: reuse what the batch rendered for the same organisation)."""
+    """Return the email of one delivery (``batch``: reuse what the batch rendered for the same organisation).
+
+    In a batch, the MIME bytes are made once per distinct text too and filled in per recipient
+    (``email_channel.shared_mime``).
+    """
     to_name = delivery.user.get_full_name() if delivery.user_id else ""
-    return email_channel.message_from_parts(
+    message = email_channel.message_from_parts(
         _email_parts(delivery, batch), to=delivery.address, to_name=to_name, message_id=str(delivery.pk),
         headers={"X-IRT-Delivery-ID": str(delivery.pk)}, connection=connection,
     )
+    if batch is None:
+        return message
+    # Keyed by the text itself: organisations whose emails read the same (an update names none of
+    # them) share one MIME rendering.
+    parts = _email_parts(delivery, batch, fill=False)
+    key = ("mime", parts)
+    if key not in batch.rendered:
+        batch.rendered[key] = email_channel.shared_mime(parts, mark=DELIVERY_ID_MARK, headers={"X-IRT-Delivery-ID": DELIVERY_ID_MARK})
+    shared = batch.rendered[key]
+    if shared is None:
+        return message
+    return email_channel.copy_for(shared, message, mark=DELIVERY_ID_MARK, delivery_id=str(delivery.pk))
 
 
 def webhook_payload(delivery: Delivery, *, batch: Batch | None = None) -> bytes:

@@ -13,7 +13,7 @@ from notifications.models import Delivery
 from notifications.services import delivery as service
 from notifications.services.webhooks import create_endpoint
 from tests.notifications.conftest import publish_update
-from tests.notifications.test_webhooks import Receiver
+from tests.loopback import Receiver
 
 Status = Delivery.Status
 DEADLINE = 2
