@@ -205,3 +205,16 @@ def test_a_bearer_request_needs_no_csrf_token(db, responder):
     response = client.post("/api/v1/cases/", {"title": "From a script"}, content_type="application/json",
                            HTTP_AUTHORIZATION=f"Bearer {raw}")
     assert response.status_code == 201
+
+
+def test_a_trusted_token_records_its_last_use_once_not_on_every_request(db, responder):
+    """The process's trusted copy learns of the write, so the requests after it within the trust period write nothing."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    token, raw = api_tokens.create_token(user=responder, by=responder, name="laptop", scopes=["cases:read"])
+    ApiToken.objects.filter(pk=token.pk).update(last_used_at=timezone.now() - timedelta(minutes=5))
+    with CaptureQueriesContext(connection) as queries:
+        for _ in range(5):
+            assert api_tokens.authenticate(raw) == token
+    assert len([q for q in queries.captured_queries if q["sql"].startswith("UPDATE")]) == 1
