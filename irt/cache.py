@@ -73,7 +73,7 @@ for _name, _answer in _OUTAGE_ANSWERS.items():
 class Generations:
     """Values read from the database, each kept in the cache with the generation of its name.
 
-    ``forget(names)`` (called where what a value counts changes) draws a new generation for each
+    ``forget(names)`` (called where what a value depends on changes) draws a new generation for each
     name instead of deleting the value: a reader that computed the old value just before the change
     committed, and stores it after, stores it with the old generation, which no reader accepts.
     ``forget`` acts at once and again when the transaction commits. A value and its name's

@@ -115,7 +115,7 @@ def incident(request, reference):
         record_incident_page_view(case=case, user=request.user)
         transaction.on_commit(lambda: cache.set(viewed, True, VIEW_RECORDED_SECONDS))
     organization = request.user.organization
-    key = f"portal:incident:{case.pk}:{organization.pk}:{case.timeline_head}"
+    key = f"portal:incident-parts:{case.pk}:{organization.pk}:{case.timeline_head}"
     cached = cache.get(key)
     if cached is None:
         cached = _incident_body(case, organization)
