@@ -95,3 +95,19 @@ def register_dead_delivery_provider(provider: Callable[["object", int], list[dic
 def dead_deliveries(user, limit: int) -> list[dict]:
     """Return the dead deliveries ``user`` may see, newest first; none when no app sends anything."""
     return _dead_delivery_providers.answers(user, limit)
+
+
+# A demo seeder adds an app's own demo data once ``seed_demo`` made the users and cases:
+# ``provider(users) -> [str, ...]`` (``users`` by username; the lines say what it made). It must be
+# idempotent, as ``seed_demo`` is.
+_demo_seeders = ProviderList()
+
+
+def register_demo_seeder(provider: Callable[[dict], list[str]]) -> Callable[[dict], list[str]]:
+    """Register ``provider(users)`` as a part of the demo data ``cases`` cannot make itself."""
+    return _demo_seeders.register(provider)
+
+
+def seed_demo_extras(users: dict) -> list[str]:
+    """Run every registered demo seeder; return what each says it made."""
+    return _demo_seeders.answers(users)

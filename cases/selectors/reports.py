@@ -7,6 +7,7 @@ has anything to hide.
 """
 
 from collections import defaultdict
+from datetime import UTC
 
 from django.conf import settings
 from django.db.models import Prefetch
@@ -75,6 +76,23 @@ def customer_report(case: Case, organization) -> dict:
     }
 
 
+def iso_times(times: dict) -> dict:
+    """Return ``times`` (name: datetime or None) as ISO 8601 UTC strings, None where unset: what machines read."""
+    return {name: moment.astimezone(UTC).isoformat() if moment else None for name, moment in times.items()}
+
+
+def breach_times(latest: IncidentUpdate, review: PublishedReview | None) -> dict:
+    """Return when the breach started, was detected and ended, as customers were told (None where not known).
+
+    From the latest published update; the impact window, when that update gives no start, from the
+    published review: the case's own times are internal until an approved text states them. A start
+    without an end means the impact is ongoing.
+    """
+    window = latest if latest.impact_started_at or review is None else review
+    return {"impact_started_at": window.impact_started_at, "detected_at": latest.detected_at,
+            "impact_ended_at": window.impact_ended_at}
+
+
 def notification_pack(case: Case, organization) -> dict | None:
     """Return what a controller reports under GDPR Art. 33(3), from ``organization``'s own impact row only.
 
@@ -89,6 +107,7 @@ def notification_pack(case: Case, organization) -> dict | None:
     return {
         **report,
         "awareness_at": impact.notified_at,
+        "times": breach_times(latest, report["review"]),
         "nature": {"what_happened": latest.what_happened, "what_we_know": latest.what_we_know,
                    "affected_services": latest.affected_services, "status": latest.get_status_display()},
         "data_concerned": {"impacts": impact.data_impacts, "statement": impact.impact_statement},
@@ -107,6 +126,7 @@ def notification_pack_json(pack: dict) -> dict:
         "notified_at": pack["awareness_at"].isoformat(),
         "gdpr_art33_3": {
             "a_nature_of_breach": pack["nature"],
+            "a_when": iso_times(pack["times"]),
             "a_categories_and_numbers": pack["data_concerned"],
             "b_contact_point": pack["contact_point"],
             "c_likely_consequences": pack["likely_consequences"],

@@ -3,11 +3,14 @@
 The token travels as ``Authorization: Bearer <token>`` or, for feed readers that cannot send a
 header, as ``?token=``; an unknown or rotated token is a 404. What a feed shows follows the
 portal's privacy rules exactly: the incidents of ``organization_incidents`` (the filter behind
-``customer_incidents``), their published updates, and the organisation's own impact row
+``customer_incidents``), their published updates with the times each states (the portal's
+``INCIDENT_TIMES``), and the organisation's own impact row
 (``AffectedCustomer.objects.impact_seen_by``). Responses carry an ETag over every incident's
 timeline head, which moves with every customer-visible change, and answer ``If-None-Match``
 with 304. They are ``Cache-Control: private``: never for a shared cache.
 """
+
+from datetime import UTC
 
 from django.contrib.syndication.views import Feed
 from django.http import JsonResponse
@@ -20,7 +23,9 @@ from django.views.decorators.vary import vary_on_headers
 from cases.access.lookups import get_organization_for_feed_token
 from cases.access.querysets import organization_incidents
 from cases.models import AffectedCustomer, IncidentUpdate
+from cases.selectors.reports import iso_times
 from cases.views.lessons import _etag, site_url
+from cases.views.portal import INCIDENT_TIMES
 
 FEED_ENTRIES = 100
 
@@ -34,6 +39,25 @@ def _token(request) -> str:
 
 def _organization(request):
     return get_organization_for_feed_token(_token(request))
+
+
+def _times(update) -> dict:
+    return {name: getattr(update, name) for name in INCIDENT_TIMES}
+
+
+def _times_line(update) -> str:
+    """Return the update's times as one line a person reads, labelled as its approver saw them; "" when it states none.
+
+    A start without an end reads as ongoing, as on the incident page.
+    """
+    parts = []
+    for name, moment in _times(update).items():
+        label = IncidentUpdate._meta.get_field(name).verbose_name
+        if moment:
+            parts.append(f"{label}: {moment.astimezone(UTC):%Y-%m-%d %H:%M}")
+        elif name == "impact_ended_at" and update.impact_started_at:
+            parts.append(f"{label}: ongoing")
+    return " · ".join(parts)
 
 
 def _updates(organization):
@@ -85,7 +109,7 @@ class OrganizationFeed(Feed):
         return self.item_link(item) + f"#update-{item.pk}"
 
     def item_description(self, item):
-        parts = [item.what_happened, item.what_we_know, item.what_we_are_doing, item.what_you_should_do]
+        parts = [_times_line(item), item.what_happened, item.what_we_know, item.what_we_are_doing, item.what_you_should_do]
         return "\n\n".join(part for part in parts if part)
 
     def item_pubdate(self, item):
@@ -121,7 +145,7 @@ def json_feed(request):
             "id": update.pk, "published_at": update.published_at.isoformat(), "status": update.status,
             "title": update.public_title, "what_happened": update.what_happened, "what_we_know": update.what_we_know,
             "what_we_are_doing": update.what_we_are_doing, "what_you_should_do": update.what_you_should_do,
-            "affected_services": update.affected_services,
+            "affected_services": update.affected_services, **iso_times(_times(update)),
         })
     return JsonResponse({"organization": organization.slug, "incidents": list(incidents.values())},
                         json_dumps_params={"ensure_ascii": False})

@@ -1,9 +1,11 @@
 """Issue 16, items 7 and 2 in the browser: the incident's times from the case to the customer, and their email choice.
 
-A manager records when the impact started on the case, drafts an update that carries it and
-promises the next update; Communications sees both before approving; Contoso reads the impact
-window, the detection time and "Next update by" on its incident page (at 1366 and 390 px) and
-turns this incident's follow-up emails off; Fabrikam can neither read the page nor choose for it.
+A manager drafts an update that starts from the times the demo's published update states
+(``seed_demo``), corrects when the impact started and promises the next update (the case's own
+times reach a draft only where the last update gave none: ``tests/cases/views/test_incident_page_times.py``);
+Communications sees both before approving; Contoso reads the impact window, the detection time
+and "Next update by" on its incident page (at 1366 and 390 px) and turns this incident's follow-up
+emails off; Fabrikam can neither read the page nor choose for it.
 """
 
 from datetime import timedelta
@@ -42,19 +44,15 @@ def test_the_customer_reads_when_it_started_was_detected_and_when_the_next_updat
     case = (Case.objects.filter(breach_declared_at__isnull=False, affected_customers__organization=contoso)
             .exclude(affected_customers__organization=fabrikam).first())
     promise = (timezone.now() + timedelta(days=2)).replace(second=0, microsecond=0)
+    seeded = IncidentUpdate.objects.published().filter(case=case).latest("published_at")
     page.set_viewport_size(DESKTOP)
 
-    # -- The manager records the impact window on the case. ---------------------------------------
+    # -- The draft starts from the last update's times; the manager corrects the start and promises the next update.
     open_case_as(page, "manager", case.reference)
-    page.goto(f"{site}/cases/{case.reference}/edit/")
-    page.get_by_label("Impact started (UTC)").fill("2026-11-28T22:10")
-    page.get_by_role("button", name="Save details").click()
-    expect(page.locator(".messages")).to_contain_text("Details saved.")
-
-    # -- The draft starts from the case's times; the manager promises the next update. -----------
     page.goto(f"{site}/cases/{case.reference}/updates/new/")
-    expect(page.get_by_label("Impact started (UTC)")).to_have_value("2026-11-28T22:10")
+    expect(page.get_by_label("Impact started (UTC)")).to_have_value(f"{seeded.impact_started_at:%Y-%m-%dT%H:%M}")
     expect(page.get_by_label("Next update by (UTC)")).to_have_value("")
+    page.get_by_label("Impact started (UTC)").fill("2026-11-28T22:10")
     page.get_by_label("Public title").fill("Follow-up: access closed, review of logs continues")
     page.get_by_label("Next update by (UTC)").fill(f"{promise:%Y-%m-%dT%H:%M}")
     both_widths(page, screenshot, "times-01-draft-with-next-update")
@@ -80,7 +78,7 @@ def test_the_customer_reads_when_it_started_was_detected_and_when_the_next_updat
     times = page.get_by_role("region", name="When")
     expect(times.get_by_test_id("impact-started")).to_contain_text("2026-11-28 22:10 UTC")
     expect(times.get_by_test_id("detected-at")).to_contain_text(f"{case.detected_at:%Y-%m-%d %H:%M} UTC")
-    expect(times.get_by_test_id("impact-ended")).to_have_text("Ongoing")
+    expect(times.get_by_test_id("impact-ended")).to_contain_text(f"{seeded.impact_ended_at:%Y-%m-%d %H:%M} UTC")
     expect(times.get_by_test_id("next-update")).to_contain_text(f"Next update by {promise:%Y-%m-%d %H:%M} UTC")
     both_widths(page, screenshot, "times-03-portal-incident")
     emails = page.get_by_role("region", name="Emails about this incident")

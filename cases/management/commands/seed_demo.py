@@ -17,7 +17,7 @@ from cases.management.demo_customers import seed_customer_admins
 from cases.management.demo_evidence import seed_evidence
 from cases.management.demo_playbooks import ensure_demo_playbooks
 from cases.models import ClockDecision
-from cases.models import Case, Organization, Service, User
+from cases.models import Case, Organization, Service, User, hooks
 from cases.services import breach, communications, lifecycle, playbooks, review, tasks, timeline
 from cases.services import cases as case_services
 
@@ -75,6 +75,9 @@ class Command(BaseCommand):
         self._follow_playbooks(users["manager"], versions)
         seed_evidence(manager=users["manager"], responder=users["responder"])
         seed_customer_admins(password=password)
+        # What other apps add (notifications: a subscription example), without ``cases`` importing them.
+        for line in hooks.seed_demo_extras(users):
+            self.stdout.write(line)
         self.stdout.write(self.style.SUCCESS(
             f"Demo data ready: {len(users)} users, {len(orgs)} organisations, {created} new case(s). "
             f"Password for every demo user: {password}"
@@ -132,9 +135,9 @@ class Command(BaseCommand):
                 case = lifecycle.run_action(action_name=action, case=case, by=by, note=note)
             return case
 
-        def triage(case, severity, scope, service_names):
+        def triage(case, severity, scope, service_names, **changes):
             return case_services.update_case_details(
-                case=case, by=manager, changes={"severity": severity, "scope": scope},
+                case=case, by=manager, changes={"severity": severity, "scope": scope, **changes},
                 services=[services[name] for name in service_names],
             )
 
@@ -147,20 +150,24 @@ class Command(BaseCommand):
         if case:
             advance(case, ("start_assessment", responder, ""))
 
+        # The exposure: reads began before a customer reported them and stopped with the rollback; the incident is still open.
+        detected = (now - timedelta(hours=20)).replace(second=0, microsecond=0)
+        impact = {"impact_started_at": detected - timedelta(minutes=50), "impact_ended_at": detected + timedelta(hours=2, minutes=40)}
+        window = f"between {impact['impact_started_at']:%H:%M} and {impact['impact_ended_at']:%H:%M} UTC"
         case = new("Object storage listing exposed by a faulty policy rollout", "customer-data-exposure",
                    source=Case.Source.CUSTOMER_REPORT,
-                   owner=manager, by=manager, detected_at=now - timedelta(hours=20),
+                   owner=manager, by=manager, detected_at=detected,
                    internal_summary="Policy engine 4.12 evaluated a deny as allow for cross-account list calls. Contoso buckets were listed and three objects read.")
         if case:
             case_services.add_member(case=case, by=manager, user=responder)
             case = advance(case, ("start_assessment", manager, ""))
-            case = triage(case, Case.Severity.CRITICAL, Case.Scope.PROVIDER, ["Object Storage", "Identity"])
+            case = triage(case, Case.Severity.CRITICAL, Case.Scope.PROVIDER, ["Object Storage", "Identity"], **impact)
             case = advance(case, ("start_diagnosis", manager, ""))
             tasks.add_task(case=case, by=manager, title="Export access logs for the exposure window", assignee=responder, mandatory=True,
                            due_at=now + timedelta(hours=4))
             contoso_row = breach.add_affected_customer(
                 case=case, by=manager, organization=orgs["contoso"], data_disclosed=True,
-                impact_statement="Three objects in bucket contoso-reports were read by an unknown party between 02:10 and 05:40 UTC.")
+                impact_statement=f"Three objects in bucket contoso-reports were read by an unknown party {window}.")
             # A second person confirms the row; only then may Contoso read the incident.
             breach.confirm_affected_customer(row=contoso_row, by=comms)
             case = advance(case, ("stabilize", manager, "Rolled the policy engine back to 4.11; cross-account listing denied again."))
@@ -170,13 +177,13 @@ class Command(BaseCommand):
             update = communications.draft_update(
                 case=case, by=responder, status="identified",
                 public_title="Unauthorised read access to some Object Storage buckets",
-                what_happened="A faulty access-policy rollout let another account list and read objects in some of your buckets "
-                "between 02:10 and 05:40 UTC.",
+                what_happened=f"A faulty access-policy rollout let another account list and read objects in some of your buckets {window}.",
                 what_we_know="We identified the objects that were read and the time of each read. We have no indication that data was altered.",
                 what_we_are_doing="We rolled the policy engine back, blocked the external principal and are reviewing every access in the window.",
                 what_you_should_do="1. Review the objects listed in your impact statement.\n2. Rotate any credentials stored in them.\n"
                 "3. Contact support if you need the full access log.",
                 affected_services="Object Storage, Identity",
+                **impact, detected_at=detected, next_update_by=(now + timedelta(days=1)).replace(minute=0, second=0, microsecond=0),
             )
             communications.approve_update(update=update, by=comms)
 

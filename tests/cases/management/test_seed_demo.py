@@ -3,8 +3,10 @@
 from django.contrib.auth import authenticate as django_authenticate
 from django.core.management import call_command
 from django.test import RequestFactory
+from django.utils import timezone
 
-from cases.models import Case, Organization, User
+from cases.models import Case, IncidentUpdate, Organization, User
+from notifications.models import Subscription
 from cases.selectors.timeline import first_broken_link
 
 
@@ -35,6 +37,25 @@ def test_seed_demo_is_idempotent(db):
     counts = (Case.objects.count(), User.objects.count(), Organization.objects.count())
     call_command("seed_demo", password="changed-password-456")
     assert (Case.objects.count(), User.objects.count(), Organization.objects.count()) == counts
+    assert Subscription.objects.count() == 1
     assert authenticate(username="manager", password="changed-password-456") is not None
     for case in Case.objects.all():
         assert first_broken_link(case)[0] is None
+
+
+def test_seed_demo_publishes_an_update_with_the_times_of_an_ongoing_incident(db):
+    call_command("seed_demo")
+    update = IncidentUpdate.objects.published().get()
+    case = update.case
+    assert case.is_open and update.status != "resolved"
+    assert update.impact_started_at < update.detected_at == case.detected_at < update.impact_ended_at < update.published_at
+    assert (case.impact_started_at, case.impact_ended_at) == (update.impact_started_at, update.impact_ended_at)
+    assert update.next_update_by > timezone.now()
+    assert f"{update.impact_started_at:%H:%M} and {update.impact_ended_at:%H:%M} UTC" in update.what_happened
+
+
+def test_seed_demo_gives_contosos_customer_one_subscription_example(db):
+    call_command("seed_demo")
+    subscription = Subscription.objects.get()
+    assert (subscription.user.username, subscription.organization.slug) == ("customer-contoso", "contoso")
+    assert subscription.service.name == "Object Storage" and subscription.case is None and subscription.receive

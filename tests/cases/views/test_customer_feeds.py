@@ -1,8 +1,11 @@
 """An organisation's private Atom and JSON feeds (issue 16, item 3): its token, valid Atom, ETags, the portal's privacy."""
 
+from datetime import UTC, timedelta, timezone
+
 import feedparser
 import pytest
 from django.urls import reverse
+from django.utils import timezone as django_timezone
 
 from cases.models import Case
 from cases.services import communications, customer_admin
@@ -10,6 +13,17 @@ from tests.factories import AffectedCustomerFactory, CustomerUserFactory, case_i
 
 CONTOSO_IMPACT = "CONTOSO-ONLY: three objects in contoso-reports were read."
 FABRIKAM_IMPACT = "FABRIKAM-ONLY: invoice rows were altered."
+CEST = timezone(timedelta(hours=2))
+
+
+def minute(moment):
+    return moment.replace(second=0, microsecond=0)
+
+
+def publish_times(case, *, by, approver, title="Times stated", **times):
+    """Publish an update of ``case`` that states ``times``; return it."""
+    update = communications.draft_update(case=case, by=by, public_title=title, what_happened="Reads stopped.", **times)
+    return communications.approve_update(update=update, by=approver)
 
 
 @pytest.fixture
@@ -87,3 +101,46 @@ def test_no_wrong_or_rotated_token_reads_the_feed(client, contoso, shared_incide
     customer_admin.rotate_feed_token(by=CustomerUserFactory(organization=contoso, is_customer_admin=True))
     assert client.get(url, **bearer(token)).status_code == 404
     assert client.post(url, **bearer(token)).status_code == 405
+
+
+def test_json_feed_gives_each_updates_times_in_utc_and_null_when_unset(client, shared_incident, token, manager, comms):
+    now = minute(django_timezone.now())
+    started, detected, next_by = now - timedelta(hours=5), now - timedelta(hours=4), now + timedelta(days=1)
+    publish_times(shared_incident, by=manager, approver=comms, impact_started_at=started.astimezone(CEST),
+                  detected_at=detected, next_update_by=next_by)
+    [incident] = client.get(reverse("portal:feed-json"), **bearer(token)).json()["incidents"]
+    newest, first = incident["updates"]
+    assert newest["impact_started_at"] == started.astimezone(UTC).isoformat() and newest["impact_started_at"].endswith("+00:00")
+    assert newest["detected_at"] == detected.isoformat() and newest["next_update_by"] == next_by.isoformat()
+    assert newest["impact_ended_at"] is None
+    assert {first[name] for name in ("impact_started_at", "detected_at", "impact_ended_at", "next_update_by")} == {None}
+
+
+def test_atom_entry_states_the_updates_times_in_one_readable_line(client, shared_incident, token, manager, comms):
+    now = minute(django_timezone.now())
+    started, ended = now - timedelta(hours=5), now - timedelta(hours=1)
+    publish_times(shared_incident, by=manager, approver=comms, impact_started_at=started, impact_ended_at=ended)
+    publish_times(shared_incident, by=manager, approver=comms, title="Ongoing", impact_started_at=started)
+    parsed = feedparser.parse(client.get(reverse("portal:feed-atom"), **bearer(token)).content)
+    ongoing, ended_entry, untimed = (entry.summary for entry in parsed.entries)
+    assert f"Impact started (UTC): {started:%Y-%m-%d %H:%M} · Impact ended (UTC): ongoing" in ongoing
+    assert f"Impact ended (UTC): {ended:%Y-%m-%d %H:%M}" in ended_entry
+    assert "(UTC)" not in untimed
+
+
+def test_contosos_feeds_never_show_fabrikams_impact_or_its_incidents_times(client, manager, comms, contoso, fabrikam, token):
+    contoso_case = case_in_stage(Case.Status.STABILIZING, manager=manager)
+    AffectedCustomerFactory(case=contoso_case, by=manager, organization=contoso, impact_statement=CONTOSO_IMPACT)
+    AffectedCustomerFactory(case=contoso_case, by=manager, organization=fabrikam, impact_statement=FABRIKAM_IMPACT)
+    fabrikam_case = case_in_stage(Case.Status.STABILIZING, manager=manager)
+    AffectedCustomerFactory(case=fabrikam_case, by=manager, organization=fabrikam, impact_statement=FABRIKAM_IMPACT)
+    fabrikam_started = minute(django_timezone.now()) - timedelta(days=3, minutes=17)
+    publish_times(fabrikam_case, by=manager, approver=comms, title="FABRIKAM-INCIDENT", impact_started_at=fabrikam_started)
+    publish_times(contoso_case, by=manager, approver=comms, impact_started_at=minute(django_timezone.now()) - timedelta(hours=2))
+    data = client.get(reverse("portal:feed-json"), **bearer(token)).json()
+    atom = client.get(reverse("portal:feed-atom"), **bearer(token)).content.decode()
+    assert [incident["reference"] for incident in data["incidents"]] == [contoso_case.reference]
+    assert data["incidents"][0]["impact"]["statement"] == CONTOSO_IMPACT
+    for body in (str(data), atom):
+        assert "FABRIKAM" not in body and fabrikam_case.reference not in body
+        assert fabrikam_started.isoformat() not in body and f"{fabrikam_started:%Y-%m-%d %H:%M}" not in body
