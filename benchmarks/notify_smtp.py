@@ -288,9 +288,10 @@ def main():
             if bare_rate is None:
                 sample = sample_message(notification)
                 bare_count = min(args.bare_count, max(count, 1000))
-                bare_rate = bare_count / bare_smtplib(port, bare_count, sample)
+                # The best of three loops: the machine's speed drifts, and the goal is judged against its best.
+                bare_rate = max(bare_count / bare_smtplib(port, bare_count, sample) for _ in range(3))
                 sink.take()
-                print(f"message size {len(sample)} bytes; bare smtplib loop, 1 connection: {bare_count} in "
+                print(f"message size {len(sample)} bytes; bare smtplib loop, 1 connection, best of 3: {bare_count} in "
                       f"{bare_count / bare_rate:.2f} s, {bare_rate:.0f} msg/s", flush=True)
             rate = count / elapsed
             results.append((workers, count, outbox_seconds, queries, elapsed, rate))
