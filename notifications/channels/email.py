@@ -42,13 +42,21 @@ def render_parts(name: str, context: dict) -> tuple[str, str, str]:
 
 
 def message_from_parts(parts: tuple[str, str, str], *, to: str, message_id: str, headers: dict | None = None,
-                       to_name: str = "", connection=None) -> EmailMultiAlternatives:
-    """Build one message from rendered parts: the recipient and the headers are the only per-message work."""
+                       to_name: str = "", connection=None, shared: bytes | None = None,
+                       mark: str = "") -> EmailMultiAlternatives:
+    """Build one message from rendered parts: the recipient and the headers are the only per-message work.
+
+    With ``shared`` (``shared_mime`` of the same parts with ``mark`` for the id), the message sends
+    those bytes filled in for this recipient and id instead of building its MIME again.
+    """
     subject, text, html = parts
     recipient = formataddr((one_line(to_name), one_line(to))) if to_name else one_line(to)
     all_headers = {"Message-ID": f"<{message_id}@{message_domain()}>", "Auto-Submitted": "auto-generated"}
     all_headers.update({one_line(k): one_line(v) for k, v in (headers or {}).items()})
-    message = EmailMultiAlternatives(one_line(subject), text, to=[recipient], headers=all_headers, connection=connection)
+    prebuilt = {"shared": shared, "mark": mark, "delivery_id": message_id} if shared is not None else None
+    message = (PrebuiltEmail(one_line(subject), text, to=[recipient], headers=all_headers, connection=connection, **prebuilt)
+               if prebuilt else
+               EmailMultiAlternatives(one_line(subject), text, to=[recipient], headers=all_headers, connection=connection))
     message.attach_alternative(html, "text/html")
     return message
 
@@ -68,8 +76,8 @@ def shared_mime(parts: tuple[str, str, str], *, mark: str, headers: dict | None 
     Python's email package took longer to build each message's MIME and fold its headers than the
     SMTP exchange did, yet the recipients of one organisation's notice get the same message but for
     the To line and their delivery id (Message-ID, X-IRT-Delivery-ID, the links in the body). So it
-    is built once, with ``mark`` as the id and a mark as the recipient, and ``copy_for`` fills both
-    in per recipient. None when a mark did not come through the encoding whole (an encoded subject,
+    is built once, with ``mark`` as the id and a mark as the recipient, and ``PrebuiltEmail`` fills
+    both in per recipient. None when a mark did not come through the encoding whole (an encoded subject,
     a quoted-printable line break inside it): then each message is built in full.
     """
     template = message_from_parts(parts, to=_TO_MARK, message_id=mark, headers=headers)
@@ -81,18 +89,22 @@ def shared_mime(parts: tuple[str, str, str], *, mark: str, headers: dict | None 
 
 
 class PrebuiltEmail(EmailMultiAlternatives):
-    """An email whose wire bytes were made by ``shared_mime`` and filled in for this recipient.
+    """An email that sends the bytes ``shared_mime`` made, filled in for its recipient and delivery id.
 
     Everything else (subject, bodies, recipients, headers) is an ordinary email's, so every mail
     backend and test reads it as one; only ``message()`` hands over the bytes already made.
     """
 
-    def __init__(self, *args, wire: bytes, **kwargs):
+    def __init__(self, *args, shared: bytes, mark: str, delivery_id: str, **kwargs):
         super().__init__(*args, **kwargs)
-        self._wire = wire
+        self._shared, self._mark, self._delivery_id = shared, mark, delivery_id
 
     def message(self):
-        return _WireMessage(self._wire)
+        [recipient] = self.to
+        _, to_value = forbid_multi_line_headers("To", recipient, self.encoding)
+        wire = (self._shared.replace(self._mark.encode(), self._delivery_id.encode())
+                .replace(_TO_MARK_LINE, _WIRE_POLICY.fold_binary("To", to_value)))
+        return _WireMessage(wire)
 
 
 class _WireMessage:
@@ -106,17 +118,6 @@ class _WireMessage:
 
     def as_string(self, unixfrom=False, linesep="\n"):
         return self.as_bytes(linesep=linesep).decode("utf-8", "replace")
-
-
-def copy_for(shared: bytes, message: EmailMultiAlternatives, *, mark: str, delivery_id: str) -> PrebuiltEmail:
-    """Return ``message`` (built the ordinary way for one recipient) carrying ``shared`` filled in for it."""
-    [recipient] = message.to
-    _, to_value = forbid_multi_line_headers("To", recipient, message.encoding)
-    wire = shared.replace(mark.encode(), delivery_id.encode()).replace(_TO_MARK_LINE, _WIRE_POLICY.fold_binary("To", to_value))
-    copy = PrebuiltEmail(message.subject, message.body, to=message.to, headers=message.extra_headers,
-                         connection=message.connection, wire=wire)
-    copy.alternatives = message.alternatives
-    return copy
 
 
 def make_message(name: str, *, to: str, context: dict, message_id: str, headers: dict | None = None,

@@ -128,22 +128,20 @@ def build_email(delivery: Delivery, *, connection=None, batch: Batch | None = No
     (``email_channel.shared_mime``).
     """
     to_name = delivery.user.get_full_name() if delivery.user_id else ""
-    message = email_channel.message_from_parts(
+    shared = None
+    if batch is not None:
+        # Keyed by the text itself: organisations whose emails read the same (an update names none of
+        # them) share one MIME rendering.
+        parts = _email_parts(delivery, batch, fill=False)
+        key = ("mime", parts)
+        if key not in batch.rendered:
+            batch.rendered[key] = email_channel.shared_mime(parts, mark=DELIVERY_ID_MARK,
+                                                            headers={"X-IRT-Delivery-ID": DELIVERY_ID_MARK})
+        shared = batch.rendered[key]
+    return email_channel.message_from_parts(
         _email_parts(delivery, batch), to=delivery.address, to_name=to_name, message_id=str(delivery.pk),
-        headers={"X-IRT-Delivery-ID": str(delivery.pk)}, connection=connection,
+        headers={"X-IRT-Delivery-ID": str(delivery.pk)}, connection=connection, shared=shared, mark=DELIVERY_ID_MARK,
     )
-    if batch is None:
-        return message
-    # Keyed by the text itself: organisations whose emails read the same (an update names none of
-    # them) share one MIME rendering.
-    parts = _email_parts(delivery, batch, fill=False)
-    key = ("mime", parts)
-    if key not in batch.rendered:
-        batch.rendered[key] = email_channel.shared_mime(parts, mark=DELIVERY_ID_MARK, headers={"X-IRT-Delivery-ID": DELIVERY_ID_MARK})
-    shared = batch.rendered[key]
-    if shared is None:
-        return message
-    return email_channel.copy_for(shared, message, mark=DELIVERY_ID_MARK, delivery_id=str(delivery.pk))
 
 
 def webhook_payload(delivery: Delivery, *, batch: Batch | None = None) -> bytes:
