@@ -5,64 +5,65 @@ Usage (PostgreSQL is what the figures are for):
                         # 10,000 organisations with one endpoint each; 10 % answer after 10 s
   add --scale 0.05 for a quick run (5 % of the endpoints), --slow-seconds 3 to shorten the wait.
 
-One loopback HTTP server (threaded ``http.server``) is every receiver: an endpoint's path says
-whether it answers at once or after ``--slow-seconds``; it counts each ``webhook-id`` it answers
-and when. Two runs, each with fresh organisations and a breach notice to all of them, worked by
+One loopback HTTP server in a process of its own (``receiver_farm.py``, asyncio) is every
+receiver: an endpoint's path says whether it answers at once or after ``--slow-seconds``; it counts
+each ``webhook-id`` it answers and when. Two runs, each with fresh organisations and a breach notice to all of them, worked by
 ``--workers`` ``manage.py run_worker`` processes: first with no slow receiver (the baseline), then
 with ``--slow-share`` of them slow. The clock runs from the outbox's commit. Each run asserts every
 delivery answered exactly once by webhook-id, none lost, every delivery ``delivered``, every
 organisation stamped notified at one of its own deliveries and before its deadline, and the
-deadline met. Printed: the fast receivers' rate and completion time in both runs, and the whole run's.
+deadline met. Printed: the fast receivers' rate and completion time in both runs, the whole run's,
+and the CPU time per webhook of the workers, the receivers and the whole machine.
 Give it a database of its own: it ends whatever an interrupted earlier run left queued there.
 """
 
 import argparse
+import json
 import os
 import platform
+import subprocess
 import sys
 import tempfile
-import threading
 import time
+import urllib.request
 from collections import Counter
+from contextlib import contextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.harness import NOTICE_TABLES, autoanalyze  # noqa: E402
-from tests.loopback import LoopbackReceiver  # noqa: E402
 from benchmarks.notify_smtp import (  # noqa: E402
     abandon_earlier_runs, assert_breach_notified, assert_each_delivered_once, start_workers, stop)
 
 ENDPOINTS = 10_000
 
 
-class Receivers(LoopbackReceiver):
-    """Every endpoint on one threaded server: ``/slow/…`` answers after ``slow_seconds``, anything else at once."""
+class Receivers:
+    """Every endpoint, served by ``receiver_farm.py`` in a process of its own (as receivers are on other machines)."""
 
     def __init__(self, slow_seconds: float):
-        self.ids, self.answered = Counter(), {}
-        self.lock = threading.Lock()
-        self.slow_seconds = slow_seconds
-        super().__init__()
+        self.process = subprocess.Popen([sys.executable, str(ROOT / "benchmarks" / "receiver_farm.py"), str(slow_seconds)],
+                                        stdout=subprocess.PIPE, text=True)
+        self.base = f"http://127.0.0.1:{int(self.process.stdout.readline())}"
 
-    def answer(self, path, headers, body):
-        if path.startswith("/slow/"):
-            time.sleep(self.slow_seconds)
-        msg_id = headers.get("webhook-id", "?")
-        with self.lock:
-            self.ids[msg_id] += 1
-            self.answered[msg_id] = time.perf_counter()
-        return 204, {}
+    def _get(self, path: str):
+        with urllib.request.urlopen(self.base + path, timeout=30) as response:
+            return json.load(response)
 
-    def take(self):
-        with self.lock:
-            ids, answered, self.ids, self.answered = self.ids, self.answered, Counter(), {}
-        return ids, answered
+    def take(self) -> tuple[Counter, dict]:
+        """Return (answers per webhook-id, last answer time per id) since the last take, and start again."""
+        answered = self._get("/take")
+        return Counter({msg_id: count for msg_id, (count, _) in answered.items()}), {
+            msg_id: at for msg_id, (_, at) in answered.items()}
 
     def total(self) -> int:
-        with self.lock:
-            return len(self.answered)
+        return self._get("/stats")["answered"]
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.wait(10)
 
 
 def setup() -> dict:
@@ -116,6 +117,16 @@ def breach_of(count: int, slow: int, base: str, label: str):
     return case, update, slow_ids
 
 
+def cpu_seconds(pid: int | None = None) -> float:
+    """CPU seconds (user + system) of a process, or of the whole machine (every core) when ``pid`` is None."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    if pid is None:
+        busy = Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]
+        return (sum(map(int, busy)) - int(busy[3]) - int(busy[4])) / ticks  # all but idle and iowait
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / ticks
+
+
 def check(notification, ids: Counter) -> None:
     """Assert exactly once by webhook-id, none lost, all delivered, every organisation notified within its deadline."""
     from notifications.models import Delivery
@@ -126,7 +137,10 @@ def check(notification, ids: Counter) -> None:
 
 
 def run(receivers, env, logs, *, count, slow, workers, label, timeout):
-    """One run; return (fast count, seconds until the last fast answer, seconds until the last answer)."""
+    """One run; return (fast count, seconds until the last fast answer, seconds until the last answer, CPU use).
+
+    The CPU use says where time went: the workers, this process (the receivers), and the machine.
+    """
     from django.db import transaction
 
     from notifications.models import Delivery
@@ -136,29 +150,40 @@ def run(receivers, env, logs, *, count, slow, workers, label, timeout):
     processes = start_workers(workers, env, logs)
     time.sleep(4)  # let Django start in every worker
     receivers.take()
+    cpu_before = [cpu_seconds(p.pid) for p in processes], cpu_seconds(receivers.process.pid), cpu_seconds()
     try:
         with transaction.atomic():
             notification = notify_breach(case=case, update=update)
-        began = time.perf_counter()
+        began = time.monotonic()
         rows = Delivery.objects.filter(notification=notification, channel="webhook")
         expected = rows.count()
         fast = {str(pk) for pk in rows.exclude(organization_id__in=slow_orgs).values_list("pk", flat=True)}
         while receivers.total() < expected:
-            if time.perf_counter() - began > timeout:
+            if time.monotonic() - began > timeout:
                 raise SystemExit(f"timed out with {receivers.total()} of {expected} webhooks answered")
             if any(p.poll() is not None for p in processes):
                 raise SystemExit(f"a worker exited; see {logs}/worker*.log")
-            time.sleep(0.05)
+            time.sleep(0.2)
         deadline = time.perf_counter() + 60
         while rows.exclude(status="delivered").exists() and time.perf_counter() < deadline:
             time.sleep(0.2)  # the last record commits
+        cpu = (sum(cpu_seconds(p.pid) for p in processes) - sum(cpu_before[0]), cpu_seconds(receivers.process.pid) - cpu_before[1],
+               cpu_seconds() - cpu_before[2])
         time.sleep(1)  # a duplicate would arrive now
     finally:
         stop(processes)
     ids, answered = receivers.take()
     check(notification, ids)
     fast_done = max((answered[pk] for pk in fast), default=began) - began
-    return len(fast), fast_done, max(answered.values()) - began
+    return len(fast), fast_done, max(answered.values()) - began, cpu
+
+
+@contextmanager
+def farm(receivers):
+    try:
+        yield receivers
+    finally:
+        receivers.stop()
 
 
 def main():
@@ -185,17 +210,18 @@ def main():
           f"{settings.IRT_WEBHOOK_CONCURRENCY}, at most {settings.IRT_WEBHOOK_MAX_IN_FLIGHT} in flight, timeout "
           f"{settings.IRT_WEBHOOK_TIMEOUT_SECONDS} s, {settings.IRT_NOTIFY_DRAIN_TASKS} drain tasks; "
           f"{abandoned} deliveries of earlier runs abandoned", flush=True)
-    with tempfile.TemporaryDirectory() as logs, autoanalyze(env, NOTICE_TABLES) as standing_in:
+    with tempfile.TemporaryDirectory() as logs, autoanalyze(env, NOTICE_TABLES) as standing_in, farm(receivers):
         if standing_in:
             print("autovacuum is off on this server: the notice tables are ANALYZEd every 5 s, as autoanalyze would")
         results = []
         for name, slow_count in (("none slow", 0), (f"{args.slow_share:.0%} slow", slow)):
-            fast, fast_done, done = run(receivers, env, Path(logs), count=count, slow=slow_count, workers=args.workers,
-                                        label=f"{label}{len(results)}", timeout=args.timeout)
+            fast, fast_done, done, cpu = run(receivers, env, Path(logs), count=count, slow=slow_count, workers=args.workers,
+                                             label=f"{label}{len(results)}", timeout=args.timeout)
             results.append((name, fast, fast_done, done))
             print(f"{name}: {fast} fast receivers answered in {fast_done:.1f} s ({fast / fast_done:.0f}/s), all {count} in "
-                  f"{done:.1f} s; exactly once by webhook-id, none lost, every deadline met; load {os.getloadavg()[0]:.1f}",
-                  flush=True)
+                  f"{done:.1f} s; exactly once by webhook-id, none lost, every deadline met; load {os.getloadavg()[0]:.1f}; "
+                  f"CPU ms per webhook: workers {cpu[0] * 1000 / count:.2f}, receivers {cpu[1] * 1000 / count:.2f}, "
+                  f"machine {cpu[2] * 1000 / count:.2f}", flush=True)
     base_rate = results[0][1] / results[0][2]
     print("\n| run | endpoints | fast ones | fast ones done | fast rate | vs none slow | all done |\n|---|---|---|---|---|---|---|")
     for name, fast, fast_done, done in results:

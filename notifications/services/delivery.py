@@ -16,6 +16,7 @@ import uuid
 from collections import defaultdict, deque
 from concurrent import futures
 from dataclasses import dataclass
+from queue import Empty, SimpleQueue
 from datetime import timedelta
 
 from django.conf import settings
@@ -250,24 +251,45 @@ class WebhookPool:
     def __init__(self, *, clock=time.monotonic):
         self.clock = clock
         self.in_flight: dict[futures.Future, tuple[PreparedWebhook, float]] = {}
+        # The work per call stays flat however many slow requests are waiting: the young ones are
+        # counted among those started in the last SLOW_AFTER_SECONDS only, and each request hands
+        # itself in as it ends instead of every request in flight being watched on each wait.
+        self._recent: deque[tuple[float, futures.Future]] = deque()
+        self._ended: SimpleQueue[futures.Future] = SimpleQueue()
         self._executor = futures.ThreadPoolExecutor(max_workers=webhook_max_in_flight(), thread_name_prefix="irt-webhook")
 
     def free(self) -> int:
         """Return how many more requests may start now."""
-        now = self.clock()
-        young = sum(1 for _, started in self.in_flight.values() if now - started < SLOW_AFTER_SECONDS)
+        now, recent = self.clock(), self._recent
+        while recent and now - recent[0][0] >= SLOW_AFTER_SECONDS:
+            recent.popleft()
+        young = sum(1 for _, future in recent if future in self.in_flight)
         return max(0, min(webhook_concurrency() - young, webhook_max_in_flight() - len(self.in_flight)))
 
     def submit(self, prepared: PreparedWebhook) -> None:
-        self.in_flight[self._executor.submit(_post_webhook, prepared)] = (prepared, self.clock())
+        started = self.clock()
+        future = self._executor.submit(_post_webhook, prepared)
+        self.in_flight[future] = (prepared, started)
+        self._recent.append((started, future))
+        future.add_done_callback(self._ended.put)
+
+    def _take_ended(self, timeout: float) -> list[futures.Future]:
+        try:
+            ended = [self._ended.get(timeout=timeout) if timeout > 0 else self._ended.get_nowait()]
+        except Empty:
+            return []
+        while True:
+            try:
+                ended.append(self._ended.get_nowait())
+            except Empty:
+                return ended
 
     def collect(self, timeout: float) -> list[tuple[Delivery, Outcome]]:
         """Wait up to ``timeout`` for a request to end; return the outcomes of those that ended."""
         if not self.in_flight:
             return []
-        done, _ = futures.wait(list(self.in_flight), timeout=timeout, return_when=futures.FIRST_COMPLETED)
         results = []
-        for future in done:
+        for future in self._take_ended(timeout):
             prepared, _ = self.in_flight.pop(future)
             delivery = prepared.delivery
             outcome = _webhook_outcome(delivery, future.result())
