@@ -125,6 +125,8 @@ def parse_database_url(url: str, *, base_dir: Path, connect_timeout: int = 0, st
     except (dj_database_url.ParseError, ValueError):
         raise ImproperlyConfigured("DATABASE_URL is not a valid URL; quote special characters (%40 for @)") from None
     config["PORT"] = str(config.get("PORT") or "")
+    # Django's backend with a health check that costs no round trip (irt/db/postgresql/base.py).
+    config["ENGINE"] = "irt.db.postgresql"
     options = config.setdefault("OPTIONS", {})
     if connect_timeout:
         options.setdefault("connect_timeout", connect_timeout)

@@ -25,7 +25,7 @@ def test_absolute_sqlite_path_is_kept():
 
 def test_postgres_url_gives_every_connection_field():
     config = parse_database_url("postgres://irt:p%40ss@db.internal:6543/irt_prod?sslmode=require", base_dir=ROOT)
-    assert config["ENGINE"] == "django.db.backends.postgresql"
+    assert config["ENGINE"] == "irt.db.postgresql"
     assert (config["USER"], config["PASSWORD"], config["HOST"], config["PORT"], config["NAME"]) == (
         "irt", "p@ss", "db.internal", "6543", "irt_prod"
     )
