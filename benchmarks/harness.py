@@ -19,6 +19,35 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 
+def cpu_seconds(pid: int | None = None) -> float:
+    """CPU seconds (user + system) of a process, or of the whole machine (every core) when ``pid`` is None."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    if pid is None:
+        busy = Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]
+        return (sum(map(int, busy)) - int(busy[3]) - int(busy[4])) / ticks  # all but idle and iowait
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / ticks
+
+
+def wait_until_started(processes, *, limit: float = 120.0) -> float:
+    """Wait until every process has started (a second of near-idle CPU: imports and system checks done); return the seconds.
+
+    A fixed sleep is not enough on a loaded machine: a worker still importing the URLconf when
+    the clock starts puts its start-up into the figure.
+    """
+    began = time.monotonic()
+    last = {p.pid: cpu_seconds(p.pid) for p in processes}
+    while time.monotonic() - began < limit:
+        time.sleep(1)
+        now = {p.pid: cpu_seconds(p.pid) for p in processes}
+        if any(p.poll() is not None for p in processes):
+            raise SystemExit("a worker exited while starting")
+        if all(now[pid] - last[pid] < 0.1 for pid in now):
+            return time.monotonic() - began
+        last = now
+    raise SystemExit(f"the workers were still busy starting after {limit:.0f} s")
+
+
 def require_wrk() -> None:
     if not shutil.which("wrk"):
         raise SystemExit("wrk is not installed (apt-get install wrk)")

@@ -39,7 +39,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.harness import NOTICE_TABLES, autoanalyze  # noqa: E402
+from benchmarks.harness import NOTICE_TABLES, autoanalyze, wait_until_started  # noqa: E402
 
 SCENARIOS = {"update": 5_000, "breach": 100_000}
 MESSAGE_ID = re.compile(rb"^Message-ID:\s*<([^@>]+)@", re.IGNORECASE | re.MULTILINE)
@@ -263,7 +263,7 @@ def main():
         for number, workers in enumerate(args.workers):
             case, update = make_case(orgs, args.scenario, f"{run}{number}")
             processes = start_workers(workers, env, Path(tmp))
-            time.sleep(4)  # let Django start in every worker; they poll an empty queue meanwhile
+            wait_until_started(processes)  # they poll an empty queue once started
             sink.take()
             notification, outbox_seconds, queries = write_outbox(case, update, args.scenario)
             began = time.perf_counter()

@@ -33,7 +33,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.harness import NOTICE_TABLES, autoanalyze  # noqa: E402
+from benchmarks.harness import NOTICE_TABLES, autoanalyze, cpu_seconds, wait_until_started  # noqa: E402
 from benchmarks.notify_smtp import (  # noqa: E402
     abandon_earlier_runs, assert_breach_notified, assert_each_delivered_once, start_workers, stop)
 
@@ -117,16 +117,6 @@ def breach_of(count: int, slow: int, base: str, label: str):
     return case, update, slow_ids
 
 
-def cpu_seconds(pid: int | None = None) -> float:
-    """CPU seconds (user + system) of a process, or of the whole machine (every core) when ``pid`` is None."""
-    ticks = os.sysconf("SC_CLK_TCK")
-    if pid is None:
-        busy = Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]
-        return (sum(map(int, busy)) - int(busy[3]) - int(busy[4])) / ticks  # all but idle and iowait
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / ticks
-
-
 def check(notification, ids: Counter) -> None:
     """Assert exactly once by webhook-id, none lost, all delivered, every organisation notified within its deadline."""
     from notifications.models import Delivery
@@ -148,7 +138,7 @@ def run(receivers, env, logs, *, count, slow, workers, label, timeout):
 
     case, update, slow_orgs = breach_of(count, slow, receivers.base, label)
     processes = start_workers(workers, env, logs)
-    time.sleep(4)  # let Django start in every worker
+    wait_until_started(processes)
     receivers.take()
     cpu_before = [cpu_seconds(p.pid) for p in processes], cpu_seconds(receivers.process.pid), cpu_seconds()
     try:
