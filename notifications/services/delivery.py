@@ -559,33 +559,42 @@ def drain(*, notification_id: int, channel: str = Channel.EMAIL, now=None, clock
 def drain_webhooks(*, notification_id: int, now=None, clock=time.monotonic, record_every: float = 0.5) -> int:
     """Keep a ``WebhookPool`` full with a notification's due webhooks; return how many were attempted.
 
-    Deliveries are claimed as places in the pool come free (``SKIP LOCKED`` batches of at most
-    ``IRT_NOTIFY_BATCH_SIZE``, each under its own lease and sent at once), and the ended attempts
-    are recorded together every ``record_every`` seconds or batch size, so the receivers that
-    answer at once are claimed, sent and recorded at their own pace whatever the slow ones do.
-    Bounded in time like an email drain; the successor is queued when work may remain.
+    Deliveries are claimed a whole batch at a time (``SKIP LOCKED``, ``IRT_NOTIFY_BATCH_SIZE``,
+    under one lease) and wait here for places in the pool, so the claim and the batch's reads are
+    paid once per batch, not once per handful of places that came free. The ended attempts are
+    recorded together every ``record_every`` seconds or batch size, so the receivers that answer at
+    once are claimed, sent and recorded at their own pace whatever the slow ones do. A claimed
+    delivery that could no longer end within its lease is given back. Bounded in time like an
+    email drain; the successor is queued when work may remain.
     """
     started, attempted, exhausted = clock(), 0, False
     ended, recorded_at = [], clock()
+    waiting: deque[tuple[Delivery, rendering.Batch, float]] = deque()
+    unsent: list[Delivery] = []
+    budget = lease_duration().total_seconds() * 0.9 - 5  # a tenth of the lease (at least 5 s) to record the outcomes
     pool = WebhookPool()
     try:
         while True:
-            free = pool.free()
-            if not exhausted and clock() - started <= _drain_limit() and free and (
-                    free * 4 >= webhook_concurrency() or not pool.in_flight):
-                claimed = claim_batch(now=now, notification_id=notification_id, channel=Channel.WEBHOOK,
-                                      limit=min(free, batch_size()))
+            in_time = clock() - started <= _drain_limit()
+            if not waiting and not exhausted and in_time and pool.free():
+                claimed = claim_batch(now=now, notification_id=notification_id, channel=Channel.WEBHOOK, limit=batch_size())
                 exhausted = not claimed
                 if claimed:
-                    batch = rendering.Batch(claimed)
-                    for delivery in claimed:
-                        prepared = _prepare_webhook(delivery, batch=batch)
-                        attempted += 1
-                        if prepared.outcome is not None:
-                            ended.append((delivery, prepared.outcome))
-                        else:
-                            pool.submit(prepared)
-            if not pool.in_flight and (exhausted or clock() - started > _drain_limit()):
+                    batch, claimed_at = rendering.Batch(claimed), clock()
+                    waiting.extend((delivery, batch, claimed_at) for delivery in claimed)
+            while waiting and pool.free():
+                delivery, batch, claimed_at = waiting.popleft()
+                # At least one attempt per drain, whatever the settings, so a drain always moves.
+                if attempted and clock() - claimed_at + attempt_deadline(delivery) > budget:
+                    unsent.append(delivery)
+                    continue
+                prepared = _prepare_webhook(delivery, batch=batch)
+                attempted += 1
+                if prepared.outcome is not None:
+                    ended.append((delivery, prepared.outcome))
+                else:
+                    pool.submit(prepared)
+            if not pool.in_flight and not waiting and (exhausted or not in_time):
                 break
             ended.extend(pool.collect(0.05))
             if ended and (len(ended) >= batch_size() or clock() - recorded_at >= record_every or not pool.in_flight):
@@ -596,6 +605,10 @@ def drain_webhooks(*, notification_id: int, now=None, clock=time.monotonic, reco
         ended.extend(pool.collect(0))  # sent: recorded even when the loop stopped on an error
         if ended:
             _record_through_outage(ended, now=now)
+        unsent.extend(delivery for delivery, _, _ in waiting)  # claimed, never sent: back to the queue
+        if unsent:
+            retry_through_outage(lambda: release(unsent), what=f"releasing {len(unsent)} deliveries",
+                                 give_up_after=lease_duration().total_seconds())
     if not exhausted:
         queue.enqueue_drain(notification_id, channel=Channel.WEBHOOK)
     return attempted

@@ -193,3 +193,15 @@ def test_a_drain_never_has_more_requests_in_flight_than_the_concurrency(manager,
     assert gate.peak == 3 and gate.calls == 12
     assert set(Delivery.objects.filter(notification=notification, channel=Channel.WEBHOOK).values_list(
         "status", flat=True)) == {Status.DELIVERED}
+
+
+def test_a_drain_gives_back_what_it_claimed_but_could_not_send_within_the_lease(manager, receivers, settings):
+    """A batch is claimed at once and waits for places in the pool; one that would outlive its lease goes back to the queue."""
+    settings.IRT_WEBHOOK_TIMEOUT_SECONDS = 10
+    settings.IRT_NOTIFY_LEASE_SECONDS = 12  # 0.9 x 12 - 5 = 5.8 s to start an attempt of up to 10 s: only the first may go
+    notification, _ = breach_with_endpoints(manager, receivers, fast=4, slow=0)
+    assert service.drain(notification_id=notification.pk, channel=Channel.WEBHOOK) == 1
+    hooks = Delivery.objects.filter(notification=notification, channel=Channel.WEBHOOK)
+    assert sorted(hooks.values_list("status", "attempts", "lease_until")) == [
+        (Status.DELIVERED, 1, None), (Status.PENDING, 0, None), (Status.PENDING, 0, None), (Status.PENDING, 0, None)]
+    assert sum(receivers.ids.values()) == 1
