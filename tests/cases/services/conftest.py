@@ -1,4 +1,4 @@
-"""Fixtures the service test modules share: a tamperable timeline, a connector's service account."""
+"""Fixtures the service test modules share: a tamperable timeline, a connector's service account, evidence storage."""
 
 import pytest
 from django.db import connection
@@ -46,3 +46,21 @@ def connector(db):
     )
     user.user_permissions.add(permission)
     return user
+
+
+@pytest.fixture
+def storage_dir(settings, tmp_path):
+    """Keep evidence and upload temporary files in this test's own directories; return the evidence store's."""
+    location = tmp_path / "evidence-store"
+    incoming = tmp_path / "incoming"
+    incoming.mkdir()
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "evidence": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": location, "file_permissions_mode": 0o440},
+        },
+    }
+    settings.FILE_UPLOAD_TEMP_DIR = str(incoming)
+    settings.IRT_EVIDENCE_MAX_BYTES = 4 * 1024 * 1024
+    return location

@@ -25,26 +25,11 @@ Action = EvidenceAccess.Action
 MALWARE = b"MZ\x90\x00" + bytes(range(256)) * 40 + b"<script>alert(1)</script>"
 
 
+pytestmark = pytest.mark.usefixtures("storage_dir")
+
+
 def sha(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
-
-
-@pytest.fixture(autouse=True)
-def storage_dir(settings, tmp_path):
-    """Keep evidence and upload temporary files in this test's own directories."""
-    location = tmp_path / "evidence-store"
-    incoming = tmp_path / "incoming"
-    incoming.mkdir()
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "evidence": {
-            "BACKEND": "django.core.files.storage.FileSystemStorage",
-            "OPTIONS": {"location": location, "file_permissions_mode": 0o440},
-        },
-    }
-    settings.FILE_UPLOAD_TEMP_DIR = str(incoming)
-    settings.IRT_EVIDENCE_MAX_BYTES = 4 * 1024 * 1024
-    return location
 
 
 def stored_files(location: Path) -> list[Path]:

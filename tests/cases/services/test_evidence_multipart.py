@@ -20,22 +20,7 @@ DELIMITER = f"\r\n--{BOUNDARY}".encode()
 CONTENT = b"MZ\x90\x00" + bytes(range(256)) * 40
 
 
-@pytest.fixture(autouse=True)
-def storage_dir(settings, tmp_path):
-    """Keep evidence and upload temporary files in this test's own directories."""
-    location = tmp_path / "evidence-store"
-    incoming = tmp_path / "incoming"
-    incoming.mkdir()
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "evidence": {
-            "BACKEND": "django.core.files.storage.FileSystemStorage",
-            "OPTIONS": {"location": location, "file_permissions_mode": 0o440},
-        },
-    }
-    settings.FILE_UPLOAD_TEMP_DIR = str(incoming)
-    settings.IRT_EVIDENCE_MAX_BYTES = 4 * 1024 * 1024
-    return location
+pytestmark = pytest.mark.usefixtures("storage_dir")
 
 
 def field(name: str, value: str) -> bytes:

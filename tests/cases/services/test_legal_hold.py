@@ -23,17 +23,7 @@ MALWARE = b"MZ\x90\x00" + bytes(range(256)) * 8
 HOLD_REFUSAL = "is on legal hold: nothing may be purged, not even by an admin"
 
 
-@pytest.fixture(autouse=True)
-def storage_dir(settings, tmp_path):
-    location = tmp_path / "evidence-store"
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "evidence": {
-            "BACKEND": "django.core.files.storage.FileSystemStorage",
-            "OPTIONS": {"location": location, "file_permissions_mode": 0o440},
-        },
-    }
-    return location
+pytestmark = pytest.mark.usefixtures("storage_dir")
 
 
 @pytest.fixture
