@@ -11,6 +11,7 @@ class CasesConfig(AppConfig):
         # Imported for their side effects: signal receivers, the system checks, the task registry.
         from cases.access.roles import ensure_teams_after_migrate
         from cases.receivers import lessons as lesson_receivers  # noqa: F401
+        from cases.receivers import portal as portal_receivers  # noqa: F401
         from cases.receivers import security as auth_receivers  # noqa: F401
         from cases.tasks import security as tasks  # noqa: F401
         from irt import checks  # noqa: F401

@@ -41,9 +41,14 @@ def customer_incidents(user) -> QuerySet:
     Both must hold: the organisation's group holds ``view_incident`` (granted on confirmation,
     revoked on withdrawal) and its affected row is confirmed and not withdrawn.
     """
-    if not is_customer(user) or not user.is_active:
+    if not reads_incidents(user):
         return Case.objects.none()
     return organization_incidents(user.organization_id)
+
+
+def reads_incidents(user) -> bool:
+    """Return whether the user may read any incident page at all: an active customer user (the gate of ``customer_incidents``)."""
+    return bool(is_customer(user) and user.is_active)
 
 
 def organization_incidents(organization_id) -> QuerySet:

@@ -1,6 +1,8 @@
 """The customer portal. Pages render only customer-visible models and the reader's own impact."""
 
+import functools
 from functools import wraps
+from typing import NamedTuple
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -18,20 +20,21 @@ from django.utils.safestring import mark_safe
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_POST
 
-from cases.access.lookups import get_incident_for
+from cases.access.lookups import get_incident_for, get_incident_page_for
 from cases.access.permissions import is_customer, is_customer_admin
 from cases.access.querysets import customer_incidents
 from cases.forms.questions import CustomerFileForm, QuestionForm
-from cases.models import Acknowledgement, IncidentUpdate
+from cases.models import Acknowledgement, IncidentUpdate, Organization
 from cases.models.communications import CustomerStatus, next_update_overdue
 from cases.models.exceptions import ActionRefused, NotAllowed
-from cases.selectors import reports
+from cases.selectors import portal as portal_selectors, reports
 from cases.selectors.questions import portal_questions
 from cases.services import customer_questions
 from cases.services.breach import record_incident_page_view
 from cases.services.communications import acknowledge
 from cases.services.evidence_uploads import EvidenceUploadHandler
 from cases.views.helpers import cleaned_or_messages
+from cases.views.kept_pages import render_kept
 from irt.sizes import byte_size
 
 
@@ -59,43 +62,64 @@ def customer_admin_only(view):
     return _customers(view, admins_only=True)
 
 
-INDEX_PAGE_SIZE = 25
+INDEX_PAGE_SIZE = portal_selectors.INDEX_PAGE_SIZE
 
 
 @_customer_only
 def index(request):
     """List the incidents affecting the reader's organisation, newest first, with their status, a page at a time.
 
-    The latest published update of each listed incident is read in one query for the page's rows only,
-    so the page costs the same number of queries at 10 incidents as at 150.
+    Most organisations have one page of incidents: one prepared query reads it and one row more,
+    deciding access and the reader's acknowledgements on every request, and the page is kept per
+    reader and those rows (``kept_pages``: a new incident, a withdrawn one, an update published or an
+    acknowledgement changes them). Longer lists read their totals and the page's latest published
+    updates, so the page costs the same number of queries at 26 incidents as at 150.
     """
+    request.user.organization = portal_selectors.reader_organization(request.user)
+    first = None
+    if request.GET.get("page", "1") == "1":
+        rows = portal_selectors.first_index_rows(request.user)
+        first = [IndexCase(pk, reference, acknowledged) for pk, reference, _, _, acknowledged in rows]
+        if len(first) <= INDEX_PAGE_SIZE:
+            return render_kept(request, "portal/index.html", lambda: _one_page(request, first), parts=tuple(rows))
     incidents = (
         customer_incidents(request.user)
         .annotate(last_published=Max("updates__published_at"),
                   acknowledged=Exists(Acknowledgement.objects.filter(case=OuterRef("pk"), user=request.user)))
         .order_by("-last_published", "-pk")
     )
+    totals = incidents.aggregate(total=Count("pk"), unacknowledged=Count("pk", filter=Q(acknowledged=False)))
     paginator = Paginator(incidents, INDEX_PAGE_SIZE)
-    first = None
-    if request.GET.get("page", "1") == "1":
-        # Most organisations have one page of incidents: read one row more than a page, and count nothing.
-        first = list(incidents[:INDEX_PAGE_SIZE + 1])
-    if first is not None and len(first) <= INDEX_PAGE_SIZE:
-        totals = {"total": len(first), "unacknowledged": sum(not case.acknowledged for case in first)}
-    else:
-        totals = incidents.aggregate(total=Count("pk"), unacknowledged=Count("pk", filter=Q(acknowledged=False)))
     paginator.count = totals["total"]  # counted with the unacknowledged, in the same query
     page = paginator.get_page(request.GET.get("page"))
-    if first is not None and page.number == 1:
-        page.object_list = first[:INDEX_PAGE_SIZE]
-    cases = list(page.object_list)
+    cases = first[:INDEX_PAGE_SIZE] if first is not None and page.number == 1 else list(page.object_list)
+    rows = [{"case": case, "latest": latest, "acknowledged": case.acknowledged} for case, latest in _with_latest(cases)]
+    return render(request, "portal/index.html", {"organization": request.user.organization, "rows": rows, "page": page,
+                                                 "unacknowledged": totals["unacknowledged"]})
+
+
+def _with_latest(cases) -> list[tuple]:
+    """Pair each case with its latest published update, read in one query for them all."""
     latest = {}
     for update in (IncidentUpdate.objects.published().filter(case__in=[case.pk for case in cases])
                    .order_by("case_id", "-published_at", "-id")):
         latest.setdefault(update.case_id, update)
-    rows = [{"case": case, "latest": latest[case.pk], "acknowledged": case.acknowledged} for case in cases]
-    return render(request, "portal/index.html", {"organization": request.user.organization, "rows": rows, "page": page,
-                                                 "unacknowledged": totals["unacknowledged"]})
+    return [(case, latest[case.pk]) for case in cases]
+
+
+def _one_page(request, cases) -> dict:
+    """Return the index's context for a one-page list of ``IndexCase``."""
+    rows = [{"case": case, "latest": latest, "acknowledged": case.acknowledged} for case, latest in _with_latest(cases)]
+    return {"organization": request.user.organization, "rows": rows, "page": Paginator(cases, INDEX_PAGE_SIZE).get_page(1),
+            "unacknowledged": sum(not case.acknowledged for case in cases)}
+
+
+class IndexCase(NamedTuple):
+    """A listed incident as ``portal_selectors.first_index_rows`` reads it; the page shows its reference."""
+
+    pk: int
+    reference: str
+    acknowledged: bool
 
 
 @_customer_only
@@ -106,40 +130,55 @@ def incident(request, reference):
     anything customer-visible (an update published, a question asked, a reply approved, a file
     received) appends a timeline event, which moves ``timeline_head``, so the cache key changes
     exactly when the content does. The key names the reader's organisation: what is kept for one
-    organisation is never shown to another.
+    organisation is never shown to another. Around them, the page is kept per reader as well
+    (``kept_pages``), keyed by that entry, the acknowledgement and the overdue flag; access is decided
+    by one query on every request before anything kept is read.
     """
-    case = get_incident_for(request.user, reference)
+    # One query decides access and reads the reader's acknowledgement (a prepared ``customer_incidents``).
+    row = get_incident_page_for(request.user, reference)
+    organization = request.user.organization = portal_selectors.reader_organization(request.user)
+    viewed = f"portal:viewed:{row.pk}:{request.user.pk}"
+    key = f"portal:incident-parts:{row.pk}:{organization.pk}:{row.timeline_head}"
+    found = cache.get_many([viewed, key])
+    cached = found.get(key)
+    case = None
     # The first view is what exposure reports need; the cache remembers it is recorded, sparing a read per view.
-    viewed = f"portal:viewed:{case.pk}:{request.user.pk}"
-    if not cache.get(viewed):
+    if not found.get(viewed):
+        case = get_incident_for(request.user, reference)
         record_incident_page_view(case=case, user=request.user)
         transaction.on_commit(lambda: cache.set(viewed, True, VIEW_RECORDED_SECONDS))
-    organization = request.user.organization
-    key = f"portal:incident-parts:{case.pk}:{organization.pk}:{case.timeline_head}"
-    cached = cache.get(key)
     if cached is None:
-        cached = _incident_body(case, organization)
+        case = case or get_incident_for(request.user, reference)
+        cached = _incident_body(case, Organization.objects.get(pk=organization.pk))
         cache.set(key, cached, timeout=BODY_CACHE_SECONDS)
+    # Not cached with the body: the promised next update becomes overdue with time alone.
+    overdue = next_update_overdue(cached["latest"].get("next_update_by"), now=timezone.now())
     context = {
-        "reference": case.reference,
-        "case_id": case.pk,  # for the subscription form (notifications' template tag); never the case itself
+        "reference": row.reference,
         "organization": organization,
         "latest": cached["latest"],
-        "body": mark_safe(cached["html"]),  # noqa: S308 - rendered by our own template with escaping on
         "notified_at": cached.get("notified_at"),
-        # Not cached with the body: the promised next update becomes overdue with time alone.
-        "next_update_overdue": next_update_overdue(cached["latest"].get("next_update_by"), now=timezone.now()),
+        "next_update_overdue": overdue,
         "status_meanings": [(code, label, STATUS_MEANINGS[code]) for code, label in CustomerStatus.choices],
-        "acknowledged": Acknowledgement.objects.filter(case=case, user=request.user).first(),
-        **{name: mark_safe(cached[name]) for name in KEPT_HTML},  # noqa: S308 - as the body
+        "acknowledged_at": row.acknowledged_at,
+        **{name: mark_safe(cached[name]) for name in KEPT_FIELDS_HTML},  # noqa: S308 - rendered by our own templates
         "max_upload_bytes": customer_questions.MAX_UPLOAD_BYTES,
     }
-    return render(request, "portal/incident.html", context)
+    # The page around them is kept per reader and version (``kept_pages``); the body, questions and files are filled in from
+    # the organisation's entry above (kept once, not once per reader), the follow-up email choice is rendered per request.
+    subscription = {"case_id": row.pk, "reference": row.reference}  # notifications' template tag; never the case itself
+    return render_kept(request, "portal/incident.html", context,
+                       parts=(key, row.reference, row.acknowledged_at, overdue),
+                       slots={"subscription": lambda: render_to_string(SUBSCRIPTION_TEMPLATE, subscription, request),
+                              **{name: functools.partial(cached.__getitem__, field) for name, field in ORGANIZATION_SLOTS.items()}})
 
 
+SUBSCRIPTION_TEMPLATE = "portal/partials/subscription.html"
 BODY_CACHE_SECONDS = 600
-# The kept parts of the page besides the body, rendered by ``_incident_body``.
-KEPT_HTML = ("questions_html", "uploads_html", "question_fields_html", "file_fields_html")
+# The kept parts of the page besides the body, rendered by ``_incident_body``: the organisation's own (filled into the
+# reader's kept page on every request, by context name), and the always-empty form fields (kept in the reader's page).
+ORGANIZATION_SLOTS = {"body": "html", "questions_html": "questions_html", "uploads_html": "uploads_html"}
+KEPT_FIELDS_HTML = ("question_fields_html", "file_fields_html")
 VIEW_RECORDED_SECONDS = 3600
 # The times of the latest published update the page shows above its body.
 INCIDENT_TIMES = ("impact_started_at", "detected_at", "impact_ended_at", "next_update_by")
