@@ -203,6 +203,9 @@ def _keep_public_response(request, response) -> None:
             or not response.has_header("ETag")):
         return
     name, generation = marked
+    # One piece of content, not the many small writes a feed generator leaves (each one a write to
+    # the socket on every later answer: the feed ran at half the rate of the lessons page).
+    response.content = response.content
     cache.set(_public_response_key(request), (name, generation, response), Generations.seconds())
 
 

@@ -85,3 +85,11 @@ def test_a_page_that_is_not_public_is_never_kept(client, contoso_user):
     client.get(reverse("portal:index"))
     client.logout()
     assert client.get(reverse("portal:index")).status_code == 302
+
+
+def test_a_kept_public_page_goes_out_in_one_write(client, public_review):  # noqa: F811
+    """The feed generator writes its XML in many small pieces; served again and again, each was a write to the socket."""
+    for url in urls(public_review):
+        client.get(url)
+        again = client.get(url)
+        assert len(again._container) == 1, f"{url} is kept as {len(again._container)} pieces"
