@@ -37,6 +37,11 @@ FORM_OVERHEAD_BYTES = 1024 * 1024
 READ_BYTES = 1024 * 1024
 
 
+def unreadable_upload(exc: MultiPartParserError) -> str:
+    """The one answer to a body that could not be parsed, on every page that takes a file."""
+    return f"The upload could not be read ({str(exc).strip().rstrip('.')}). Nothing was stored."
+
+
 class HashedUpload(TemporaryUploadedFile):
     """An uploaded file on disk with the server's SHA-256 and the name exactly as received."""
 

@@ -31,7 +31,7 @@ from cases.services import evidence as evidence_services
 from cases.services import legal_hold as legal_hold_services
 from cases.services import security_log
 from cases.services.timeline import record_refusal
-from cases.services.evidence_uploads import EvidenceUploadHandler
+from cases.services.evidence_uploads import EvidenceUploadHandler, unreadable_upload
 from cases.views.helpers import run_service, staff_required, submit_form
 
 
@@ -71,7 +71,7 @@ def evidence_list(request, reference):
         try:
             request.POST  # noqa: B018 - parse here, with the handler, to answer a malformed body clearly
         except MultiPartParserError as exc:
-            error = f"The upload could not be read ({exc}) Nothing was stored."
+            error = unreadable_upload(exc)
             if _wants_json(request):
                 return JsonResponse({"errors": [error]}, status=400)
             messages.error(request, error)

@@ -32,7 +32,7 @@ from cases.selectors.questions import portal_questions
 from cases.services import customer_questions
 from cases.services.breach import record_incident_page_view
 from cases.services.communications import acknowledge
-from cases.services.evidence_uploads import EvidenceUploadHandler
+from cases.services.evidence_uploads import EvidenceUploadHandler, unreadable_upload
 from cases.views.helpers import cleaned_or_messages
 from cases.views.kept_pages import render_kept
 from irt.sizes import byte_size
@@ -275,7 +275,7 @@ def upload_file(request, reference):
     try:
         request.POST  # noqa: B018 - parse here, with the handler, to answer a malformed body clearly
     except MultiPartParserError as exc:
-        messages.error(request, f"The upload could not be read ({exc}). Nothing was stored.")
+        messages.error(request, unreadable_upload(exc))
         return redirect(_questions_url(case))
     return _receive_file(request, case, handler)
 

@@ -121,7 +121,9 @@ def test_a_malformed_body_is_a_clear_error_and_leaves_nothing(client, case, resp
     client.force_login(responder)
     response = post(client, case, data, xhr=True)
     assert response.status_code == 400
-    assert response.json()["errors"][0].startswith("The upload could not be read (")
+    error = response.json()["errors"][0]
+    assert error.startswith("The upload could not be read (") and error.endswith("). Nothing was stored.")
+    assert ".)" not in error, "the reason's own full stop doubled the sentence's"
     assert nothing_left(settings, storage_dir)
 
 
