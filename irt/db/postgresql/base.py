@@ -22,7 +22,10 @@ class DatabaseWrapper(base.DatabaseWrapper):
         if connection is None or connection.closed or connection.broken:
             return False
         try:
-            waiting, _, _ = select.select([connection.fileno()], [], [], 0)
+            # poll, not select: a worker holding hundreds of sockets may have its connection above fd 1024.
+            poller = select.poll()
+            poller.register(connection.fileno(), select.POLLIN)
+            waiting = poller.poll(0)
         except (OSError, ValueError):
-            return False
+            return super().is_usable()
         return not waiting or super().is_usable()
