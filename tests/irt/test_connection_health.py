@@ -4,6 +4,7 @@ The health check asks the socket, not the server (``irt/db/postgresql/base.py``)
 show it costs no query on a live connection and still catches a connection the server ended.
 """
 
+import os
 import time
 
 import pytest
@@ -27,20 +28,41 @@ def end_backend_from_another_session(pid: int) -> None:
         assert other.execute("SELECT pg_terminate_backend(%s)", [pid]).fetchone()[0]
 
 
-@pytest.mark.django_db(transaction=True)
-def test_a_live_connection_passes_the_check_without_a_query():
-    assert connection.settings_dict["ENGINE"] == "irt.db.postgresql"
-    live_backend_pid()
+def checked_without_a_query() -> bool:
+    """Run the health check on the live connection; return its answer, failing if it asked the server anything."""
     raw, calls = connection.connection, []
     # Django's own check opens a cursor on the driver's connection and runs SELECT 1 there.
     for name in ("cursor", "execute"):
         original = getattr(raw, name)
         setattr(raw, name, lambda *args, _original=original, _name=name, **kwargs: calls.append(_name) or _original(*args, **kwargs))
     try:
-        assert connection.is_usable()
+        usable = connection.is_usable()
     finally:
         del raw.cursor, raw.execute
     assert calls == []
+    return usable
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_live_connection_passes_the_check_without_a_query():
+    assert connection.settings_dict["ENGINE"] == "irt.db.postgresql"
+    live_backend_pid()
+    assert checked_without_a_query()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_connection_above_descriptor_1024_is_checked_too():
+    """select() cannot watch a descriptor above 1024; a worker holding hundreds of webhook sockets has one."""
+    spare = [os.open(os.devnull, os.O_RDONLY) for _ in range(1100)]
+    try:
+        connection.close()
+        live_backend_pid()
+        assert connection.connection.fileno() > 1024
+        assert checked_without_a_query()
+    finally:
+        for descriptor in spare:
+            os.close(descriptor)
+        connection.close()
 
 
 @pytest.mark.django_db(transaction=True)
