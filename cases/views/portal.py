@@ -93,24 +93,22 @@ def index(request):
     paginator.count = totals["total"]  # counted with the unacknowledged, in the same query
     page = paginator.get_page(request.GET.get("page"))
     cases = first[:INDEX_PAGE_SIZE] if first is not None and page.number == 1 else list(page.object_list)
-    rows = [{"case": case, "latest": latest, "acknowledged": case.acknowledged} for case, latest in _with_latest(cases)]
-    return render(request, "portal/index.html", {"organization": request.user.organization, "rows": rows, "page": page,
+    return render(request, "portal/index.html", {"organization": request.user.organization, "rows": _rows(cases), "page": page,
                                                  "unacknowledged": totals["unacknowledged"]})
 
 
-def _with_latest(cases) -> list[tuple]:
-    """Pair each case with its latest published update, read in one query for them all."""
+def _rows(cases) -> list[dict]:
+    """The index's rows: each case with its latest published update (read in one query for them all) and acknowledgement."""
     latest = {}
     for update in (IncidentUpdate.objects.published().filter(case__in=[case.pk for case in cases])
                    .order_by("case_id", "-published_at", "-id")):
         latest.setdefault(update.case_id, update)
-    return [(case, latest[case.pk]) for case in cases]
+    return [{"case": case, "latest": latest[case.pk], "acknowledged": case.acknowledged} for case in cases]
 
 
 def _one_page(request, cases) -> dict:
     """Return the index's context for a one-page list of ``IndexCase``."""
-    rows = [{"case": case, "latest": latest, "acknowledged": case.acknowledged} for case, latest in _with_latest(cases)]
-    return {"organization": request.user.organization, "rows": rows, "page": Paginator(cases, INDEX_PAGE_SIZE).get_page(1),
+    return {"organization": request.user.organization, "rows": _rows(cases), "page": Paginator(cases, INDEX_PAGE_SIZE).get_page(1),
             "unacknowledged": sum(not case.acknowledged for case in cases)}
 
 
