@@ -29,6 +29,12 @@ def cpu_seconds(pid: int | None = None) -> float:
     return (int(fields[11]) + int(fields[12])) / ticks
 
 
+def process_status(pid: int) -> dict[str, int]:
+    """Return a process's peak resident memory in MiB (``VmHWM``) and its thread count now, from ``/proc``."""
+    fields = dict(line.split(":", 1) for line in Path(f"/proc/{pid}/status").read_text().splitlines() if ":" in line)
+    return {"peak_mib": int(fields["VmHWM"].split()[0]) // 1024, "threads": int(fields["Threads"])}
+
+
 def wait_until_started(processes, *, limit: float = 120.0) -> float:
     """Wait until every process has started (a second of near-idle CPU: imports and system checks done); return the seconds.
 

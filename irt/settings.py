@@ -365,7 +365,7 @@ IRT_WEBHOOK_TIMEOUT_SECONDS = env_int("IRT_WEBHOOK_TIMEOUT_SECONDS", 15, minimum
 # in the last 0.25 s, at most IRT_WEBHOOK_MAX_IN_FLIGHT in all (a request still unanswered after
 # that gives its place to the next, so slow receivers wait beside the others, not in front).
 IRT_WEBHOOK_CONCURRENCY = env_int("IRT_WEBHOOK_CONCURRENCY", 32, minimum=1)
-IRT_WEBHOOK_MAX_IN_FLIGHT = env_int("IRT_WEBHOOK_MAX_IN_FLIGHT", 256, minimum=1)
+IRT_WEBHOOK_MAX_IN_FLIGHT = env_int("IRT_WEBHOOK_MAX_IN_FLIGHT", 1024, minimum=1)
 # After a secret rotation, webhooks are signed with the old secret too for this long.
 IRT_WEBHOOK_SECRET_OVERLAP_HOURS = env_int("IRT_WEBHOOK_SECRET_OVERLAP_HOURS", 24, minimum=0)
 IRT_WEBHOOK_ALLOW_PRIVATE = False

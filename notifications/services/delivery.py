@@ -11,6 +11,7 @@ delivery id (Message-ID, webhook-id).
 
 import logging
 import random
+import resource
 import time
 import uuid
 from collections import defaultdict, deque
@@ -239,6 +240,36 @@ def webhook_max_in_flight() -> int:
     return max(settings.IRT_WEBHOOK_MAX_IN_FLIGHT, webhook_concurrency())
 
 
+# Open files a worker keeps for itself beside its webhook sockets: the database connection, logs, the
+# resolver's sockets, the SMTP connection.
+OWN_OPEN_FILES = 128
+
+
+def open_files_for(sockets: int) -> int:
+    """Raise this process's soft limit on open files so ``sockets`` requests fit; return how many fit.
+
+    A service manager's soft limit is often 1,024 (systemd's default) while the hard limit is far
+    higher: past the soft one every new request would fail with "too many open files". Raising the
+    soft limit up to the hard one needs no privilege; past the hard one the pool holds fewer
+    requests in flight rather than failing them.
+    """
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    wanted = sockets + OWN_OPEN_FILES
+    if soft != resource.RLIM_INFINITY and soft < wanted:
+        raised = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (raised, hard))
+            soft = raised
+        except (ValueError, OSError):
+            logger.warning("Could not raise the open-files limit from %s to %s.", soft, raised)
+    if soft == resource.RLIM_INFINITY or soft >= wanted:
+        return sockets
+    fits = max(1, soft - OWN_OPEN_FILES)
+    logger.warning("The open-files limit (%s) holds %s webhook requests in flight, not %s: raise the hard limit "
+                   "(LimitNOFILE) or lower IRT_WEBHOOK_MAX_IN_FLIGHT.", soft, fits, sockets)
+    return fits
+
+
 class WebhookPool:
     """POST webhooks from a bounded pool of threads, so a slow receiver holds one thread, not the worker.
 
@@ -256,7 +287,8 @@ class WebhookPool:
         # itself in as it ends instead of every request in flight being watched on each wait.
         self._recent: deque[tuple[float, futures.Future]] = deque()
         self._ended: SimpleQueue[futures.Future] = SimpleQueue()
-        self._executor = futures.ThreadPoolExecutor(max_workers=webhook_max_in_flight(), thread_name_prefix="irt-webhook")
+        self.max_in_flight = open_files_for(webhook_max_in_flight())
+        self._executor = futures.ThreadPoolExecutor(max_workers=self.max_in_flight, thread_name_prefix="irt-webhook")
 
     def free(self) -> int:
         """Return how many more requests may start now."""
@@ -264,7 +296,7 @@ class WebhookPool:
         while recent and now - recent[0][0] >= SLOW_AFTER_SECONDS:
             recent.popleft()
         young = sum(1 for _, future in recent if future in self.in_flight)
-        return max(0, min(webhook_concurrency() - young, webhook_max_in_flight() - len(self.in_flight)))
+        return max(0, min(webhook_concurrency() - young, self.max_in_flight - len(self.in_flight)))
 
     def submit(self, prepared: PreparedWebhook) -> None:
         started = self.clock()

@@ -205,3 +205,66 @@ def test_a_drain_gives_back_what_it_claimed_but_could_not_send_within_the_lease(
     assert sorted(hooks.values_list("status", "attempts", "lease_until")) == [
         (Status.DELIVERED, 1, None), (Status.PENDING, 0, None), (Status.PENDING, 0, None), (Status.PENDING, 0, None)]
     assert sum(receivers.ids.values()) == 1
+
+
+class Limits:
+    """A stand-in for the process's open-files limits, so a test never changes the real ones."""
+
+    def __init__(self, soft, hard, *, refuse=False):
+        self.soft, self.hard, self.refuse, self.set_to = soft, hard, refuse, None
+
+    def getrlimit(self, which):
+        assert which == service.resource.RLIMIT_NOFILE
+        return self.soft, self.hard
+
+    def setrlimit(self, which, limits):
+        assert which == service.resource.RLIMIT_NOFILE
+        if self.refuse or limits[0] > self.hard:
+            raise ValueError("not allowed")
+        self.set_to = limits
+        self.soft = limits[0]
+
+
+@pytest.fixture
+def limits(monkeypatch):
+    def install(soft, hard, **kwargs):
+        fake = Limits(soft, hard, **kwargs)
+        monkeypatch.setattr(service.resource, "getrlimit", fake.getrlimit)
+        monkeypatch.setattr(service.resource, "setrlimit", fake.setrlimit)
+        return fake
+    return install
+
+
+def test_a_worker_raises_its_soft_open_files_limit_so_its_requests_in_flight_fit(limits, settings):
+    settings.IRT_WEBHOOK_MAX_IN_FLIGHT = 1024
+    fake = limits(1024, 524288)  # systemd's default for a service
+    pool = service.WebhookPool()
+    try:
+        assert pool.max_in_flight == 1024
+        assert fake.set_to == (1024 + service.OWN_OPEN_FILES, 524288)
+    finally:
+        pool.close()
+
+
+def test_past_the_hard_limit_the_pool_holds_fewer_requests_rather_than_failing_them(limits, settings, caplog):
+    settings.IRT_WEBHOOK_CONCURRENCY, settings.IRT_WEBHOOK_MAX_IN_FLIGHT = 32, 1024
+    limits(256, 512)
+    pool = service.WebhookPool()
+    try:
+        assert pool.max_in_flight == 512 - service.OWN_OPEN_FILES
+        assert pool.free() == 32
+        assert "open-files limit (512) holds 384 webhook requests" in caplog.text
+    finally:
+        pool.close()
+
+
+def test_a_limit_that_cannot_be_raised_is_lived_with(limits):
+    limits(300, 4096, refuse=True)
+    assert service.open_files_for(1000) == 300 - service.OWN_OPEN_FILES
+
+
+def test_an_unlimited_or_ample_limit_is_left_alone(limits):
+    fake = limits(service.resource.RLIM_INFINITY, service.resource.RLIM_INFINITY)
+    assert service.open_files_for(5000) == 5000 and fake.set_to is None
+    fake = limits(100000, 100000)
+    assert service.open_files_for(5000) == 5000 and fake.set_to is None
