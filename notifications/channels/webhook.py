@@ -10,7 +10,9 @@ seconds would hold a worker without limit.
 """
 
 import base64
+import heapq
 import http.client
+import itertools
 import ipaddress
 import secrets
 import socket
@@ -181,32 +183,80 @@ def resolve_public(host: str, port: int) -> str:
     return addresses[0]
 
 
+class _Watchdog:
+    """One thread that cuts every attempt's socket at its deadline, in the order the deadlines fall.
+
+    A timer thread per attempt cost a thread start per webhook and a second thread per slow
+    receiver (a worker holding a thousand slow answers held two thousand threads). Ended attempts
+    are only marked; their entries are dropped when they come to the top, or all at once when
+    they outnumber the live ones.
+    """
+
+    def __init__(self):
+        self._due: list[tuple[float, int, "AttemptDeadline", socket.socket]] = []
+        self._order = itertools.count()
+        self._live = 0
+        self._wake = threading.Condition()
+        self._thread: threading.Thread | None = None
+
+    def watch(self, deadline: "AttemptDeadline", sock: socket.socket) -> None:
+        with self._wake:
+            heapq.heappush(self._due, (deadline.ends, next(self._order), deadline, sock))
+            self._live += 1
+            if self._thread is None or not self._thread.is_alive():  # also in a process forked after a start
+                self._thread = threading.Thread(target=self._run, name="irt-webhook-deadlines", daemon=True)
+                self._thread.start()
+            elif self._due[0][2] is deadline:
+                self._wake.notify()
+
+    def ended(self) -> None:
+        with self._wake:
+            self._live -= 1
+            if len(self._due) > 2 * self._live + 64:
+                self._due = [entry for entry in self._due if not entry[2].ended]
+                heapq.heapify(self._due)
+
+    def _run(self) -> None:
+        with self._wake:
+            while True:
+                now = time.monotonic()
+                while self._due and (self._due[0][2].ended or self._due[0][0] <= now):
+                    _, _, deadline, sock = heapq.heappop(self._due)
+                    if not deadline.ended:
+                        deadline.cut(sock)
+                self._wake.wait(self._due[0][0] - now if self._due else None)
+
+
+_watchdog = _Watchdog()
+
+
 class AttemptDeadline:
     """Cut a connection that has not finished by a fixed time, whatever it is waiting for.
 
-    A timer shuts the socket down at the deadline; the blocked read or write in the sending
+    The watchdog shuts the socket down at the deadline; the blocked read or write in the sending
     thread then fails at once, and ``expired`` tells the caller why.
     """
 
     def __init__(self, seconds: float):
         self.seconds = seconds
-        self._ends = time.monotonic() + seconds
-        self._timer: threading.Timer | None = None
+        self.ends = time.monotonic() + seconds
         self.expired = False
+        self.ended = False
+        self._watched = False
 
     def remaining(self) -> float:
-        left = self._ends - time.monotonic()
+        left = self.ends - time.monotonic()
         if left <= 0:
             self.expired = True
             raise TimeoutError(f"no complete answer within {self.seconds:g} s")
         return left
 
     def watch(self, sock: socket.socket) -> None:
-        self._timer = threading.Timer(self.remaining(), self._cut, args=(sock,))
-        self._timer.daemon = True
-        self._timer.start()
+        self.remaining()
+        self._watched = True
+        _watchdog.watch(self, sock)
 
-    def _cut(self, sock: socket.socket) -> None:
+    def cut(self, sock: socket.socket) -> None:
         self.expired = True
         try:
             # The plain socket's shutdown, also for a TLS socket: it must not touch the TLS state
@@ -216,8 +266,9 @@ class AttemptDeadline:
             pass
 
     def cancel(self) -> None:
-        if self._timer is not None:
-            self._timer.cancel()
+        if self._watched and not self.ended:
+            self.ended = True
+            _watchdog.ended()
 
 
 class _PinnedHTTPConnection(http.client.HTTPConnection):

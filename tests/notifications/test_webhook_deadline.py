@@ -137,3 +137,47 @@ def test_a_slow_endpoint_holds_one_worker_and_never_other_organisations_notices(
     assert postponed.attempts == 0 and postponed.status == Status.PENDING
     assert postponed.next_attempt_at >= asked_at + timedelta(seconds=DEADLINE)  # after the slow attempt's deadline
     assert len(fast.received) == 2 and trickling.requests == 1
+
+
+def silent_listener():
+    """A listening socket that accepts connections and never answers them."""
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(8)
+    return silent, f"http://127.0.0.1:{silent.getsockname()[1]}/"
+
+
+def test_a_shorter_deadline_that_arrives_later_is_still_cut_first(settings):
+    settings.IRT_WEBHOOK_ALLOW_PRIVATE = True
+    silent, url = silent_listener()
+    ended = {}
+
+    def attempt(name, seconds):
+        started = time.monotonic()
+        try:
+            webhook.post(url=url, secret=webhook.new_secret(), msg_id=name, body=b"{}", timeout=seconds)
+        except TimeoutError:
+            ended[name] = time.monotonic() - started
+
+    with silent:
+        long = threading.Thread(target=attempt, args=("long", 3))
+        long.start()
+        time.sleep(0.2)  # the watchdog now sleeps until the long attempt's deadline
+        attempt("short", 0.5)
+        long.join()
+    assert 0.4 <= ended["short"] < 1.0  # woken for the new, earlier deadline, not at the long one's
+    assert 2.9 <= ended["long"] < 3.8
+
+
+def test_attempts_share_one_deadline_thread_and_ended_ones_are_let_go(settings):
+    settings.IRT_WEBHOOK_ALLOW_PRIVATE = True
+    receiver = Receiver()  # answers 204 at once
+    receiver.secret = webhook.new_secret()
+    try:
+        for n in range(300):
+            assert webhook.post(url=receiver.url, secret=receiver.secret, msg_id=f"m{n}", body=b"{}").ok
+    finally:
+        receiver.stop()
+    watchers = [t for t in threading.enumerate() if t.name == "irt-webhook-deadlines"]
+    assert len(watchers) == 1
+    assert len(webhook._watchdog._due) <= 64 + 2 * webhook._watchdog._live  # not one entry per attempt ever made
