@@ -57,6 +57,8 @@ def _pages(clients) -> list[dict]:
     lesson = next(href for href in re.findall(r'href="(/lessons/[a-z0-9-]+/)"', lessons) if href != "/lessons/feed/")
     pages = [
         {"name": "staff case detail (demo case)", "who": "staff", "path": f"/cases/{demo}/"},
+        {"name": "case list", "who": "staff", "path": "/cases/"},
+        {"name": "dashboard", "who": "staff", "path": "/"},
         {"name": "portal incident page", "who": "customer", "path": incident},
         {"name": "portal index", "who": "customer", "path": "/portal/"},
         {"name": "/lessons/", "who": "none", "path": "/lessons/"},
