@@ -29,6 +29,19 @@ def cpu_seconds(pid: int | None = None) -> float:
     return (int(fields[11]) + int(fields[12])) / ticks
 
 
+def postgres_cpu_seconds() -> float:
+    """CPU seconds of every PostgreSQL server process on this machine (backends come and go; each counts while it lives)."""
+    total = 0.0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:
+            continue  # the process ended
+        if text.split(" (", 1)[1].startswith("postgres)"):
+            total += cpu_seconds(int(stat.parent.name))
+    return total
+
+
 def process_status(pid: int) -> dict[str, int]:
     """Return a process's peak resident memory in MiB (``VmHWM``) and its thread count now, from ``/proc``."""
     fields = dict(line.split(":", 1) for line in Path(f"/proc/{pid}/status").read_text().splitlines() if ":" in line)

@@ -37,7 +37,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.harness import NOTICE_TABLES, autoanalyze, cpu_seconds, process_status, wait_until_started  # noqa: E402
+from benchmarks.harness import NOTICE_TABLES, autoanalyze, cpu_seconds, postgres_cpu_seconds, process_status, wait_until_started  # noqa: E402
 from benchmarks.notify_smtp import (  # noqa: E402
     abandon_earlier_runs, assert_breach_notified, assert_each_delivered_once, start_workers, stop)
 
@@ -149,7 +149,8 @@ def run(receivers, env, logs, *, count, slow, slow_answers, workers, label, time
     processes = start_workers(workers, env, logs)
     wait_until_started(processes)
     receivers.take()
-    cpu_before = [cpu_seconds(p.pid) for p in processes], cpu_seconds(receivers.process.pid), cpu_seconds()
+    cpu_before = ([cpu_seconds(p.pid) for p in processes], cpu_seconds(receivers.process.pid), cpu_seconds(),
+                  postgres_cpu_seconds() + cpu_seconds(os.getpid()))
     try:
         with transaction.atomic():
             notification = notify_breach(case=case, update=update)
@@ -169,7 +170,7 @@ def run(receivers, env, logs, *, count, slow, slow_answers, workers, label, time
         while rows.exclude(status="delivered").exists() and time.perf_counter() < deadline:
             time.sleep(0.2)  # the last record commits
         cpu = (sum(cpu_seconds(p.pid) for p in processes) - sum(cpu_before[0]), cpu_seconds(receivers.process.pid) - cpu_before[1],
-               cpu_seconds() - cpu_before[2])
+               cpu_seconds() - cpu_before[2], postgres_cpu_seconds() + cpu_seconds(os.getpid()) - cpu_before[3])
         memory = {"peak_mib": max(process_status(p.pid)["peak_mib"] for p in processes), "threads": most_threads}
         time.sleep(1)  # a duplicate would arrive now
     finally:
@@ -227,7 +228,9 @@ def main():
                 print(f"round {round_number + 1}, {name}: the other {fast} receivers answered in {fast_done:.1f} s "
                       f"({fast / fast_done:.0f}/s), all {count} in {done:.1f} s; exactly once by webhook-id, none lost, "
                       f"every deadline met; load {os.getloadavg()[0]:.1f}; CPU ms per webhook: workers "
-                      f"{cpu[0] * 1000 / count:.2f}, receivers {cpu[1] * 1000 / count:.2f}, machine {cpu[2] * 1000 / count:.2f}; "
+                      f"{cpu[0] * 1000 / count:.2f}, receivers {cpu[1] * 1000 / count:.2f}, machine {cpu[2] * 1000 / count:.2f}, "
+                      f"of which PostgreSQL and this process {cpu[3] * 1000 / count:.2f} and other processes "
+                      f"{(cpu[2] - cpu[0] - cpu[1] - cpu[3]) * 1000 / count:.2f} (a clean run has next to none); "
                       f"the busiest worker: {memory['threads']} threads at most, peak resident memory {memory['peak_mib']} MiB",
                       flush=True)
     # "Full rate" for the others: the same endpoints, done as soon as when nobody was slow (the baseline of the same
