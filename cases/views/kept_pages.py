@@ -1,17 +1,23 @@
-"""Customer pages rendered once per version of what they show, with the per-request parts filled in (issue 18).
+"""Pages rendered once per version of what they show, with the per-request parts filled in (issue 18).
 
-A kept page's key names everything the page shows: the reader (id, names, whether they administer
-their organisation), the organisation (id, name), the navigation's inbox count and current page, and
-what the view adds (the case's timeline head, the reader's acknowledgement, the overdue flag, the
-rows of a list). Those are read on every request, so a change to any of them reads another key on
-the next request: nothing needs invalidating, and what is kept for one reader or organisation is
-never under another's key. Never kept: the CSRF token (a marker in the kept HTML, replaced by this
-request's token), named *slots* the view renders on every request, and pages with messages waiting
-(rendered whole). Access is decided by the view before any of this, on every request.
+A kept page's key names everything the page shows: the reader (for a customer: id, names, whether
+they administer their organisation, and the organisation; for staff: everything their rights on the
+page come from), the navigation's values and current page, and what the view adds (the case's row
+and timeline head, the reader's acknowledgement, the overdue flag, the rows of a list). Those are
+read on every request, so a change to any of them reads another key on the next request: nothing
+needs invalidating, and what is kept for one reader or organisation is never under another's key.
+
+Never kept: the CSRF token (a marker in the kept HTML, replaced by this request's token), named
+*slots* the view renders on every request (``slots={name: fill}``; a slot with an argument, such as
+one per table row, is written ``slot_marker(name, arg)`` in the context and filled by
+``fill(arg)``), and pages with messages waiting (rendered whole). A page whose content changes with
+time alone says until when it holds (``fresh_until``); after that moment it is rendered again. Access
+is decided by the view before any of this, on every request.
 """
 
 import functools
 import hashlib
+import re
 
 from django.contrib.messages import get_messages
 from django.core.cache import cache
@@ -19,6 +25,7 @@ from django.http import HttpResponse
 from django.middleware.csrf import get_token
 from django.template import engines
 from django.template.loader import render_to_string
+from django.utils import timezone
 from django.utils.crypto import salted_hmac
 from django.utils.safestring import mark_safe
 
@@ -26,59 +33,115 @@ from django.utils.safestring import mark_safe
 KEPT_SECONDS = 300
 # What the customer navigation shows from the context processors (``partials/nav_customer.html``).
 NAVIGATION_VALUES = ("inbox_unread",)
+# What the staff navigation shows from them (``partials/nav_staff.html``).
+STAFF_NAVIGATION_VALUES = ("inbox_unread", "viewer_sees_deliveries", "viewer_role", "viewer_is_staff", "viewer_is_customer")
 
 
 @functools.cache
-def _marker(name: str) -> str:
+def _prefix() -> str:
     # Derived from SECRET_KEY: the same in every process sharing the cache, and not something a reader can type
     # into a question to have the page fill in there.
-    return f"irt-kept-{name}-{salted_hmac('irt.kept_pages.marker', name).hexdigest()[:20]}"
+    return f"irt-kept-{salted_hmac('irt.kept_pages.marker', 'marker').hexdigest()[:20]}"
 
 
-def _navigation_values(request) -> dict:
+def _marker(name: str, arg="") -> str:
+    return f"{_prefix()}:{name}:{arg}:"
+
+
+@functools.cache
+def _marker_pattern():
+    return re.compile(re.escape(_prefix()) + r":([a-z0-9_-]+):([0-9a-z_-]*):")
+
+
+def slot_marker(name: str, arg) -> str:
+    """Return the marker of slot ``name`` for ``arg`` (letters, digits, ``_`` and ``-``), filled by the slot's ``fill(arg)``."""
+    return mark_safe(_marker(f"slot-{name}", arg))  # noqa: S308 - letters, digits, dashes and colons
+
+
+def _navigation_values(request, names=NAVIGATION_VALUES) -> dict:
     offered = {}
     for processor in engines["django"].engine.template_context_processors:
         offered.update(processor(request))
-    return {name: value() if callable(value) else value for name, value in offered.items() if name in NAVIGATION_VALUES}
+    return {name: value() if callable(value) else value for name, value in offered.items() if name in names}
 
 
-def page_key(request, template_name: str, parts: tuple, navigation: dict) -> str:
-    """Return the cache key of a kept page: the template, the reader, their organisation, the navigation, and ``parts``."""
-    user = request.user
+def customer_reader(user) -> tuple:
+    """Return what names a customer reader in a kept page's key: who they are and their organisation."""
     organization = user.organization
-    named = (
-        template_name,
+    return (
         ("reader", user.pk, user.username, user.get_full_name(), bool(user.is_customer_admin)),
         ("organization", organization.pk, organization.name),
+    )
+
+
+def page_key(request, template_name: str, parts: tuple, navigation: dict, *, reader: tuple | None = None) -> str:
+    """Return the cache key of a kept page: the template, the reader (a customer's by default), the navigation, and ``parts``."""
+    named = (
+        template_name,
+        *(customer_reader(request.user) if reader is None else reader),
         ("navigation", request.resolver_match.view_name if request.resolver_match else "", sorted(navigation.items())),
         ("page", parts),
     )
-    return "portal:kept-page:" + hashlib.sha256(repr(named).encode()).hexdigest()
+    # "2": the entries are (pieces, fresh until); the plain HTML strings kept before must never be read as such.
+    return "kept-page:2:" + hashlib.sha256(repr(named).encode()).hexdigest()
 
 
-def render_kept(request, template_name: str, context, *, parts: tuple, slots: dict | None = None) -> HttpResponse:
+def _split(html: str) -> list:
+    """Return the kept HTML as text and ``(name, arg)`` markers, alternating, so a request fills it in one join."""
+    pieces = _marker_pattern().split(html)
+    return [pieces[0], *[item for i in range(1, len(pieces), 3) for item in ((pieces[i], pieces[i + 1]), pieces[i + 2])]]
+
+
+def _fill(request, pieces: list, slots: dict) -> str:
+    out = []
+    token = None
+    for i, piece in enumerate(pieces):
+        if i % 2 == 0:
+            out.append(piece)
+            continue
+        name, arg = piece
+        if name == "csrf":
+            token = token or get_token(request)
+            out.append(token)
+        else:
+            fill = slots[name.removeprefix("slot-")]
+            out.append(str(fill(arg) if arg else fill()))
+    return "".join(out)
+
+
+def render_kept(request, template_name: str, context, *, parts: tuple, slots: dict | None = None, reader: tuple | None = None,
+                navigation_values=NAVIGATION_VALUES, fresh_until=None, keep: bool = True, status: int = 200) -> HttpResponse:
     """Answer with the kept rendering of the page for ``parts``, or render and keep it; fill the CSRF token and ``slots`` in.
 
     ``context``: the template's context, or a function returning it (called only when the page is rendered).
-    ``slots`` maps a context name to a function returning this request's HTML for it.
+    ``slots`` maps a context name to a function returning this request's HTML for it; a slot written with
+    ``slot_marker(name, arg)`` is filled by ``fill(arg)`` (``arg`` as a string).
+    ``reader``: what names the reader in the key (``customer_reader`` when None).
+    ``fresh_until(context, started)``: the first moment after ``started`` (when rendering began) at which the page
+    changes with time alone, or None; the kept page is not served from that moment on.
+    ``keep=False`` renders the page whole and keeps nothing, as a page with messages waiting is.
     """
     slots = slots or {}
     if not callable(context):
         context = functools.partial(dict, context)
-    if len(get_messages(request)):
-        filled = {name: mark_safe(fill()) for name, fill in slots.items()}  # noqa: S308 - rendered by our own templates
-        return HttpResponse(render_to_string(template_name, {**context(), **filled}, request))
-    navigation = _navigation_values(request)
-    key = page_key(request, template_name, parts, navigation)
-    html = cache.get(key)
-    if html is None:
-        markers = {name: mark_safe(_marker(f"slot-{name}")) for name in slots}  # noqa: S308 - letters, digits, dashes
+    whole = not keep or len(get_messages(request))
+    kept = None
+    if not whole:
+        navigation = _navigation_values(request, navigation_values)
+        key = page_key(request, template_name, parts, navigation, reader=reader)
+        kept = cache.get(key)
+        if kept is not None and kept[1] is not None and timezone.now() >= kept[1]:
+            kept = None
+    if kept is None:
+        started = timezone.now()
+        values = context()
+        markers = {name: mark_safe(_marker(f"slot-{name}")) for name in slots if name not in values}  # noqa: S308 - letters, digits
+        if whole:
+            # Rendered for this request alone, this request's token in place: nothing of it is kept.
+            return HttpResponse(_fill(request, _split(render_to_string(template_name, {**values, **markers}, request)), slots),
+                                status=status)
         # The navigation's values as the key names them, not read again: a count that moved meanwhile is another key's.
-        html = render_to_string(template_name, {**context(), **navigation, **markers, "csrf_token": _marker("csrf")}, request)
-        cache.set(key, html, KEPT_SECONDS)
-    for name, fill in slots.items():
-        html = html.replace(_marker(f"slot-{name}"), fill())
-    if _marker("csrf") in html:
-        html = html.replace(_marker("csrf"), get_token(request))
-    return HttpResponse(html)
-
+        html = render_to_string(template_name, {**values, **navigation, **markers, "csrf_token": _marker("csrf")}, request)
+        kept = (_split(html), fresh_until(values, started) if fresh_until else None)
+        cache.set(key, kept, KEPT_SECONDS)
+    return HttpResponse(_fill(request, kept[0], slots), status=status)

@@ -1,17 +1,25 @@
 """Staff pages: new case, case detail and details edit."""
 
+import functools
+from datetime import timedelta
+
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
+from django.db.models import Prefetch, prefetch_related_objects
 from django.http import Http404, QueryDict
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.views.decorators.http import require_http_methods
 
-from cases.access.permissions import can_approve_case_text, can_manage_case, can_open_cases, can_own_cases, can_work_on_case
+from cases.access.permissions import (
+    can_approve_case_text, can_manage_case, can_open_cases, can_own_cases, can_see_deliveries, can_work_on_case, is_member,
+)
 
 from cases.access.lookups import get_case_for, get_case_for_drafts
 from cases.selectors import approvals
 from cases.selectors import cases as selectors
-from cases.models import Case, RepairItem
+from cases.selectors.case_page import references_stamp
+from cases.models import AffectedCustomer, Case, RepairItem
 from cases.forms.case_page import CasePageForm
 from cases.forms.cases import (
     AffectedCustomerForm,
@@ -33,6 +41,7 @@ from cases.services import playbooks as playbook_services
 from cases.services.lifecycle import available_actions
 from cases.services.review import save_review
 from cases.views.helpers import run_service, staff_required
+from cases.views.kept_pages import STAFF_NAVIGATION_VALUES, render_kept, slot_marker
 from cases.views import clocks as clock_views
 from cases.views import playbooks as playbook_views
 
@@ -76,26 +85,76 @@ def _linked(query, **changes) -> str:
     return "?" + linked.urlencode() if linked else "?"
 
 
+CASE_PAGE = "cases/case_detail.html"
+# What on the case page changes without the case: rendered on every request into the kept page (``kept_pages``).
+# The alert panel: alerts arrive in a linked group and other cases share its observables without touching this case.
+# The notices' fan-out and each organisation's receipts: deliveries end delivered or dead in the workers, and customers
+# acknowledge, without touching the case either.
+CASE_PAGE_SLOTS = {
+    "alerts_slot": "cases/partials/case_alerts_slot.html",
+    "notice_progress_slot": "cases/partials/case_notice_progress_slot.html",
+}
+
+
 @staff_required
 def case_detail(request, reference):
+    """Show the case; the page is kept per reader and version of everything it shows (``kept_pages``).
+
+    Access is decided first, on every request. The key then names the case's row as read (its
+    ``version``, ``timeline_head`` and every other column: every service that changes what the page
+    shows either appends to the timeline or saves the row), the reader and everything their rights on
+    the page come from, the query string, and the stamp of the people, organisations, services and
+    playbooks the page names (``selectors.case_page``). What changes without the case is a slot
+    rendered per request (``CASE_PAGE_SLOTS``, the receipts per organisation); what changes with time
+    alone (overdue tasks and clocks, a clock's time left) ends the kept copy when it changes.
+    """
     case = get_case_for(request.user, reference)
-    case = selectors.case_page(case)
+    user = request.user
+    rights = {
+        "can_work": can_work_on_case(case, user),
+        "can_manage": can_manage_case(case, user),
+        "can_approve": can_approve_case_text(case, user),
+    }
     # The timeline's filters and the windows' cursors: anything a form refuses shows the newest, unfiltered windows.
     page_form = CasePageForm(request.GET, auto_id="timeline-%s")  # ids of its own: other forms on the page have a "kind" too
-    shown = page_form.cleaned_data if page_form.is_valid() else {}
-    query = request.GET if shown else QueryDict()
+    valid = page_form.is_valid()
+    shown, query = (page_form.cleaned_data, request.GET) if valid else ({}, QueryDict())
+    reader = (
+        ("staff reader", user.pk, user.username, user.get_full_name(), user.is_active, user.is_superuser, user.is_staff,
+         user.is_verified(), tuple(sorted(user.get_all_permissions()))),
+        ("on the case", is_member(user, case), tuple(sorted(rights.items()))),
+    )
+    parts = (
+        ("case", tuple((field.attname, getattr(case, field.attname)) for field in Case._meta.concrete_fields)),
+        ("query", sorted(request.GET.lists())),
+        ("references", references_stamp()),
+    )
+    receipts = _NoticeStatus(request, case)
+    return render_kept(
+        request, CASE_PAGE, lambda: _case_page_context(case, user, page_form, shown, query, rights, receipts.marker),
+        parts=parts, reader=reader, navigation_values=STAFF_NAVIGATION_VALUES, fresh_until=_fresh_until, keep=valid,
+        slots={**{name: functools.partial(render_to_string, template, {"case": case}, request)
+                  for name, template in CASE_PAGE_SLOTS.items()},
+               "notice_status": receipts.fill},
+        status=200 if valid else 400,
+    )
+
+
+def _case_page_context(case, user, page_form, shown: dict, query, rights: dict, notice_status) -> dict:
+    """Return what the case page shows (``notice_status(row)``: the marker of the row's receipts, filled per request)."""
+    case = selectors.case_page(case)
     timeline = selectors.timeline_window(case, kind=shown.get("kind", ""), actor=shown.get("actor", ""), before=shown.get("before"))
     tasks = selectors.task_panel(case, after=shown.get("tasks_after"))
-    can_work = can_work_on_case(case, request.user)
     members = case_services.members_of(case)
     case._member_ids = {member.pk for member in members}
-    approvals.attach_notice_status(case)
+    for row in case.affected_customers.all():
+        row.notice_status = notice_status(row)
     version = {"version": case.version}
     member_form, task_form, customer_form = MemberForm(), TaskForm(), AffectedCustomerForm()
     read_choices_once(member_form.fields["user"], task_form.fields["assignee"])
     # Only the organisations not on the case yet: the others cannot be added twice.
     customer_form.offer_only_organizations_not_in([row.organization_id for row in case.affected_customers.all()])
-    context = {
+    return {
         "case": case,
         "timeline": timeline,
         "timeline_form": page_form,
@@ -108,10 +167,10 @@ def case_detail(request, reference):
         "tasks_first_url": _linked(query, tasks_after=None) if shown.get("tasks_after") else None,
         "task_done_history_url": _linked(query, kind="task_done", actor=None, before=None),
         "members": members,
-        "can_work": can_work,
-        "can_manage": can_manage_case(case, request.user),
-        "can_approve_review": can_approve_case_text(case, request.user),
-        "actions": available_actions(case, request.user),
+        "can_work": rights["can_work"],
+        "can_manage": rights["can_manage"],
+        "can_approve_review": rights["can_approve"],
+        "actions": available_actions(case, user),
         "breach_notice": approvals.breach_notice_step(case),
         "stages": _stage_bar(case),
         "transition_form": TransitionForm(initial=version),
@@ -120,7 +179,7 @@ def case_detail(request, reference):
         "note_form": NoteForm(),
         "task_form": task_form,
         "customer_form": customer_form,
-        "can_confirm_customers": can_approve_case_text(case, request.user),
+        "can_confirm_customers": rights["can_approve"],
         "notice_form": OutOfBandNoticeForm(),
         "delay_form": DelayRequestForm(),
         "review": getattr(case, "review", None),
@@ -129,7 +188,45 @@ def case_detail(request, reference):
         **playbook_views.case_panel_context(case),
         **clock_views.case_panel_context(case),
     }
-    return render(request, "cases/case_detail.html", context, status=400 if page_form.errors else 200)
+
+
+def _fresh_until(context: dict, started):
+    """Return when the page first changes with time alone after ``started``: an open task or a running clock falls due, or
+    a clock's time left moves (``time_left`` counts whole minutes to or past the due time, so it moves on each minute
+    boundary counted from it). A moment already past changes nothing more: what is overdue stays overdue.
+    """
+    moments = [task.due_at for task in context["task_panel"].open_tasks if task.due_at and task.due_at > started]
+    for row in context["clocks"]:
+        if not row.clock.met_at:
+            moments.append(row.clock.due_at)
+            moments.append(started + timedelta(seconds=(row.clock.due_at - started).total_seconds() % 60 or 60))
+    return min((moment for moment in moments if moment > started), default=None)
+
+
+class _NoticeStatus:
+    """Each affected organisation's notice receipts and acknowledgements, read once per request when the page shows any."""
+
+    TEMPLATE = "cases/partials/notice_receipts.html"
+
+    def __init__(self, request, case):
+        self.request, self.case, self.rows = request, case, None
+
+    @staticmethod
+    def marker(row) -> str:
+        return slot_marker("notice_status", row.pk)
+
+    def fill(self, row_pk: str) -> str:
+        if self.rows is None:
+            # ``attach_notice_status`` reads the rows through the case's prefetched ones (one query for them here).
+            rows = AffectedCustomer.objects.select_related("organization")
+            prefetch_related_objects([self.case], Prefetch("affected_customers", queryset=rows))
+            approvals.attach_notice_status(self.case)
+            self.rows = {str(row.pk): row for row in self.case.affected_customers.all()}
+        row = self.rows.get(row_pk)
+        if row is None or not row.receipts:
+            return ""
+        context = {"row": row, "case": self.case, "viewer_sees_deliveries": can_see_deliveries(self.request.user)}
+        return render_to_string(self.TEMPLATE, context, self.request)
 
 
 def _changed_since(case, seen_version: int) -> str:

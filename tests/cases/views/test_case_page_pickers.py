@@ -22,8 +22,7 @@ def test_the_people_pickers_share_one_read_of_the_staff(client, manager):
     case = case_in_stage(Case.Status.STABILIZING, manager=manager)
     StaffFactory(first_name="Pat", last_name="Picker")
     client.force_login(manager)
-    client.get(case.get_absolute_url())
-    with CaptureQueriesContext(connection) as captured:
+    with CaptureQueriesContext(connection) as captured:  # the request that renders the page (later ones are kept: no read)
         page = client.get(case.get_absolute_url()).content.decode()
     staff_reads = [query for query in captured.captured_queries
                    if "SELECT DISTINCT" in query["sql"] and '"cases_user"' in query["sql"]]
