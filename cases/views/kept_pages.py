@@ -19,6 +19,7 @@ import functools
 import hashlib
 import re
 
+from django.conf import settings
 from django.contrib.messages import get_messages
 from django.core.cache import cache
 from django.http import HttpResponse
@@ -74,9 +75,30 @@ def customer_reader(user) -> tuple:
     )
 
 
+# The code that renders kept pages: the templates and the Python of the apps that fill them.
+RENDERING_SOURCES = ("templates", "cases", "notifications", "irt")
+
+
+@functools.cache
+def deployed_code() -> str:
+    """Return a digest of the templates and code this process renders with, read once per process.
+
+    Part of every kept page's key, so a deploy that changes a template or a view never serves a copy
+    the code before it rendered (in a shared cache, the old copies would otherwise live on for up to
+    ``KEPT_SECONDS``). Every process of one deploy reads the same files, so they share their copies.
+    """
+    digest = hashlib.sha256()
+    for top in RENDERING_SOURCES:
+        for path in sorted((settings.BASE_DIR / top).rglob("*")):
+            if path.suffix in {".py", ".html", ".txt"} and "migrations" not in path.parts and path.is_file():
+                digest.update(str(path.relative_to(settings.BASE_DIR)).encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
 def page_key(request, template_name: str, parts: tuple, navigation: dict, *, reader: tuple | None = None) -> str:
-    """Return the cache key of a kept page: the template, the reader (a customer's by default), the navigation, and ``parts``."""
+    """Return the cache key of a kept page: the code, the template, the reader (a customer's by default), the navigation, and ``parts``."""
     named = (
+        deployed_code(),
         template_name,
         *(customer_reader(request.user) if reader is None else reader),
         ("navigation", request.resolver_match.view_name if request.resolver_match else "", sorted(navigation.items())),

@@ -411,3 +411,37 @@ def test_the_kept_page_reads_what_it_fills_in_and_what_decides_access(world, dja
     kept_page(client, world.case)
     with django_assert_num_queries(KEPT_QUERIES_MEMBER):
         assert client.get(world.case.get_absolute_url()).status_code == 200
+
+
+def test_a_copy_kept_by_the_code_before_a_deploy_is_never_served_after_it(world, monkeypatch):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from cases.views import kept_pages
+
+    client = reader(world.responder)
+    kept_page(client, world.case)
+    monkeypatch.setattr(kept_pages, "deployed_code", lambda: "the next deploy")
+    with CaptureQueriesContext(connection) as rendered:
+        assert client.get(world.case.get_absolute_url()).status_code == 200
+    assert len(rendered.captured_queries) > KEPT_QUERIES_MEMBER  # rendered again, not read from the old copy
+    with CaptureQueriesContext(connection) as kept:
+        assert client.get(world.case.get_absolute_url()).status_code == 200
+    assert len(kept.captured_queries) < len(rendered.captured_queries)  # and kept anew under the new code
+
+
+def test_the_code_digest_follows_every_template_and_module(settings, tmp_path):
+    from cases.views import kept_pages
+
+    settings.BASE_DIR = tmp_path
+    (tmp_path / "templates").mkdir()
+    page = tmp_path / "templates" / "page.html"
+    page.write_text("<p>{{ case }}</p>")
+    kept_pages.deployed_code.cache_clear()
+    try:
+        before = kept_pages.deployed_code()
+        page.write_text("<p>{{ case.reference }}</p>")
+        kept_pages.deployed_code.cache_clear()
+        assert kept_pages.deployed_code() != before
+    finally:
+        kept_pages.deployed_code.cache_clear()
