@@ -112,24 +112,13 @@ def count_queries(pages: list[dict]) -> dict[str, int]:
 
 def pages_to_measure(base: str, cookies: dict, big: str, demo: str) -> list[dict]:
     """Return the pages of issue 18, each with whose cookie it is read; the portal and lesson addresses are read off the site."""
+    from benchmarks.profile_pages import issue_pages
 
-    def links(path: str, who: str, pattern: str) -> list[str]:
+    def read(path: str, who: str) -> str:
         request = urllib.request.Request(f"{base}{path}", headers={"Cookie": cookies[who]} if cookies.get(who) else {})
-        return re.findall(pattern, urllib.request.urlopen(request).read().decode())
+        return urllib.request.urlopen(request).read().decode()
 
-    incident = links("/portal/", "customer", r'href="(/portal/incidents/IRT-[\d-]+/)"')[0]
-    lesson = next(href for href in links("/lessons/", "none", r'href="(/lessons/[a-z0-9-]+/)"') if href != "/lessons/feed/")
-    return [
-        {"name": "staff case detail (demo case)", "who": "staff", "path": f"/cases/{demo}/"},
-        {"name": "staff case detail (5,000 events)", "who": "staff", "path": f"/cases/{big}/"},
-        {"name": "case list", "who": "staff", "path": "/cases/"},
-        {"name": "dashboard", "who": "staff", "path": "/"},
-        {"name": "portal incident page", "who": "customer", "path": incident},
-        {"name": "portal index", "who": "customer", "path": "/portal/"},
-        {"name": "/lessons/", "who": "none", "path": "/lessons/"},
-        {"name": "/lessons/<slug>/", "who": "none", "path": lesson},
-        {"name": "lessons feed", "who": "none", "path": "/lessons/feed/"},
-    ]
+    return issue_pages(read, big=big, demo=demo)
 
 
 def main() -> None:

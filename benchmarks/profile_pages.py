@@ -44,17 +44,13 @@ def signed_in_clients() -> dict:
     return clients
 
 
-def _pages(clients) -> list[dict]:
+def issue_pages(read, *, big: str | None, demo: str) -> list[dict]:
+    """Return the pages of issue 18, each with whose cookie it is read (``read(path, who)`` returns a page's HTML:
+    the portal and lesson addresses are read off the site). ``big``: the 5,000-event case, if the data has it."""
     import re
 
-    from cases.models import Case
-
-    big = Case.objects.filter(reference="IRT-2019-BIG01").values_list("reference", flat=True).first()
-    demo = Case.objects.exclude(reference__startswith="IRT-2019-").order_by("pk").values_list("reference", flat=True).first()
-    portal = clients["customer"].get("/portal/").content.decode()
-    incident = re.findall(r'href="(/portal/incidents/IRT-[\d-]+/)"', portal)[0]
-    lessons = clients["none"].get("/lessons/").content.decode()
-    lesson = next(href for href in re.findall(r'href="(/lessons/[a-z0-9-]+/)"', lessons) if href != "/lessons/feed/")
+    incident = re.findall(r'href="(/portal/incidents/IRT-[\d-]+/)"', read("/portal/", "customer"))[0]
+    lesson = next(href for href in re.findall(r'href="(/lessons/[a-z0-9-]+/)"', read("/lessons/", "none")) if href != "/lessons/feed/")
     pages = [
         {"name": "staff case detail (demo case)", "who": "staff", "path": f"/cases/{demo}/"},
         {"name": "case list", "who": "staff", "path": "/cases/"},
@@ -68,6 +64,14 @@ def _pages(clients) -> list[dict]:
     if big:
         pages.insert(1, {"name": "staff case detail (5,000 events)", "who": "staff", "path": f"/cases/{big}/"})
     return pages
+
+
+def _pages(clients) -> list[dict]:
+    from cases.models import Case
+
+    big = Case.objects.filter(reference="IRT-2019-BIG01").values_list("reference", flat=True).first()
+    demo = Case.objects.exclude(reference__startswith="IRT-2019-").order_by("pk").values_list("reference", flat=True).first()
+    return issue_pages(lambda path, who: clients[who].get(path).content.decode(), big=big, demo=demo)
 
 
 def _cpu_per_request(client, path: str, n: int) -> float:
