@@ -75,8 +75,10 @@ def customer_reader(user) -> tuple:
     )
 
 
-# The code that renders kept pages: the templates and the Python of the apps that fill them.
-RENDERING_SOURCES = ("templates", "cases", "notifications", "irt")
+# The code that renders kept pages: the templates, the Python of the apps that fill them, and the static files
+# whose hashed names the pages link (a kept page naming a stylesheet the deploy replaced would be unstyled).
+RENDERING_SOURCES = ("templates", "cases", "notifications", "irt", "static")
+RENDERING_SUFFIXES = frozenset({".py", ".html", ".txt", ".css", ".js"})
 
 
 @functools.cache
@@ -90,7 +92,7 @@ def deployed_code() -> str:
     digest = hashlib.sha256()
     for top in RENDERING_SOURCES:
         for path in sorted((settings.BASE_DIR / top).rglob("*")):
-            if path.suffix in {".py", ".html", ".txt"} and "migrations" not in path.parts and path.is_file():
+            if path.suffix in RENDERING_SUFFIXES and "migrations" not in path.parts and path.is_file():
                 digest.update(str(path.relative_to(settings.BASE_DIR)).encode() + b"\0" + path.read_bytes())
     return digest.hexdigest()[:16]
 
