@@ -244,6 +244,10 @@ class AttemptDeadline:
         self.ended = False
         self._watched = False
 
+    def passed(self) -> bool:
+        """Whether the deadline is behind us, cut or not: the socket's own timeout may fire first."""
+        return self.expired or time.monotonic() >= self.ends
+
     def remaining(self) -> float:
         left = self.ends - time.monotonic()
         if left <= 0:
@@ -338,7 +342,7 @@ def post(*, url: str, secret: str | Sequence[str], msg_id: str, body: bytes, tim
         detail = response.read(2000).decode("utf-8", "replace")
         result = WebhookResult(response.status, _retry_after(response.getheader("Retry-After")), detail)
     except (OSError, http.client.HTTPException) as exc:
-        if deadline.expired:
+        if deadline.passed():
             raise TimeoutError(f"no complete answer within {deadline.seconds:g} s (connect, TLS, request and response)") from exc
         raise
     finally:
