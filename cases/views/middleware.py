@@ -1,5 +1,6 @@
-"""Account-security gates that run on every request: idle timeout and the second factor."""
+"""Account-security gates that run on every request: the second factor, the idle timeout."""
 
+import functools
 import time
 from urllib.parse import urlencode
 
@@ -7,6 +8,9 @@ from django.conf import settings
 from django.contrib import messages
 from django.shortcuts import redirect
 from django.urls import reverse
+from django.utils.functional import SimpleLazyObject
+from django_otp import DEVICE_ID_SESSION_KEY
+from django_otp.middleware import OTPMiddleware
 
 from cases.models import SecurityEvent
 from cases.services import mfa, security_log, sessions
@@ -29,6 +33,28 @@ OPEN_NAMESPACES = ("lessons",)
 MFA_REQUIRED_KEY = "irt.mfa_required"
 # Writing the session on every request would cost a query each time; a minute's precision is enough.
 LAST_SEEN_PRECISION_SECONDS = 60
+
+
+class SecondFactorMiddleware(OTPMiddleware):
+    """django-otp's middleware, checking the session's device against the devices read with the user.
+
+    ``PermissionBackend.get_user`` reads the user's confirmed devices in the same query as the user
+    (``confirmed_second_factors``), so the check django-otp makes (the device exists, is the user's,
+    is confirmed) needs no query of its own; the device itself is loaded only if something uses it.
+    A user loaded another way (another backend) is checked by django-otp as before.
+    """
+
+    def _verify_user_sync(self, request, user):
+        confirmed = getattr(user, "confirmed_second_factors", None)
+        if confirmed is None:
+            return super()._verify_user_sync(request, user)
+        self._init_user_fields(user)
+        persistent_id = request.session.get(DEVICE_ID_SESSION_KEY)
+        if persistent_id and self._normalize_persistent_id(persistent_id) in confirmed:
+            user.otp_device = SimpleLazyObject(functools.partial(self._device_from_persistent_id, persistent_id))
+        elif persistent_id:
+            del request.session[DEVICE_ID_SESSION_KEY]
+        return user
 
 
 def mfa_required(request) -> bool:

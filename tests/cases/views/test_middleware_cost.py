@@ -9,8 +9,8 @@ from cases.views import middleware
 
 pytestmark = pytest.mark.django_db
 
-# Session, user, the second-factor device, the user's permissions (one query: the permission backend).
-STAFF_TRIVIAL_QUERIES = 4
+# The session; the user with their permissions and second-factor devices (one query: the permission backend).
+STAFF_TRIVIAL_QUERIES = 2
 
 
 @pytest.fixture
