@@ -110,6 +110,8 @@ AUTH_USER_MODEL = "cases.User"
 # sessions): Redis when REDIS_URL is set, else each process's own memory. A Redis outage is a
 # miss, never an error (irt/cache.py); sessions stay in the database, Redis only spares the read.
 REDIS_URL = env_str("REDIS_URL", "")
+# Django's engines, reading the session row with a query compiled once per process.
+SESSION_ENGINE = "cases.access.sessions.db"
 if REDIS_URL:
     CACHES = {
         "default": {
@@ -118,7 +120,7 @@ if REDIS_URL:
             "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
         }
     }
-    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+    SESSION_ENGINE = "cases.access.sessions.cached_db"
 
 AUTHENTICATION_BACKENDS = [
     # First: refuses a locked-out username or address before any password is checked.

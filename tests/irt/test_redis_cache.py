@@ -65,7 +65,7 @@ def test_a_redis_outage_is_a_miss_within_the_socket_timeout(settings):
 
 def test_pages_and_the_api_keep_working_while_redis_is_down(client, db, responder, settings):
     settings.CACHES = redis_cache(DEAD_REDIS_URL)
-    settings.SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+    settings.SESSION_ENGINE = "cases.access.sessions.cached_db"
     assert client.get(reverse("lessons:index")).status_code == 200
     assert ApiClient(token_for(responder, "cases:read")).get("/api/v1/cases/").status_code == 200
     client.force_login(responder)
@@ -79,4 +79,4 @@ def test_redis_url_turns_on_the_shared_cache_and_cached_sessions():
                                "print(s.CACHES['default']['BACKEND'], s.CACHES['default']['LOCATION'], s.SESSION_ENGINE)"],
         cwd=ROOT, env=env, capture_output=True, text=True, timeout=60, check=True,
     ).stdout.split()
-    assert out == ["irt.cache.ForgivingRedisCache", "redis://cache.internal:6379/2", "django.contrib.sessions.backends.cached_db"]
+    assert out == ["irt.cache.ForgivingRedisCache", "redis://cache.internal:6379/2", "cases.access.sessions.cached_db"]
