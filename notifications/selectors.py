@@ -1,5 +1,6 @@
 """Reads behind the inbox and the staff delivery pages."""
 
+import uuid
 from urllib.parse import urlsplit
 
 from django.db.models import BooleanField, Count, Exists, ExpressionWrapper, OuterRef, Q, QuerySet, Subquery
@@ -8,6 +9,7 @@ from django.urls import reverse
 from cases.access.permissions import can_see_deliveries
 from cases.access.querysets import customer_incidents, tied_to_visible_case_q
 from cases.models import Acknowledgement, Case, IncidentUpdate, Service
+from cases.selectors import dashboard as dashboard_selectors
 from notifications.models import Delivery, Notification, Subscription, subscription_choices
 
 
@@ -63,25 +65,44 @@ def delivery_totals(user) -> dict:
     return external_deliveries(user).aggregate(**{status: Count("pk", filter=Q(status=status)) for status in Delivery.Status.values})
 
 
+def _dead_delivery_rows(user, *, limit: int) -> QuerySet:
+    """Return the newest dead email and webhook deliveries of cases the staff user may know, as the dashboard shows them."""
+    return deliveries(user, status=Delivery.Status.DEAD).values_list(
+        "pk", "notification__title", "notification__case__reference", "channel", "address", "last_error", "created_at")[:limit]
+
+
 def dashboard_dead_deliveries(user, limit: int) -> list[dict]:
     """Return the newest dead email and webhook deliveries for the staff dashboard (``cases.models.hooks``).
 
     Only those who may open the delivery pages (managers, admins) get rows, and only of cases they may know.
+    The query is compiled once per process, role and ``limit``, as the dashboard's own are
+    (``cases.selectors.dashboard.role_query``), and run with the viewer's id (issue 18).
     """
     if not can_see_deliveries(user):
         return []
-    rows = deliveries(user, status=Delivery.Status.DEAD)[:limit]
+    query = dashboard_selectors.role_query(
+        ("notifications.dead_deliveries", limit), dashboard_selectors.viewer_role(user),
+        lambda viewer: _dead_delivery_rows(viewer, limit=limit))
+    rows = query.rows(user_id=user.pk)
+    if not rows:
+        return []
+    # One ``reverse`` for the page, not one per row: every delivery's address differs only in its id.
+    url = reverse("notifications:delivery", args=[_URL_ID])
     return [
         {
-            "title": delivery.notification.title,
-            "recipient": _receipt_recipient(delivery),
-            "case": delivery.notification.case.reference if delivery.notification.case_id else "",
-            "error": delivery.last_error,
-            "at": delivery.created_at,
-            "url": reverse("notifications:delivery", args=[delivery.pk]),
+            "title": title,
+            "recipient": _recipient(channel, address),
+            "case": reference or "",
+            "error": error,
+            "at": created_at,
+            "url": url.replace(str(_URL_ID), str(pk)),
         }
-        for delivery in rows
+        for pk, title, reference, channel, address, error, created_at in rows
     ]
+
+
+# Stands for a delivery's id in the one reversed address of the dashboard's rows.
+_URL_ID = uuid.UUID("00000000-0000-4000-8000-0000000d3ad0")
 
 
 def case_delivery_receipts(case) -> list[dict]:
@@ -114,9 +135,13 @@ def case_delivery_receipts(case) -> list[dict]:
 
 
 def _receipt_recipient(delivery: Delivery) -> str:
-    if delivery.channel == Delivery.Channel.WEBHOOK:
-        return urlsplit(delivery.address).hostname or ""
-    return delivery.address
+    return _recipient(delivery.channel, delivery.address)
+
+
+def _recipient(channel: str, address: str) -> str:
+    if channel == Delivery.Channel.WEBHOOK:
+        return urlsplit(address).hostname or ""
+    return address
 
 
 def notice_progress_context(case, user) -> dict:

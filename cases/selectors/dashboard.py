@@ -190,17 +190,31 @@ def _stand_in(role: tuple, user_id: int) -> User:
     return stand_in
 
 
-def _query(name: str, role: tuple) -> PreparedQuery:
-    """Return the query ``name`` for viewers of ``role``, compiled on first use in this process."""
+def role_query(name, role: tuple, build, times: tuple = ()) -> PreparedQuery:
+    """Return the query ``name`` (any hashable) for viewers of ``role``, compiled on first use in this process.
+
+    ``build(viewer, **times)`` returns the queryset for ``viewer``; run the query with ``user_id`` and the
+    ``times`` it names (``now``, ``due_before``). Other apps' dashboard panels use it too (the dead deliveries).
+    """
     query = _prepared.get((name, role))
     if query is None:
-        build, times = _QUERIES[name]
         names = ("user_id", *times)
         query = _prepared.setdefault((name, role), PreparedQuery(
             lambda *, user_id, **values: build(_stand_in(role, user_id), **values),
             placeholders={key: _PLACEHOLDERS[key] for key in names}, others={key: _OTHERS[key] for key in names},
             optional=("user_id",)))
     return query
+
+
+def viewer_role(user) -> tuple:
+    """Return what decides the shape of the staff user's dashboard queries (the key of ``role_query``)."""
+    return _role(user)
+
+
+def _query(name: str, role: tuple) -> PreparedQuery:
+    """Return the query ``name`` for viewers of ``role``, compiled on first use in this process."""
+    build, times = _QUERIES[name]
+    return role_query(name, role, build, times)
 
 
 def dashboard(user, *, now=None) -> dict:
@@ -267,3 +281,4 @@ def awaiting_approval(user, *, role: tuple) -> list[Approval]:
                    n.recorded_by, n.recorded_at, "customers-h") for n in notices),
     ]
     return sorted(items, key=lambda item: (SEVERITY_RANK.get(item.case.severity, len(SEVERITY_RANK)), item.at))
+
