@@ -11,6 +11,7 @@ class CasesConfig(AppConfig):
         # Imported for their side effects: signal receivers, the system checks, the task registry.
         from cases.access.roles import ensure_teams_after_migrate
         from cases.receivers import case_page as case_page_receivers  # noqa: F401
+        from cases.receivers import dashboard as dashboard_receivers  # noqa: F401
         from cases.receivers import lessons as lesson_receivers  # noqa: F401
         from cases.receivers import portal as portal_receivers  # noqa: F401
         from cases.receivers import security as auth_receivers  # noqa: F401

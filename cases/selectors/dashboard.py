@@ -282,3 +282,28 @@ def awaiting_approval(user, *, role: tuple) -> list[Approval]:
     ]
     return sorted(items, key=lambda item: (SEVERITY_RANK.get(item.case.severity, len(SEVERITY_RANK)), item.at))
 
+
+def _next_clock(*, now) -> QuerySet:
+    return Deadline.objects.filter(case__in=Case.objects.open(), due_at__gte=now).order_by("due_at").values_list("due_at")[:1]
+
+
+def _next_task(*, user_id, due_before) -> QuerySet:
+    return (Task.objects.open().filter(assignee_id=user_id, case__in=Case.objects.open(), due_at__gt=due_before)
+            .order_by("due_at").values_list("due_at")[:1])
+
+
+_NEXT_CLOCK = PreparedQuery(_next_clock, placeholders={"now": _PLACEHOLDERS["now"]}, others={"now": _OTHERS["now"]})
+_NEXT_TASK = PreparedQuery(_next_task, placeholders={key: _PLACEHOLDERS[key] for key in ("user_id", "due_before")},
+                           others={key: _OTHERS[key] for key in ("user_id", "due_before")})
+
+
+def next_change(user, *, now) -> datetime | None:
+    """Return the first moment from ``now`` at which time alone changes what the queues hold or their order.
+
+    A clock falling due (a breach turns overdue, an organisation's notice turns late) or one of the user's
+    tasks coming within ``TASK_DUE_WITHIN``. Counted over every open case, not only those the user may
+    see: an earlier moment only renders the page once more. Two queries, compiled once per process.
+    """
+    moments = [row[0] for row in _NEXT_CLOCK.rows(now=now)]
+    moments += [row[0] - TASK_DUE_WITHIN for row in _NEXT_TASK.rows(user_id=user.pk, due_before=now + TASK_DUE_WITHIN)]
+    return min(moments, default=None)

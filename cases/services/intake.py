@@ -32,6 +32,7 @@ from cases.access.permissions import can_send_alerts
 from cases.models.exceptions import NotAllowed
 from cases.models import Alert, AlertGroup, AlertGroupIndicator, AlertResource, Observable
 from cases.models.alerts import SEVERITY_RANK, highest_severity
+from cases.models.dashboard_data import forget_queue_data
 from cases.services.alert_formats import AlertData, AlertRejected, validate_alert
 from cases.services.bulk_rows import insert_rows
 
@@ -352,3 +353,4 @@ def _refresh_existing_groups(groups: list[AlertGroup], items: list[AlertData], *
         alert_count=Case(*alert_count), severity=Case(*severity), severity_rank=Case(*severity_rank),
         first_seen_at=Case(*first_seen_at), last_seen_at=now,
     )
+    forget_queue_data()  # the groups' counts and severities show on the dashboard

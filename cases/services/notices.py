@@ -10,6 +10,7 @@ from django.utils import timezone
 from cases.models.exceptions import ActionRefused
 from cases.models import AffectedCustomer, Case, Deadline, OutOfBandNotice, TimelineEvent
 from cases.models.approval import ensure_second_person
+from cases.models.dashboard_data import forget_queue_data
 from cases.services.approval import ensure_may_approve
 from cases.services.timeline import append_event, append_events, lock_case, lock_for_work
 
@@ -99,6 +100,7 @@ def record_customers_notified(*, case: Case, notices: dict, at=None) -> list[Aff
         return []
     via = AffectedCustomer.NotifiedVia.DELIVERY
     AffectedCustomer.objects.filter(pk__in=[row.pk for row in rows]).update(notified_at=at, notified_via=via)
+    forget_queue_data()  # a late notice leaves the dashboard
     entries = []
     for row in rows:
         row.notified_at, row.notified_via = at, via

@@ -27,6 +27,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from cases.models import Case
+from cases.models.dashboard_data import forget_queue_data
 from cases.services import customer_admin
 from cases.services.notices import record_customers_notified
 from notifications.channels import email as email_channel
@@ -345,6 +346,7 @@ def _by(items, key) -> dict:
 
 def _give_up(delivery: Delivery, error: str, *, now, log_attempt: bool = True) -> None:
     Delivery.objects.filter(pk=delivery.pk).update(status=Status.DEAD, lease_until=None, last_error=error)
+    forget_queue_data()  # a dead delivery shows on the dashboard
     delivery.status, delivery.last_error = Status.DEAD, error
     if log_attempt:
         DeliveryAttempt.objects.create(delivery=delivery, number=delivery.attempts, at=now, ok=False, detail=error)
@@ -657,6 +659,7 @@ def retry_now(*, delivery: Delivery, by) -> Delivery:
     now = timezone.now()
     Delivery.objects.filter(pk=locked.pk).update(status=Status.PENDING, attempts=0, next_attempt_at=now, lease_until=None,
                                                  enqueued_at=now)
+    forget_queue_data()  # it leaves the dashboard's dead deliveries
     DeliveryAttempt.objects.create(delivery=locked, number=0, at=now, ok=False,
                                    detail=f"Retry requested by {by.get_username()}." if by else "Retry requested.")
     transaction.on_commit(lambda: queue.enqueue_deliveries([locked.pk]))
