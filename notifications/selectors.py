@@ -7,7 +7,7 @@ from django.db.models import BooleanField, Count, Exists, ExpressionWrapper, Out
 from django.urls import reverse
 
 from cases.access.permissions import can_see_deliveries
-from cases.access.querysets import customer_incidents, tied_to_visible_case_q
+from cases.access.querysets import customer_incidents, staff_role, tied_to_visible_case_q
 from cases.models import Acknowledgement, Case, IncidentUpdate, Service
 from cases.selectors import dashboard as dashboard_selectors
 from notifications.models import Delivery, Notification, Subscription, subscription_choices
@@ -81,7 +81,7 @@ def dashboard_dead_deliveries(user, limit: int) -> list[dict]:
     if not can_see_deliveries(user):
         return []
     query = dashboard_selectors.role_query(
-        ("notifications.dead_deliveries", limit), dashboard_selectors.viewer_role(user),
+        ("notifications.dead_deliveries", limit), staff_role(user),
         lambda viewer: _dead_delivery_rows(viewer, limit=limit))
     rows = query.rows(user_id=user.pk)
     if not rows:

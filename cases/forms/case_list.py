@@ -4,6 +4,7 @@ from django import forms
 
 from cases.access.querysets import visible_cases
 from cases.forms.cases import StaffChoiceField, staff_users
+from cases.forms.widgets import FlatSelect
 from cases.models import Case
 from irt.forms import ModelMultipleChoiceField
 
@@ -26,13 +27,14 @@ class SearchForm(forms.Form):
 class CaseFilterForm(SearchForm):
     """Filters that combine (all must hold). Without ``stage`` in the query the list shows open cases only."""
 
-    stage = forms.ChoiceField(choices=[("open", "All open"), ("", "Any stage")] + Case.Status.choices, required=False)
-    severity = forms.ChoiceField(choices=[("", "Any severity")] + Case.Severity.choices, required=False)
+    stage = forms.ChoiceField(choices=[("open", "All open"), ("", "Any stage")] + Case.Status.choices, required=False, widget=FlatSelect)
+    severity = forms.ChoiceField(choices=[("", "Any severity")] + Case.Severity.choices, required=False, widget=FlatSelect)
     owner = forms.ChoiceField(
-        choices=[("", "Anyone"), ("me", "Owned by me"), ("mine", "Mine (owner or member)"), ("none", "Nobody")], required=False
+        choices=[("", "Anyone"), ("me", "Owned by me"), ("mine", "Mine (owner or member)"), ("none", "Nobody")], required=False,
+        widget=FlatSelect,
     )
-    breach = forms.ChoiceField(choices=[("", "Breach or not"), ("yes", "Breach declared"), ("no", "No breach")], required=False)
-    sort = forms.ChoiceField(choices=SORT_CHOICES, required=False, label="Sort by")
+    breach = forms.ChoiceField(choices=[("", "Breach or not"), ("yes", "Breach declared"), ("no", "No breach")], required=False, widget=FlatSelect)
+    sort = forms.ChoiceField(choices=SORT_CHOICES, required=False, label="Sort by", widget=FlatSelect)
 
     def __init__(self, data=None, **kwargs):
         # The list opens on the open cases: a query without ``stage`` means "open"; "Any stage" sends it empty.
@@ -57,7 +59,7 @@ class BulkActionForm(forms.Form):
     ASSIGN_OWNER = "assign_owner"
     ADD_MEMBER = "add_member"
 
-    action = forms.ChoiceField(choices=[(ASSIGN_OWNER, "Assign owner"), (ADD_MEMBER, "Add member")])
+    action = forms.ChoiceField(choices=[(ASSIGN_OWNER, "Assign owner"), (ADD_MEMBER, "Add member")], widget=FlatSelect)
     user = StaffChoiceField(staff_users, label="Person")
     cases = ReferencesField(queryset=Case.objects.none(), to_field_name="reference", label="Cases")
     next = forms.CharField(required=False, max_length=2000, widget=forms.HiddenInput)

@@ -1,14 +1,17 @@
 """Reads for the staff pages, each a fixed number of queries whatever the data size."""
 
+import functools
 from dataclasses import dataclass
 
 from django.core.paginator import Page, Paginator
 from django.db.models import Case as CaseWhen
-from django.db.models import Count, F, IntegerField, Prefetch, Q, QuerySet, Value, When
+from django.db.models import Count, F, IntegerField, Prefetch, Q, QuerySet, Value, When, Window
 from django.db.models.functions import Coalesce
 
-from cases.access.querysets import owned_or_member_q, visible_cases
-from cases.models import AffectedCustomer, Case, Deadline, IncidentUpdate, OutOfBandNotice, Task, TimelineEvent
+from cases.access.permissions import is_staff_user
+from cases.access.prepared import PreparedQuery, PreparedSlice
+from cases.access.querysets import owned_or_member_q, staff_role, stand_in_viewer, visible_cases
+from cases.models import AffectedCustomer, Case, Deadline, IncidentUpdate, OutOfBandNotice, Task, TimelineEvent, User
 from cases.models.alerts import SEVERITY_RANK
 
 
@@ -74,21 +77,119 @@ def case_list(user, *, filters: dict) -> QuerySet:
     # the indexes' order (PostgreSQL puts NULLs first in DESC), and cost a sort of every listed case.
     nulls = {"nulls_last": True} if sort.lstrip("-") in NULLABLE_SORTS else {}
     order = [f.desc(**nulls) if sort.startswith("-") else f.asc(**nulls) for f in fields]
-    return queryset.annotate(severity_rank=severity_rank(), stage_rank=stage_rank()).order_by(*order, "-detected_at", "-id")
+    # Only the rank the sort orders by: building both for every list cost a share of each request (issue 18).
+    ranks = {"stage": {"stage_rank": stage_rank}, "severity": {"severity_rank": severity_rank}}.get(sort.lstrip("-"), {})
+    return queryset.annotate(**{name: rank() for name, rank in ranks.items()}).order_by(*order, "-detected_at", "-id")
+
+
+# What the case list reads of each listed case (and of its owner): the columns it shows, and ``version`` and
+# ``timeline_head``, which every service that changes a case moves. The list's kept copy is keyed on these rows as read
+# (``cases.views.case_list``): a column the list starts to show must be read here, or the page cannot show it.
+LIST_ROW_FIELDS = (
+    "id", "reference", "title", "status", "severity", "breach_declared_at", "restricted", "detected_at", "owner_id",
+    "version", "timeline_head",
+)
+LIST_OWNER_FIELDS = ("username", "first_name", "last_name")
 
 
 def case_list_page(user, *, filters: dict, number, per_page: int) -> Page:
-    """Return page ``number`` of ``case_list``: the page's ids first, then only its rows.
+    """Return page ``number`` of ``case_list``: the page's ids first, then only its rows, as tuples of ``LIST_ROW_FIELDS``
+    followed by the owner's ``LIST_OWNER_FIELDS`` (``list_cases`` makes them cases to show).
 
     Sorting and skipping ids alone keeps a deep page (OFFSET 7,000 of 10,000 cases) a small sort in
-    memory; sorting whole rows to skip them spilled to disk.
+    memory; sorting whole rows to skip them spilled to disk. The total and the ids are queries compiled
+    once per reader's role and filters (``_listing_queries``), the rows one compiled once (``_LIST_ROWS``).
     """
-    listed = case_list(user, filters=filters)
-    page = Paginator(listed.values_list("pk", flat=True), per_page).get_page(number)
-    ids = list(page.object_list)
-    rows = {case.pk: case for case in listed.filter(pk__in=ids)}
+    searched = bool((filters.get("q") or "").strip())
+    prepared = None if searched or not is_staff_user(user) else _listing_queries(staff_role(user), tuple(sorted(filters.items())))
+    if prepared is None:
+        # A search is a query of its own each time (``search.matching``): the ORM's way, as for anyone who is not staff.
+        listing = case_list(user, filters=filters).values_list("pk", flat=True)
+    else:
+        listing = _PreparedListing(*prepared, user_id=user.pk)
+    page = Paginator(listing, per_page).get_page(number)
+    ids = [row[0] for row in page.object_list] if prepared else list(page.object_list)
+    if not ids:
+        rows = {}
+    elif len(ids) <= LIST_PAGE_SLOTS:
+        # A shorter page repeats its first id in the unused parameters: ``IN`` ignores the repeats.
+        rows = {row[0]: row for row in _LIST_ROWS.rows(**dict(zip(_LIST_ROW_SLOTS, ids + ids[:1] * (LIST_PAGE_SLOTS - len(ids)))))}
+    else:
+        rows = {row[0]: row for row in _list_rows(*ids)}
     page.object_list = [rows[pk] for pk in ids if pk in rows]
     return page
+
+
+@functools.lru_cache(maxsize=256)
+def _listing_queries(role: tuple, filters: tuple) -> tuple[PreparedSlice, PreparedSlice]:
+    """Return the total and the sorted ids of ``case_list`` for readers of ``role`` and these filters (no search).
+
+    The filters' values are choices (the form refuses any other), so their SQL is one of a few hundred
+    shapes; each is compiled on first use in this process and thread, the least recently used dropped.
+    """
+    shown = dict(filters)
+
+    def listed(user_id):
+        return case_list(stand_in_viewer(role, user_id), filters=shown)
+
+    # The window counts every row the filters pass, before the slice: one row of it is the total.
+    total = PreparedSlice(lambda *, user_id: listed(user_id).order_by().annotate(total=Window(Count("*"))).values_list("total"),
+                          placeholders={"user_id": -830_001}, others={"user_id": -840_001}, optional=("user_id",))
+    ids = PreparedSlice(lambda *, user_id: listed(user_id).values_list("pk"),
+                        placeholders={"user_id": -830_001}, others={"user_id": -840_001}, optional=("user_id",))
+    return total, ids
+
+
+class _PreparedListing:
+    """The sorted ids of ``case_list`` as ``Paginator`` reads them: ``count()`` and a slice (rows of one id each)."""
+
+    def __init__(self, total: PreparedSlice, ids: PreparedSlice, *, user_id: int):
+        self.total, self.ids, self.user_id = total, ids, user_id
+
+    def count(self) -> int:
+        rows = self.total.rows_slice(limit=1, offset=0, user_id=self.user_id)
+        return rows[0][0] if rows else 0
+
+    def __len__(self) -> int:
+        return self.count()
+
+    def __getitem__(self, window: slice) -> list[tuple]:
+        return self.ids.rows_slice(limit=window.stop - window.start, offset=window.start, user_id=self.user_id)
+
+
+def _list_rows(*ids) -> QuerySet:
+    """Return the list's rows of the cases ``ids`` (those the reader may know, read just now: their rows need neither
+    the access rules nor the order again)."""
+    return Case.objects.filter(pk__in=ids).values_list(*LIST_ROW_FIELDS, *(f"owner__{name}" for name in LIST_OWNER_FIELDS))
+
+
+# A page of the list (``cases.views.case_list.PAGE_SIZE``) is at most this many cases: one parameter each, so the rows'
+# query is always the same SQL, compiled once per process (``access.prepared``). A longer page takes the ORM's way.
+LIST_PAGE_SLOTS = 50
+_LIST_ROW_SLOTS = [f"case_{i}" for i in range(LIST_PAGE_SLOTS)]
+_LIST_ROWS = PreparedQuery(lambda **ids: _list_rows(*ids.values()),
+                           placeholders={slot: -810_001 - i for i, slot in enumerate(_LIST_ROW_SLOTS)},
+                           others={slot: -820_001 - i for i, slot in enumerate(_LIST_ROW_SLOTS)})
+
+
+def list_cases(rows) -> list[Case]:
+    """Return the rows of ``case_list_page`` as cases with their owners, built as the ORM builds the rows of ``only()``."""
+    # ``from_db`` takes the values of the fields read in the model's own order.
+    case_fields = [field.attname for field in Case._meta.concrete_fields if field.attname in LIST_ROW_FIELDS]
+    case_at = [LIST_ROW_FIELDS.index(name) for name in case_fields]
+    owner_id, owner_at = LIST_ROW_FIELDS.index("owner_id"), len(LIST_ROW_FIELDS)
+    owner_fields = [field.attname for field in User._meta.concrete_fields if field.attname in ("id", *LIST_OWNER_FIELDS)]
+    owner_names = ("id", *LIST_OWNER_FIELDS)
+    cases = []
+    for row in rows:
+        case = Case.from_db("default", case_fields, [row[i] for i in case_at])
+        if row[owner_id] is not None:
+            owner = dict(zip(owner_names, (row[owner_id], *row[owner_at:])))
+            case.owner = User.from_db("default", owner_fields, [owner[name] for name in owner_fields])
+        else:
+            case.owner = None
+        cases.append(case)
+    return cases
 
 
 def _case_related(*, timeline: bool) -> QuerySet:

@@ -20,8 +20,8 @@ from django.utils import timezone
 
 from cases.access.permissions import can_approve_communication, is_manager, is_staff_user
 from cases.access.prepared import PreparedQuery
-from cases.access.querysets import owned_or_member_q, visible_cases
-from cases.models import AffectedCustomer, Case, Deadline, IncidentUpdate, OutOfBandNotice, PostIncidentReview, PublishedReview, Task, User
+from cases.access.querysets import owned_or_member_q, staff_role, stand_in_viewer, visible_cases
+from cases.models import AffectedCustomer, Case, Deadline, IncidentUpdate, OutOfBandNotice, PostIncidentReview, PublishedReview, Task
 from cases.models import hooks
 from cases.models.alerts import SEVERITY_RANK
 from cases.selectors.alerts import triage_queue
@@ -169,27 +169,6 @@ def _attach_running_clocks(cases: list) -> None:
         case.running_clocks = clocks[case.pk]
 
 
-def _role(user) -> tuple:
-    """Return what decides the shape of a staff user's queries: the superuser flag and the model permissions.
-
-    ``visible_cases`` and ``is_staff_user`` branch on these alone; the user's id is a parameter.
-    """
-    return user.is_superuser, frozenset(user.get_all_permissions())
-
-
-def _stand_in(role: tuple, user_id: int) -> User:
-    """Return an unsaved active staff user of ``role`` whose id is the placeholder ``user_id``.
-
-    The access functions build a role's queries from it exactly as from the viewer. Should one of
-    them come to read another attribute of the user, ``test_dashboard_prepared`` sees the prepared
-    rows part from the ORM's for some role.
-    """
-    superuser, permissions = role
-    stand_in = User(pk=user_id, is_superuser=superuser, is_active=True)
-    stand_in.has_perm = lambda perm, obj=None: obj is None and (superuser or perm in permissions)
-    return stand_in
-
-
 def role_query(name, role: tuple, build, times: tuple = ()) -> PreparedQuery:
     """Return the query ``name`` (any hashable) for viewers of ``role``, compiled on first use in this process.
 
@@ -200,15 +179,10 @@ def role_query(name, role: tuple, build, times: tuple = ()) -> PreparedQuery:
     if query is None:
         names = ("user_id", *times)
         query = _prepared.setdefault((name, role), PreparedQuery(
-            lambda *, user_id, **values: build(_stand_in(role, user_id), **values),
+            lambda *, user_id, **values: build(stand_in_viewer(role, user_id), **values),
             placeholders={key: _PLACEHOLDERS[key] for key in names}, others={key: _OTHERS[key] for key in names},
             optional=("user_id",)))
     return query
-
-
-def viewer_role(user) -> tuple:
-    """Return what decides the shape of the staff user's dashboard queries (the key of ``role_query``)."""
-    return _role(user)
 
 
 def _query(name: str, role: tuple) -> PreparedQuery:
@@ -224,7 +198,7 @@ def dashboard(user, *, now=None) -> dict:
         per_stage, queues, approvals = {}, {name: Queue([], 0) for name in
                                             ("unowned", "alert_groups", "breaches", "late_notices", "my_tasks", "my_cases")}, []
     else:
-        role = _role(user)
+        role = staff_role(user)
         per_stage = dict(_query("per_stage", role).rows(user_id=user.pk))
         queues = {
             "unowned": _queue(_query("unowned", role).objects(user_id=user.pk)),

@@ -48,9 +48,12 @@ def test_flat_select_writes_what_django_select_writes_escaped_and_selected():
     class Form(forms.Form):
         choice = forms.ChoiceField(choices=[("", "None"), ("1", "<b>One</b>"), ("2", "Two & more")], widget=FlatSelect)
 
+    class DjangoForm(forms.Form):
+        choice = forms.ChoiceField(choices=Form.base_fields["choice"].choices)
+
     html = str(Form(initial={"choice": "1"})["choice"])
-    assert html == ('<select name="choice" id="id_choice" required><option value="">None</option>'
-                    '<option value="1" selected>&lt;b&gt;One&lt;/b&gt;</option><option value="2">Two &amp; more</option></select>')
+    assert html == str(DjangoForm(initial={"choice": "1"})["choice"])
+    assert '<option value="1" selected>&lt;b&gt;One&lt;/b&gt;</option>' in html and "Two &amp; more" in html
     with pytest.raises(TypeError):
         grouped = forms.ChoiceField(choices=[("Group", [("1", "One")])], widget=FlatSelect)
         grouped.widget.render("grouped", None)

@@ -13,7 +13,7 @@ from django.db.models import Exists, OuterRef, Q
 from django.urls import reverse
 from django.utils import timezone
 
-from cases.access.querysets import owned_or_member_q, visible_cases
+from cases.access.querysets import owned_or_member_q, staff_role, visible_cases
 from cases.models import Case, Deadline, OutOfBandNotice, Task
 from cases.selectors import dashboard as selectors
 from cases.selectors.alerts import triage_queue
@@ -92,7 +92,7 @@ def test_every_queue_reads_as_the_orm_reads_it_for_every_role(mixed_cases, perso
         assert prepared == _orm_queues(user, now), name
         assert {queue: total for queue, (_, total) in prepared.items()} == _plain_counts(user, now), name
         drafts = {kind: [row.pk for row in selectors._QUERIES[kind][0](user)] for kind in ("updates", "reviews", "public_reviews", "notices")}
-        role = selectors._role(user)
+        role = staff_role(user)
         assert {kind: [row.pk for row in selectors._query(kind, role).objects(user_id=user.pk)] for kind in drafts} == drafts, name
 
 
@@ -120,7 +120,7 @@ def test_a_restricted_case_shows_only_to_its_members_and_those_who_read_all(mixe
 
 def test_two_viewers_of_one_role_share_the_compiled_query_but_each_reads_their_own_rows(mixed_cases, responder, other_responder):
     now = timezone.now()
-    assert selectors._role(responder) == selectors._role(other_responder)
+    assert staff_role(responder) == staff_role(other_responder)
     assert {row.pk for row in selectors.dashboard(responder, now=now)["my_cases"].rows} == {
         mixed_cases["mine"].pk, mixed_cases["secret_unowned"].pk}
     assert selectors.dashboard(other_responder, now=now)["my_cases"].rows == []
