@@ -12,7 +12,6 @@ import re
 from dataclasses import dataclass, field
 from datetime import timedelta
 from types import SimpleNamespace
-from typing import Callable
 
 import pytest
 import time_machine
@@ -25,6 +24,8 @@ from django.utils import timezone
 from cases.models import Case
 from cases.services import breach, lifecycle
 from cases.services import cases as case_services
+from tests.cases.views.test_case_page_kept import Change as PageChange
+from tests.cases.views.test_case_page_kept import assert_change_shown
 from tests.factories import AffectedCustomerFactory, CaseFactory, ServiceFactory, StaffFactory
 
 pytestmark = pytest.mark.django_db
@@ -100,11 +101,7 @@ def renamed(user, first_name):
 
 
 @dataclass
-class Change:
-    name: str
-    change: Callable
-    setup: Callable | None = None
-    shown: bool = True  # False: the text must be gone
+class Change(PageChange):
     who: str = "manager"  # the reader, a name on the world
     query: dict = field(default_factory=dict)
 
@@ -170,13 +167,7 @@ def test_every_change_through_its_service_is_on_the_next_request(world, item):
     page = client.get(LIST, item.query).content.decode()
     if where == "row" and who.has_perm("cases.manage_case"):
         assert row_of(before, world.case.reference), "the case's row must be on the kept list"
-    part, part_before = _part(page, where, world), _part(before, where, world)
-    if item.shown:
-        assert text not in part_before, "the change must be new to the kept list"
-        assert text in part
-    else:
-        assert text in part_before
-        assert text not in part
+    assert_change_shown(item, text, _part(before, where, world), _part(page, where, world))
 
 
 def test_a_case_on_another_page_moves_the_position_of_this_one(world, monkeypatch):

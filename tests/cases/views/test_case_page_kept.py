@@ -285,12 +285,17 @@ def test_every_change_through_its_service_is_on_the_next_request(world, item):
     heading, text = item.change(world)
     page = client.get(world.case.get_absolute_url()).content.decode()
     part, part_before = (section(page, heading), section(before, heading)) if heading else (page, before)
+    assert_change_shown(item, text, part_before, part)
+
+
+def assert_change_shown(item: Change, text: str, kept: str, now: str) -> None:
+    """The change's text is new on the next request (``item.shown``) or gone from it; the kept copy had it the other way."""
     if item.shown:
-        assert text not in part_before, "the change must be new to the kept page"
-        assert text in part
+        assert text not in kept, "the change must be new to the kept page"
+        assert text in now
     else:
-        assert text in part_before
-        assert text not in part
+        assert text in kept
+        assert text not in now
 
 
 def test_an_overdue_task_and_a_clock_s_time_left_follow_the_clock(world):
