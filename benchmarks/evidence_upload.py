@@ -19,6 +19,7 @@ import argparse
 import hashlib
 import os
 import platform
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -110,6 +111,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--mib", type=int, default=1024, help="file size in MiB (default 1024 = 1 GiB)")
     parser.add_argument("--chunk-mib", type=int, default=1, help="read size of the hashlib reference (default 1 MiB)")
+    parser.add_argument("--uploads", type=int, default=3, help="uploads of the file, one after the other (default 3)")
     parser.add_argument("--parser", choices=["irt", "django"], default="irt",
                         help="irt: the handler's streaming parse (default); django: Django's MultiPartParser")
     args = parser.parse_args()
@@ -149,6 +151,9 @@ def main() -> int:
     sample = work / "memory-image.raw"
     print(f"Generating {args.mib} MiB of random data in {work} …", flush=True)
     make_file(sample, args.mib)
+    # Write the generated file out before anything is timed: with its gigabyte still being written
+    # back, the upload's own writes were throttled behind it (3.5 s instead of about 1.5 s here).
+    os.sync()
     size = sample.stat().st_size
 
     # sha256sum first also warms the page cache, for hashlib and the upload alike.
@@ -174,37 +179,45 @@ def main() -> int:
         EvidenceUploadHandler.handle_raw_input = lambda *args, **kwargs: None
 
     boundary = "irt-bench-boundary-3f9a0c"
-    body = MultipartStream(sample, boundary, {"description": "Benchmark upload.", "collected_by": "bench"})
-    environ = {
-        **client._base_environ(),
-        "HTTP_HOST": "127.0.0.1",
-        "REQUEST_METHOD": "POST",
-        "PATH_INFO": reverse("evidence:list", args=[case.reference]),
-        "CONTENT_TYPE": f"multipart/form-data; boundary={boundary}",
-        "CONTENT_LENGTH": str(body.length),
-        "wsgi.input": body,
-    }
     handler = ClientHandler(enforce_csrf_checks=False)
-    rss_before = status_kib("VmRSS")
-    peak_reset = reset_peak_rss()
-    hwm_before = status_kib("VmHWM")
-    started = time.perf_counter()
-    response = handler(environ)
-    upload_s = time.perf_counter() - started
-    hwm_after = status_kib("VmHWM")
-    # Success is the redirect back to the case's evidence page with the item stored, nothing less.
     expected = reverse("evidence:list", args=[case.reference])
-    item = Evidence.objects.filter(case=case).first()
-    if response.status_code != 302 or not response["Location"].startswith(expected) or item is None:
-        print(f"upload failed: HTTP {response.status_code} to {response.get('Location', '-')}, "
-              f"{'no' if item is None else 'an'} evidence item stored", file=sys.stderr)
-        return 1
+    uploads = []  # (seconds, stored item, peak RSS growth in KiB), one per upload
+    rss_before = status_kib("VmRSS")
+    for _ in range(args.uploads):
+        body = MultipartStream(sample, boundary, {"description": "Benchmark upload.", "collected_by": "bench"})
+        environ = {
+            **client._base_environ(),
+            "HTTP_HOST": "127.0.0.1",
+            "REQUEST_METHOD": "POST",
+            "PATH_INFO": expected,
+            "CONTENT_TYPE": f"multipart/form-data; boundary={boundary}",
+            "CONTENT_LENGTH": str(body.length),
+            "wsgi.input": body,
+        }
+        peak_reset = reset_peak_rss()
+        hwm_before = status_kib("VmHWM")
+        started = time.perf_counter()
+        response = handler(environ)
+        upload_s = time.perf_counter() - started
+        hwm_after = status_kib("VmHWM")
+        # Success is the redirect back to the case's evidence page with a new item stored, nothing less.
+        item = Evidence.objects.filter(case=case).order_by("-pk").first()
+        if (response.status_code != 302 or not response["Location"].startswith(expected) or item is None
+                or any(item.pk == earlier.pk for _, earlier, _ in uploads)):
+            print(f"upload failed: HTTP {response.status_code} to {response.get('Location', '-')}, "
+                  f"{'no new' if item is None or uploads else 'an'} evidence item stored", file=sys.stderr)
+            return 1
+        uploads.append((upload_s, item, hwm_after - hwm_before))
 
     started = time.perf_counter()
-    intact = verify_evidence(evidence=item, by=manager)
-    verify_s = time.perf_counter() - started
+    intact = all(verify_evidence(evidence=item, by=manager) for _, item, _ in uploads)
+    verify_s = (time.perf_counter() - started) / len(uploads)
 
-    growth_mib = (hwm_after - hwm_before) / 1024
+    growth_mib = max(growth for _, _, growth in uploads) / 1024
+    # The first upload into a new process also pays for memory the machine touches for the first time
+    # (on this VM a first gigabyte of page cache costs about 1.5 s more to write); the goal is judged on
+    # the median, printed beside every run.
+    upload_s = statistics.median(seconds for seconds, _, _ in uploads)
     rate = lambda seconds: size / MIB / seconds  # noqa: E731
     print(f"machine:            {platform.node()} {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}")
     print(f"file:               {size:,} bytes ({args.mib} MiB), random")
@@ -212,15 +225,18 @@ def main() -> int:
     print(f"load average:       {' '.join(f'{value:.2f}' for value in os.getloadavg())}")
     print(f"sha256sum:          {sha256sum_s:6.2f} s  {rate(sha256sum_s):7.1f} MiB/s")
     print(f"hashlib.sha256:     {hashlib_s:6.2f} s  {rate(hashlib_s):7.1f} MiB/s  ({args.chunk_mib} MiB reads)")
-    print(f"upload ({args.parser} parser; HTTP stack, hash + temp file + move + rows): {upload_s:6.2f} s  "
+    for number, (seconds, _, _) in enumerate(uploads, 1):
+        print(f"upload {number} of {len(uploads)}:     {seconds:6.2f} s  {rate(seconds):7.1f} MiB/s  ({hashlib_s / seconds:.2f} of hashlib)")
+    print(f"upload ({args.parser} parser; HTTP stack, hash + temp file + move + rows), median: {upload_s:6.2f} s  "
           f"{rate(upload_s):7.1f} MiB/s")
     print(f"upload / hashlib:   {ratio:6.2f} of hashlib's throughput (goal {GOAL_RATIO}: "
           f"{'met' if ratio >= GOAL_RATIO else 'not met'})")
     print(f"verify_evidence:    {verify_s:6.2f} s  {rate(verify_s):7.1f} MiB/s")
-    print(f"peak RSS growth:    {growth_mib:6.1f} MiB during the upload (VmRSS before {rss_before / 1024:.1f} MiB, "
-          f"peak after {hwm_after / 1024:.1f} MiB{'' if peak_reset else '; VmHWM could not be reset'})")
-    print(f"hashes agree:       {item.sha256 == reference and intact}")
-    ok = item.sha256 == reference and intact and growth_mib < RSS_LIMIT_MIB
+    print(f"peak RSS growth:    {growth_mib:6.1f} MiB during an upload, the most of {len(uploads)} (VmRSS before "
+          f"{rss_before / 1024:.1f} MiB{'' if peak_reset else '; VmHWM could not be reset'})")
+    agree = intact and all(item.sha256 == reference for _, item, _ in uploads)
+    print(f"hashes agree:       {agree}")
+    ok = agree and growth_mib < RSS_LIMIT_MIB
     for path in sorted(work.rglob("*"), reverse=True):
         if path.is_file():
             path.chmod(0o600)

@@ -4,6 +4,7 @@ import hashlib
 import os
 import random
 import re
+import threading
 
 import pytest
 from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent
@@ -255,3 +256,18 @@ def test_a_part_without_a_name_is_skipped_like_django_does():
     handler, post_data, files = parse(body(nameless, field("description", "Kept."), file_part(CONTENT)))
     assert dict(post_data) == {"description": ["Kept."]} and re.fullmatch("[0-9a-f]{64}", files["file"].sha256)
     files["file"].close()
+
+
+def hashing_threads() -> list:
+    return [thread for thread in threading.enumerate() if thread.name.startswith("evidence-hash")]
+
+
+@pytest.mark.parametrize("data", [body(file_part(CONTENT)), body(file_part(CONTENT))[:-10]], ids=["stored", "truncated"])
+def test_the_hashing_thread_ends_with_the_upload_whatever_its_outcome(settings, data):
+    try:
+        handler, post_data, files = parse(data, [7])
+    except MultiPartParserError:
+        pass
+    else:
+        files["file"].close()
+    assert hashing_threads() == []
