@@ -6,20 +6,26 @@ and its temporary file removed; ``refusal`` then says why, for the view to show.
 
 The body is parsed here, not by Django's ``MultiPartParser``: with its boundary search in Python
 an upload ran at about a quarter of hashlib's speed (docs/benchmarks.md). python-multipart
-(Starlette's parser) finds boundaries with ``bytes.find`` over 1 MiB reads and hands over slices
+(Starlette's parser) finds boundaries with ``bytes.find`` over 4 MiB reads and hands over slices
 of them, which are hashed and written without a copy. Django's rules are kept: the same header
 size limit, field count and memory limits, file name sanitising and field decoding; a malformed
 or truncated body is a ``MultiPartParserError``, with the temporary file removed.
 
 Each chunk is hashed on a second thread while it is written (``_OverlappedHash``): hashlib and file
 writes both release the GIL, so on a machine with a free core the upload costs about the hash alone
-rather than the hash plus the write plus the parse.
+rather than the hash plus the write plus the parse. The file is written past the page cache where
+the file system allows it (``_DirectWrites``): a gigabyte written through the cache cost 1 to 3.5 s
+on the benchmark's machine (new pages to allocate, then writers throttled behind the previous
+upload's writeback) against a steady 0.6 s direct, and evidence nobody reads soon no longer pushes
+the database's pages out of memory.
 """
 
 import base64
 import binascii
 import hashlib
 import html
+import mmap
+import os
 from concurrent.futures import Future, ThreadPoolExecutor
 
 from django.conf import settings
@@ -38,8 +44,9 @@ from irt.sizes import byte_size
 
 # Room for the form fields and multipart boundaries around the file itself.
 FORM_OVERHEAD_BYTES = 1024 * 1024
-# One read of the request body; large enough that per-read Python work is negligible.
-READ_BYTES = 1024 * 1024
+# One read of the request body: large enough that per-read Python work and the hand-overs to the hashing thread
+# are negligible (4 MiB: 0.58–0.85 of hashlib, against 0.47–0.63 with 1 MiB), small enough for memory (three in flight).
+READ_BYTES = 4 * 1024 * 1024
 
 
 def unreadable_upload(exc: MultiPartParserError) -> str:
@@ -78,6 +85,93 @@ class _OverlappedHash:
             self._pending = None
 
 
+class _DirectWrites:
+    """Write a file's bytes with ``O_DIRECT``, through one page-aligned block that collects them.
+
+    ``O_DIRECT`` wants the memory, the offset and the length of every write aligned to the device's
+    blocks; the bytes arrive as arbitrary slices, so they are copied into the block (a memory copy,
+    far cheaper than the page-cache write it replaces) and written when it is full. The last block
+    is padded to the alignment and the file cut back to its real size. ``open`` returns None where
+    the file system refuses ``O_DIRECT`` (tmpfs, some network file systems): the caller then writes
+    through the page cache as before.
+    """
+
+    BLOCK_BYTES = 1024 * 1024
+    ALIGNMENT = 4096
+
+    def __init__(self, fd: int):
+        self.fd = fd
+        self.block = mmap.mmap(-1, self.BLOCK_BYTES)  # anonymous maps are page-aligned
+        self.view = memoryview(self.block)
+        self.filled = 0
+        self.size = 0
+
+    @classmethod
+    def open(cls, path: str):
+        if not hasattr(os, "O_DIRECT"):
+            return None
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_DIRECT)
+        except OSError:
+            return None
+        writer = cls(fd)
+        try:
+            # Some file systems accept the flag and refuse the first write instead: try one block now.
+            os.write(fd, writer.view[: cls.ALIGNMENT])
+            os.ftruncate(fd, 0)
+            os.lseek(fd, 0, os.SEEK_SET)
+        except OSError:
+            writer.close()
+            return None
+        return writer
+
+    def write(self, data) -> None:
+        data = memoryview(data)
+        while data:
+            take = min(len(data), self.BLOCK_BYTES - self.filled)
+            self.view[self.filled:self.filled + take] = data[:take]
+            self.filled += take
+            self.size += take
+            data = data[take:]
+            if self.filled == self.BLOCK_BYTES:
+                self._write_block(self.BLOCK_BYTES)
+
+    def finish(self) -> None:
+        """Write what is left and cut the padding off; the file then holds exactly the bytes written."""
+        if self.filled:
+            padded = -(-self.filled // self.ALIGNMENT) * self.ALIGNMENT
+            self.view[self.filled:padded] = bytes(padded - self.filled)
+            self._write_block(padded)
+        os.ftruncate(self.fd, self.size)
+        self.close()
+
+    def close(self) -> None:
+        if self.fd is not None:
+            os.close(self.fd)
+            self.fd = None
+            self.view.release()
+            self.block.close()
+
+    def _write_block(self, length: int) -> None:
+        written = 0
+        while written < length:
+            written += os.write(self.fd, self.view[written:length])
+        self.filled = 0
+
+
+class _BufferedWrites:
+    """The page-cache fallback of ``_DirectWrites``, with the same three methods."""
+
+    def __init__(self, file):
+        self.write = file.write
+
+    def finish(self) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
 class HashedUpload(TemporaryUploadedFile):
     """An uploaded file on disk with the server's SHA-256 and the name exactly as received."""
 
@@ -98,6 +192,7 @@ class EvidenceUploadHandler(FileUploadHandler):
         self.refusal = ""
         # No ``file`` attribute until a file starts: the parser closes ``handler.file`` if present.
         self._hasher = None
+        self._writes = None
 
     def _refuse(self) -> str:
         return (
@@ -125,6 +220,7 @@ class EvidenceUploadHandler(FileUploadHandler):
             original_name=file_name, content_type=content_type, charset=charset, content_type_extra=content_type_extra
         )
         self._hasher = _OverlappedHash()
+        self._writes = _DirectWrites.open(self.file.temporary_file_path()) or _BufferedWrites(self.file)
 
     def receive_data_chunk(self, raw_data, start):
         if start + len(raw_data) > self.max_bytes:
@@ -133,10 +229,11 @@ class EvidenceUploadHandler(FileUploadHandler):
             # What remains is at most the form overhead; read it so the browser gets the answer.
             raise StopUpload(connection_reset=False)
         self._hasher.update(raw_data)
-        self.file.write(raw_data)
+        self._writes.write(raw_data)
         return None
 
     def file_complete(self, file_size):
+        self._writes.finish()
         self.file.seek(0)
         self.file.size = file_size
         self.file.sha256 = self._hasher.hexdigest()
@@ -149,6 +246,8 @@ class EvidenceUploadHandler(FileUploadHandler):
         """Close the temporary file, which removes it, and the hashing thread."""
         if self._hasher is not None:
             self._hasher.close()
+        if self._writes is not None:
+            self._writes.close()
         if hasattr(self, "file"):
             self.file.close()
 

@@ -5,6 +5,7 @@ import os
 import random
 import re
 import threading
+from pathlib import Path
 
 import pytest
 from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent
@@ -14,7 +15,7 @@ from django.urls import reverse
 from hypothesis import HealthCheck, assume, given, settings as hypothesis_settings, strategies as st
 
 from cases.models import Evidence, TimelineEvent
-from cases.services.evidence_uploads import EvidenceUploadHandler
+from cases.services.evidence_uploads import EvidenceUploadHandler, _BufferedWrites, _DirectWrites
 
 BOUNDARY = "----irt-test-boundary-7MA4YWxkTrZu0gW"
 DELIMITER = f"\r\n--{BOUNDARY}".encode()
@@ -271,3 +272,42 @@ def test_the_hashing_thread_ends_with_the_upload_whatever_its_outcome(settings, 
     else:
         files["file"].close()
     assert hashing_threads() == []
+
+
+@pytest.mark.parametrize("sizes", [[0], [1], [4095], [4096], [4097], [1024 * 1024], [1024 * 1024 + 3], [5, 4091, 1024 * 1024, 7, 9000]])
+def test_direct_writes_leave_exactly_the_bytes_written(tmp_path, sizes):
+    path = tmp_path / "upload"
+    path.touch()
+    writes = _DirectWrites.open(str(path))
+    if writes is None:
+        pytest.skip("this file system refuses O_DIRECT; the buffered writes are tested by every upload test")
+    generator = random.Random(sum(sizes))
+    chunks = [generator.randbytes(size) for size in sizes]
+    for chunk in chunks:
+        writes.write(memoryview(chunk))
+    writes.finish()
+    assert path.read_bytes() == b"".join(chunks)
+
+
+def direct_writes_work(directory) -> bool:
+    probe = Path(directory) / "probe"
+    probe.touch()
+    try:
+        writes = _DirectWrites.open(str(probe))
+        if writes is not None:
+            writes.close()
+        return writes is not None
+    finally:
+        probe.unlink()
+
+
+@pytest.mark.parametrize("direct", [True, False], ids=["direct", "through the page cache"])
+def test_a_large_upload_is_exact_whichever_way_it_is_written(settings, monkeypatch, direct):
+    if not direct:
+        monkeypatch.setattr(_DirectWrites, "open", classmethod(lambda cls, path: None))
+    generator = random.Random(7)
+    content = generator.randbytes(2 * 1024 * 1024 + 4097)
+    handler, post_data, files = parse(body(file_part(content)), [generator.randint(1, 300_000) for _ in range(30)])
+    assert isinstance(handler._writes, _DirectWrites if direct and direct_writes_work(settings.FILE_UPLOAD_TEMP_DIR) else _BufferedWrites)
+    assert files["file"].read() == content and files["file"].sha256 == hashlib.sha256(content).hexdigest()
+    files["file"].close()
