@@ -7,6 +7,7 @@ from django.db.models import BooleanField, Count, Exists, ExpressionWrapper, Out
 from django.urls import reverse
 
 from cases.access.permissions import can_see_deliveries
+from cases.access.prepared import PreparedQuery
 from cases.access.querysets import customer_incidents, staff_role, tied_to_visible_case_q
 from cases.models import Acknowledgement, Case, IncidentUpdate, Service
 from cases.selectors import dashboard as dashboard_selectors
@@ -105,37 +106,44 @@ def dashboard_dead_deliveries(user, limit: int) -> list[dict]:
 _URL_ID = uuid.UUID("00000000-0000-4000-8000-0000000d3ad0")
 
 
+def _case_receipt_rows(case_id):
+    return (
+        Delivery.objects.filter(notification__case_id=case_id, notification__kind__in=Notification.CUSTOMER_KINDS,
+                                channel__in=Delivery.EXTERNAL_CHANNELS)
+        .order_by("organization__name", "created_at", "pk")
+        .values_list("pk", "organization__name", "channel", "address", "notification__kind", "status", "delivered_at",
+                     "attempts")
+    )
+
+
+# Compiled once per process: the case page reads the receipts on every request, kept or not (issue 18).
+_CASE_RECEIPTS = PreparedQuery(_case_receipt_rows, placeholders={"case_id": -790_001}, others={"case_id": -790_002})
+_CHANNEL_LABELS = dict(Delivery.Channel.choices)
+_STATUS_LABELS = dict(Delivery.Status.choices)
+_KIND_LABELS = dict(Notification.Kind.choices)
+
+
 def case_delivery_receipts(case) -> list[dict]:
     """Return the receipt of every email and webhook send of the case's customer notices, in one query.
 
-    Filled into ``cases.models.hooks`` for the staff case report. A webhook shows its URL's host
-    only: the path of a receiver's URL may carry a token. The delivery id is the local part of
-    the email's Message-ID and the webhook-id header, so a receiver's logs match it.
+    Filled into ``cases.models.hooks`` for the staff case report and the case page. A webhook shows
+    its URL's host only: the path of a receiver's URL may carry a token. The delivery id is the local
+    part of the email's Message-ID and the webhook-id header, so a receiver's logs match it.
     """
-    deliveries = (
-        Delivery.objects.filter(notification__case=case, notification__kind__in=Notification.CUSTOMER_KINDS,
-                                channel__in=Delivery.EXTERNAL_CHANNELS)
-        .select_related("notification", "organization")
-        .order_by("organization__name", "created_at", "pk")
-    )
     return [
         {
-            "organization": delivery.organization.name if delivery.organization_id else "",
-            "channel": delivery.get_channel_display(),
-            "recipient": _receipt_recipient(delivery),
-            "kind": delivery.notification.get_kind_display(),
-            "status": delivery.status,
-            "status_label": delivery.get_status_display(),
-            "delivered_at": delivery.delivered_at,
-            "attempts": delivery.attempts,
-            "message_id": str(delivery.pk),
+            "organization": organization or "",
+            "channel": _CHANNEL_LABELS.get(channel, channel),
+            "recipient": _recipient(channel, address),
+            "kind": _KIND_LABELS.get(kind, kind),
+            "status": status,
+            "status_label": _STATUS_LABELS.get(status, status),
+            "delivered_at": delivered_at,
+            "attempts": attempts,
+            "message_id": str(pk),
         }
-        for delivery in deliveries
+        for pk, organization, channel, address, kind, status, delivered_at, attempts in _CASE_RECEIPTS.rows(case_id=case.pk)
     ]
-
-
-def _receipt_recipient(delivery: Delivery) -> str:
-    return _recipient(delivery.channel, delivery.address)
 
 
 def _recipient(channel: str, address: str) -> str:

@@ -9,6 +9,7 @@ from django.db.models import Count, Min, Prefetch, QuerySet
 
 from cases.access.permissions import is_staff_user
 
+from cases.access.prepared import PreparedQuery
 from cases.access.querysets import tied_to_visible_case_q, visible_cases
 from cases.models import Alert, AlertGroup, AlertResource, CaseObservable, Observable, Organization
 
@@ -67,11 +68,19 @@ def seen_elsewhere(user, case, observable_ids) -> dict[int, list]:
     return found
 
 
+# The two reads every case page makes, most of them finding nothing: compiled once per process (issue 18).
+_CASE_GROUPS = PreparedQuery(lambda case_id: AlertGroup.objects.filter(case_id=case_id).order_by("first_seen_at", "pk"),
+                             placeholders={"case_id": -793_001}, others={"case_id": -793_002})
+_CASE_OBSERVABLES = PreparedQuery(
+    lambda case_id: CaseObservable.objects.filter(case_id=case_id).select_related("observable").order_by("pk"),
+    placeholders={"case_id": -794_001}, others={"case_id": -794_002})
+
+
 def case_alert_panel(user, case) -> dict:
     """Return what the alert panel of a case page shows, in a fixed number of queries."""
-    groups = list(case.alert_groups.order_by("first_seen_at"))
+    groups = _CASE_GROUPS.objects(case_id=case.pk)
     alerts = list(Alert.objects.filter(group__case=case).order_by("observed_at", "id")[:100]) if groups else []
-    links = list(CaseObservable.objects.filter(case=case).select_related("observable"))
+    links = _CASE_OBSERVABLES.objects(case_id=case.pk)
     elsewhere = seen_elsewhere(user, case, [link.observable_id for link in links]) if links else {}
     affected = set(case.affected_customers.values_list("organization_id", flat=True)) if groups else set()
     candidates = candidate_customers(case=case) if groups else []

@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
-from cases.models import Acknowledgement, Case, IncidentUpdate, User
+from cases.access.prepared import PreparedQuery
+from cases.models import Acknowledgement, AffectedCustomer, Case, IncidentUpdate, User
 from cases.models import hooks
 
 
@@ -50,8 +51,21 @@ def breach_notice_step(case: Case) -> BreachNoticeStep | None:
     return BreachNoticeStep("draft", waiting)
 
 
-def attach_notice_status(case: Case) -> None:
-    """Give each affected row of the case page its ``receipts`` and ``acknowledgements``: two queries.
+def _affected_rows(case_id):
+    return AffectedCustomer.objects.filter(case_id=case_id).select_related("organization").order_by("pk")
+
+
+def _acknowledgements(case_id):
+    return Acknowledgement.objects.filter(case_id=case_id).select_related("user").order_by("acknowledged_at", "pk")
+
+
+# Compiled once per process: the case page reads them on every request, kept or not (issue 18).
+_AFFECTED_ROWS = PreparedQuery(_affected_rows, placeholders={"case_id": -791_001}, others={"case_id": -791_002})
+_ACKNOWLEDGEMENTS = PreparedQuery(_acknowledgements, placeholders={"case_id": -792_001}, others={"case_id": -792_002})
+
+
+def notice_status(case: Case) -> list[AffectedCustomer]:
+    """Return the case's affected rows, each with its ``receipts`` and ``acknowledgements``: three queries.
 
     ``receipts`` are the sends of the case's customer notices to the organisation (the
     ``hooks.case_delivery_receipts`` dicts: channel, recipient, kind, status, delivered_at,
@@ -61,11 +75,13 @@ def attach_notice_status(case: Case) -> None:
     for receipt in hooks.case_delivery_receipts(case):
         receipts.setdefault(receipt["organization"], []).append(receipt)
     acknowledgements: dict[int, list] = {}
-    for ack in Acknowledgement.objects.filter(case=case).select_related("user").order_by("acknowledged_at", "pk"):
+    for ack in _ACKNOWLEDGEMENTS.objects(case_id=case.pk):
         acknowledgements.setdefault(ack.user.organization_id, []).append(ack)
-    for row in case.affected_customers.all():
+    rows = _AFFECTED_ROWS.objects(case_id=case.pk)
+    for row in rows:
         row.receipts = receipts.get(row.organization.name, [])
         row.acknowledgements = acknowledgements.get(row.organization_id, [])
+    return rows
 
 
 @dataclass

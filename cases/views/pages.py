@@ -5,7 +5,6 @@ from datetime import timedelta
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.db.models import Prefetch, prefetch_related_objects
 from django.http import Http404, QueryDict
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
@@ -19,7 +18,7 @@ from cases.access.lookups import get_case_for, get_case_for_drafts
 from cases.selectors import approvals
 from cases.selectors import cases as selectors
 from cases.selectors.case_page import references_stamp
-from cases.models import AffectedCustomer, Case, RepairItem
+from cases.models import Case, RepairItem
 from cases.forms.case_page import CasePageForm
 from cases.forms.cases import (
     AffectedCustomerForm,
@@ -217,11 +216,7 @@ class _NoticeStatus:
 
     def fill(self, row_pk: str) -> str:
         if self.rows is None:
-            # ``attach_notice_status`` reads the rows through the case's prefetched ones (one query for them here).
-            rows = AffectedCustomer.objects.select_related("organization")
-            prefetch_related_objects([self.case], Prefetch("affected_customers", queryset=rows))
-            approvals.attach_notice_status(self.case)
-            self.rows = {str(row.pk): row for row in self.case.affected_customers.all()}
+            self.rows = {str(row.pk): row for row in approvals.notice_status(self.case)}
         row = self.rows.get(row_pk)
         if row is None or not row.receipts:
             return ""

@@ -22,7 +22,7 @@ def _orm_rows(user, limit):
     if not selectors.can_see_deliveries(user):
         return []
     return [
-        {"title": delivery.notification.title, "recipient": selectors._receipt_recipient(delivery),
+        {"title": delivery.notification.title, "recipient": selectors._recipient(delivery.channel, delivery.address),
          "case": delivery.notification.case.reference if delivery.notification.case_id else "",
          "error": delivery.last_error, "at": delivery.created_at, "url": reverse("notifications:delivery", args=[delivery.pk])}
         for delivery in selectors.deliveries(user, status=Delivery.Status.DEAD)[:limit]

@@ -2,6 +2,7 @@
 
 import hashlib
 import io
+from urllib.parse import urlsplit
 
 import pytest
 from django.core.files.base import ContentFile
@@ -207,6 +208,22 @@ def test_delivery_receipts_are_one_query_however_many_deliveries(django_assert_n
     customer_sends = Delivery.objects.filter(notification__case=noticed_case, notification__kind__in=Notification.CUSTOMER_KINDS,
                                              channel__in=Delivery.EXTERNAL_CHANNELS)
     assert len(receipts) == customer_sends.count() > 3
+
+
+def test_delivery_receipts_compiled_once_are_the_orms_rows(noticed_case):
+    """The receipts' SQL is compiled once per process (issue 18); each field is what the ORM gives."""
+    sends = (Delivery.objects.filter(notification__case=noticed_case, notification__kind__in=Notification.CUSTOMER_KINDS,
+                                     channel__in=Delivery.EXTERNAL_CHANNELS)
+             .select_related("notification", "organization").order_by("organization__name", "created_at", "pk"))
+    expected = [
+        {"organization": send.organization.name if send.organization_id else "", "channel": send.get_channel_display(),
+         "recipient": urlsplit(send.address).hostname if send.channel == Delivery.Channel.WEBHOOK else send.address,
+         "kind": send.notification.get_kind_display(), "status": send.status, "status_label": send.get_status_display(),
+         "delivered_at": send.delivered_at, "attempts": send.attempts, "message_id": str(send.pk)}
+        for send in sends
+    ]
+    assert hooks.case_delivery_receipts(noticed_case) == expected and len(expected) > 3
+    assert {receipt["status"] for receipt in expected} >= {Delivery.Status.DELIVERED, Delivery.Status.PENDING}
 
 
 def test_internal_report_without_sent_notices_says_so(client, manager):
