@@ -60,7 +60,8 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Django's, taking the user read in the same query as the session (cases.access.sessions).
+    "cases.views.middleware.SignedInUserMiddleware",
     # django-otp's, checking the second factor against the devices read with the user (no query of its own).
     "cases.views.middleware.SecondFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",

@@ -10,6 +10,7 @@ at once. What it answers, and its per-request cache (``_perm_cache``), stay Djan
 """
 
 import functools
+from contextvars import ContextVar
 
 from django.contrib.auth.backends import ModelBackend
 from django.contrib.auth.models import Permission
@@ -32,33 +33,43 @@ class _Joined(Aggregate):
         return super().as_sql(compiler, connection, function="GROUP_CONCAT", **extra)
 
 
-def _joined(queryset, user_path: str, label):
+def _joined(queryset, user_path: str, label, outer: str):
     """A subquery: ``label`` of each row of ``queryset`` that belongs to the outer user, joined into one text."""
-    rows = queryset.filter(**{user_path: OuterRef("pk")}).order_by().values(user_path)
+    rows = queryset.filter(**{user_path: OuterRef(outer)}).order_by().values(user_path)
     return Subquery(rows.annotate(joined=_Joined(label)).values("joined"))
 
 
-def _device_ids(model):
+def _device_ids(model, outer: str):
     """The persistent ids (django-otp's ``app_label.model/id``) of the outer user's confirmed devices of ``model``."""
     prefix = f"{model._meta.app_label}.{model._meta.model_name}/"
-    return _joined(model.objects.filter(confirmed=True), "user", Concat(Value(prefix), Cast("id", TextField())))
+    return _joined(model.objects.filter(confirmed=True), "user", Concat(Value(prefix), Cast("id", TextField())), outer)
+
+
+SIGNED_IN_ANNOTATIONS = ("signed_in_own_permissions", "signed_in_group_permissions", "signed_in_totp_devices",
+                         "signed_in_static_devices")
+
+
+def signed_in_annotations(outer: str) -> dict:
+    """The user's permissions and confirmed devices as four text columns of a query whose ``outer`` is the user's id.
+
+    ``outer`` is ``"pk"`` on the user's own query, ``"user"`` on the session's (``cases.access.sessions``).
+    """
+    from django_otp.plugins.otp_static.models import StaticDevice
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    label = Concat("content_type__app_label", Value("."), "codename", output_field=TextField())
+    columns = (_joined(Permission.objects, "user", label, outer), _joined(Permission.objects, "group__user", label, outer),
+               _device_ids(TOTPDevice, outer), _device_ids(StaticDevice, outer))
+    return dict(zip(SIGNED_IN_ANNOTATIONS, columns))
 
 
 @functools.cache
 def _signed_in_user() -> PreparedQuery:
     from django.contrib.auth import get_user_model
-    from django_otp.plugins.otp_static.models import StaticDevice
-    from django_otp.plugins.otp_totp.models import TOTPDevice
-
-    label = Concat("content_type__app_label", Value("."), "codename", output_field=TextField())
 
     def build(user_id):
         return get_user_model()._default_manager.select_related("organization").filter(pk=user_id).annotate(
-            signed_in_own_permissions=_joined(Permission.objects, "user", label),
-            signed_in_group_permissions=_joined(Permission.objects, "group__user", label),
-            signed_in_totp_devices=_device_ids(TOTPDevice),
-            signed_in_static_devices=_device_ids(StaticDevice),
-        )
+            **signed_in_annotations("pk"))
 
     return PreparedQuery(build, placeholders={"user_id": -730001}, others={"user_id": -730002})
 
@@ -67,15 +78,28 @@ def _words(*values) -> list[str]:
     return " ".join(value for value in values if value).split()
 
 
+# The session object of the request whose user Django's ``auth.get_user`` is reading: set only around that call
+# (``cases.views.middleware.SignedInUserMiddleware``), so a user read with one request's session serves no other.
+reading_session: ContextVar = ContextVar("reading_session", default=None)
+
+
 class PermissionBackend(ModelBackend):
     def get_user(self, user_id):
         """Return the signed-in user with their permissions and confirmed second-factor devices, in one query.
 
+        When the request's session was read from the database, the user came with it, in the same query
+        (``cases.access.sessions``); otherwise (a session from the cache) they are read here.
+
         ``confirmed_second_factors`` holds the persistent ids of the user's confirmed devices, read with
         the user: ``SecondFactorMiddleware`` checks the session's device against it without a query.
         """
-        found = _signed_in_user().objects(user_id=user_id)
-        user = found[0] if found else None
+        session = reading_session.get()
+        user = getattr(session, "signed_in_user", None)
+        if user is not None and str(user.pk) == str(user_id):
+            session.signed_in_user = None  # served once: a second read in the request asks the database again
+        else:
+            found = _signed_in_user().objects(user_id=user_id)
+            user = found[0] if found else None
         if user is None or not self.user_can_authenticate(user):
             return None
         if not user.is_superuser:  # a superuser holds every permission: Django answers without asking

@@ -14,6 +14,7 @@ from cases.models.questions import CustomerQuestion, CustomerUpload, QuestionRep
 from cases.models.playbooks import Playbook, PlaybookStep, PlaybookVersion
 from cases.models.review import PostIncidentReview
 from cases.models.security import SecurityEvent
+from cases.models.sessions import SignedInSession
 from cases.models.tasks import Task
 from cases.models.tenants import OrganizationTenant
 from cases.models.timeline import TimelineEvent
@@ -56,6 +57,7 @@ __all__ = [
     "PostIncidentReview",
     "ReferenceCounter",
     "SecurityEvent",
+    "SignedInSession",
     "Service",
     "Task",
     "TimelineEvent",

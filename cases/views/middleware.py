@@ -1,17 +1,19 @@
-"""Account-security gates that run on every request: the second factor, the idle timeout."""
+"""Account-security gates that run on every request: the signed-in user, the second factor, the idle timeout."""
 
 import functools
 import time
 from urllib.parse import urlencode
 
 from django.conf import settings
-from django.contrib import messages
+from django.contrib import auth, messages
+from django.contrib.auth.middleware import AuthenticationMiddleware
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.functional import SimpleLazyObject
 from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.middleware import OTPMiddleware
 
+from cases.access.backends import reading_session
 from cases.models import SecurityEvent
 from cases.services import mfa, security_log, sessions
 from irt.middleware import is_public_view
@@ -33,6 +35,29 @@ OPEN_NAMESPACES = ("lessons",)
 MFA_REQUIRED_KEY = "irt.mfa_required"
 # Writing the session on every request would cost a query each time; a minute's precision is enough.
 LAST_SEEN_PRECISION_SECONDS = 60
+
+
+def _signed_in_user(request):
+    """Django's ``auth.get_user``, told which session it reads, so the user read with that session serves (once)."""
+    if not hasattr(request, "_cached_user"):
+        token = reading_session.set(request.session)
+        try:
+            request._cached_user = auth.get_user(request)
+        finally:
+            reading_session.reset(token)
+    return request._cached_user
+
+
+class SignedInUserMiddleware(AuthenticationMiddleware):
+    """Django's authentication middleware, taking the user the session's read brought (``cases.access.sessions``).
+
+    Everything else is Django's: the backend in the session, the session's hash of the password, an
+    inactive or deleted user answered as anonymous.
+    """
+
+    def process_request(self, request):
+        super().process_request(request)
+        request.user = SimpleLazyObject(lambda: _signed_in_user(request))
 
 
 class SecondFactorMiddleware(OTPMiddleware):

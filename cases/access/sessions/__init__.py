@@ -1,15 +1,18 @@
-"""Session engines that read the session row with a query compiled once per process (issue 18).
+"""Session engines that read the session row and its signed-in user in one query compiled once per process (issue 18).
 
 Django's database engines build and compile the same ``SELECT … WHERE session_key = %s AND
-expire_date > %s`` on every request that carries a session cookie: about a fifth of a signed-in
-request's own work once the user is one query (``cases/access/backends.py``). These engines are
-Django's (``db`` and, with a shared cache, ``cached_db``) with that one read prepared
-(``cases/access/prepared.py``); what they store, and when, is unchanged.
+expire_date > %s`` on every request that carries a session cookie, and the user is then read in a
+query of its own. These engines are Django's (``db`` and, with a shared cache, ``cached_db``) on
+``SignedInSession`` (Django's session row with the signed-in user's id in a column of its own): its
+read joins the user with their permissions and confirmed second-factor devices
+(``cases.access.backends``), compiled once (``cases/access/prepared.py``), so a signed-in request
+makes one round trip before any page work. What they store, and when, is Django's.
 """
 
 import functools
 from datetime import UTC, datetime
 
+from django.contrib.auth import SESSION_KEY
 from django.utils import timezone
 
 from cases.access.prepared import PreparedQuery
@@ -17,21 +20,48 @@ from cases.access.prepared import PreparedQuery
 
 @functools.cache
 def _session_row() -> PreparedQuery:
-    from django.contrib.sessions.models import Session
+    from cases.access.backends import signed_in_annotations
+    from cases.models import SignedInSession
 
     return PreparedQuery(
-        lambda session_key, now: Session.objects.filter(session_key=session_key, expire_date__gt=now),
+        lambda session_key, now: SignedInSession.objects.filter(session_key=session_key, expire_date__gt=now)
+        .select_related("user__organization").annotate(**signed_in_annotations("user")),
         placeholders={"session_key": "prepared-session-a", "now": datetime(2001, 2, 3, 4, 5, 6, tzinfo=UTC)},
         others={"session_key": "prepared-session-b", "now": datetime(2002, 3, 4, 5, 6, 7, tzinfo=UTC)},
     )
 
 
-class PreparedSessionRead:
-    """The session row read as Django's ``db`` engine reads it, with the query compiled once."""
+class SignedInSessionStore:
+    """Django's database session store on ``SignedInSession``: the row says whose session it is, and its read brings them.
+
+    After a read from the database, ``signed_in_user`` is the session's user as the authentication
+    backend reads them (with the four ``signed_in_*`` columns), or None; the backend takes it once.
+    """
+
+    signed_in_user = None
+
+    @classmethod
+    def get_model_class(cls):
+        from cases.models import SignedInSession
+
+        return SignedInSession
+
+    def create_model_instance(self, data):
+        session = super().create_model_instance(data)
+        user_id = str(data.get(SESSION_KEY, ""))
+        session.user_id = int(user_id) if user_id.isdigit() else None
+        return session
 
     def _get_session_from_db(self):
+        from cases.access.backends import SIGNED_IN_ANNOTATIONS
+
         found = _session_row().objects(session_key=self.session_key, now=timezone.now()) if self.session_key else []
         if not found:
             self._session_key = None
             return None
-        return found[0]
+        session = found[0]
+        if session.user is not None:
+            for name in SIGNED_IN_ANNOTATIONS:
+                setattr(session.user, name, getattr(session, name))
+        self.signed_in_user = session.user
+        return session

@@ -1,9 +1,9 @@
-"""Django's database session engine, reading the session row with a prepared query (``SESSION_ENGINE``)."""
+"""Django's database session engine, on ``SignedInSession``, read with its user in one prepared query (``SESSION_ENGINE``)."""
 
 from django.contrib.sessions.backends import db
 
-from cases.access.sessions import PreparedSessionRead
+from cases.access.sessions import SignedInSessionStore
 
 
-class SessionStore(PreparedSessionRead, db.SessionStore):
+class SessionStore(SignedInSessionStore, db.SessionStore):
     pass

@@ -10,7 +10,7 @@ from django.contrib.auth.models import Group, Permission
 from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.plugins.otp_static.models import StaticDevice
 
-from cases.access.backends import PermissionBackend, _permission_rows
+from cases.access.backends import PermissionBackend, _permission_rows, reading_session
 from cases.services import mfa
 from tests.mfa import login_without_second_factor, pass_second_factor
 
@@ -64,11 +64,43 @@ def signed_in(client, user):
     return client
 
 
-def test_a_verified_staff_request_reads_session_and_user_only(client, manager, django_assert_num_queries):
+def test_a_verified_staff_request_reads_session_and_user_in_one_query(client, manager, django_assert_num_queries):
     signed_in(client, manager)
     client.get(TRIVIAL)
-    with django_assert_num_queries(2):  # the session; the user with permissions and devices
-        assert client.get(TRIVIAL).status_code == 200
+    with django_assert_num_queries(1):  # the session, joined with the user, their permissions and devices
+        response = client.get(TRIVIAL)
+    assert response.status_code == 200 and response.wsgi_request.user.pk == manager.pk
+    assert reading_session.get() is None  # a request's session is named only while its user is read
+
+
+def test_a_session_from_the_cache_reads_the_user_on_its_own(client, manager, settings, django_assert_num_queries):
+    settings.SESSION_ENGINE = "cases.access.sessions.cached_db"
+    signed_in(client, manager)
+    client.get(TRIVIAL)
+    with django_assert_num_queries(1):  # the session from the cache; the user with permissions and devices
+        response = client.get(TRIVIAL)
+    assert response.wsgi_request.user.pk == manager.pk and response.wsgi_request.user.is_verified()
+
+
+def test_a_user_read_with_the_session_serves_only_that_session_and_only_once(manager, responder):
+    from cases.access.sessions import db
+
+    backend = PermissionBackend()
+    store = db.SessionStore()
+    store.update({"_auth_user_id": str(manager.pk)})
+    store.create()
+    loaded = db.SessionStore(store.session_key)
+    loaded.load()
+    manager.is_active = False
+    manager.save()
+    token = reading_session.set(loaded)
+    try:
+        assert backend.get_user(responder.pk).pk == responder.pk  # another id: read from the database
+        assert backend.get_user(manager.pk).pk == manager.pk  # the row read with the session (before the change)
+        assert backend.get_user(manager.pk) is None  # once only: the next read asks the database, which says inactive
+    finally:
+        reading_session.reset(token)
+    assert backend.get_user(manager.pk) is None
 
 
 def test_the_device_is_loaded_only_when_used_and_is_the_sessions(rf, client, manager):

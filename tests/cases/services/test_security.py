@@ -5,14 +5,13 @@ import time
 from io import StringIO
 
 import pytest
-from django.contrib.sessions.models import Session
 from django.core import mail
 from django.core.management import call_command
 from django.urls import reverse
 from django_otp.plugins.otp_static.models import StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from cases.models import SecurityEvent
+from cases.models import SecurityEvent, SignedInSession
 from cases.services import mfa, security_log, sessions
 from tests.factories import PASSWORD
 from tests.mfa import TEST_TOTP_SECRET, login_without_second_factor, totp_now
@@ -554,7 +553,7 @@ def test_sessions_of_other_users_survive_a_sign_out(client, manager, responder):
     client.force_login(manager)
     client.post(reverse("logout"))
     assert responder_browser.get(reverse("cases:dashboard")).status_code == 200
-    assert Session.objects.count() >= 1
+    assert SignedInSession.objects.filter(user=responder).exists() and not SignedInSession.objects.filter(user=manager).exists()
 
 
 def test_an_overlong_username_is_refused_without_an_error(client, db):

@@ -54,6 +54,16 @@ def test_the_kept_copy_is_the_rendered_page(client, manager, responder):
     assert "Unowned and hot" in rendered
 
 
+def test_someone_signing_in_keeps_the_copy(client, manager, responder):
+    """A sign-in writes a session row (``SignedInSession``, in ``cases``) and stamps ``last_login``: nothing shown."""
+    from django.test import Client
+
+    client.force_login(manager)
+    kept(client)
+    Client().force_login(responder)
+    assert client.get(DASHBOARD).context is None
+
+
 def test_an_owner_assigned_leaves_the_unowned_queue_at_once(client, manager, responder):
     case = CaseFactory(by=responder, title="Whose is this")
     client.force_login(manager)

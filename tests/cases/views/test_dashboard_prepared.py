@@ -181,7 +181,7 @@ def test_an_out_of_band_notice_waits_for_an_approver_who_did_not_record_it(mixed
     assert "Out-of-band notice" not in [item.what for item in selectors.dashboard(manager)["approvals"]]
 
 
-RESPONDER_QUERIES = 13  # the request's own (session; user with permissions and devices), stage counts, six queues with their totals, running clocks, the next moment time alone changes them (two); no approvals
+RESPONDER_QUERIES = 12  # the request's own (the session joined with the user, their permissions and devices), stage counts, six queues with their totals, running clocks, the next moment time alone changes them (two); no approvals
 
 
 @pytest.mark.parametrize("size", [2, 25])

@@ -9,8 +9,8 @@ from cases.views import middleware
 
 pytestmark = pytest.mark.django_db
 
-# The session; the user with their permissions and second-factor devices (one query: the permission backend).
-STAFF_TRIVIAL_QUERIES = 2
+# The session joined with the user, their permissions and second-factor devices: one query (cases.access.sessions).
+STAFF_TRIVIAL_QUERIES = 1
 
 
 @pytest.fixture
