@@ -98,6 +98,23 @@ NOTICE_TABLES = ["notifications_delivery", "notifications_deliveryattempt", "not
                  "notifications_webhookendpoint"]
 
 
+def analyze_once(env: dict) -> bool:
+    """ANALYZE the whole database once, if it is PostgreSQL with autovacuum off; return whether it did.
+
+    Seeded tables otherwise keep the statistics of empty ones on this machine, where no deployment
+    would (``autoanalyze`` says why).
+    """
+    if not env.get("DATABASE_URL", "").startswith("postgres"):
+        return False
+    import psycopg
+
+    with psycopg.connect(env["DATABASE_URL"], autocommit=True) as connection:
+        if connection.execute("SHOW autovacuum").fetchone()[0] == "on":
+            return False
+        connection.execute("ANALYZE")
+    return True
+
+
 @contextmanager
 def autoanalyze(env: dict, tables: list[str], *, every: float = 5.0):
     """ANALYZE ``tables`` every ``every`` seconds while the block runs, if PostgreSQL's autovacuum is off.

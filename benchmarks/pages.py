@@ -6,7 +6,8 @@ Usage:
 
 Seeds the database (``migrate``, ``seed_demo``, then ``benchmarks/scale.py`` with ``--cases``
 cases and one case of 5,000 timeline events and 200 tasks; all idempotent, so a seeded database
-is reused), serves it with gunicorn (production-like settings, DEBUG off) on 127.0.0.1, signs in
+is reused; then ``ANALYZE`` where PostgreSQL's autovacuum is off, as on this machine), serves it
+with gunicorn (production-like settings, DEBUG off) on 127.0.0.1, signs in
 as the demo manager (password and second factor, like a person) and as customer-contoso, and
 drives each page with wrk. Each page is measured right after the trivial view with the same
 cookie (staff, customer or none) in the same round, so the ratio compares like with like on a
@@ -34,7 +35,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.harness import ROOT, manage, require_wrk, scratch_env, serve  # noqa: E402
+from benchmarks.harness import ROOT, analyze_once, manage, require_wrk, scratch_env, serve  # noqa: E402
 
 PORT = 8771
 TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
@@ -143,7 +144,9 @@ def main() -> None:
                                 check=True, capture_output=True, text=True).stdout
         big, demo = re.search(r"big=(\S+) demo=(\S+)", seeded).groups()
         manage(env, "collectstatic", "--noinput", "-v0")
-        print(f"seeded in {time.perf_counter() - started:.0f} s", flush=True)
+        analyzed = analyze_once(env)
+        print(f"seeded in {time.perf_counter() - started:.0f} s{' (then ANALYZE: autovacuum is off here)' if analyzed else ''}",
+              flush=True)
         with ExitStack() as stack:
             bases = [stack.enter_context(serve(env, port=PORT + i, workers=args.workers)) for i in range(args.instances)]
             cookies = {"none": None, "staff": sign_in(bases[0], "manager", second_factor=True),
