@@ -33,16 +33,21 @@ class _Joined(Aggregate):
         return super().as_sql(compiler, connection, function="GROUP_CONCAT", **extra)
 
 
-def _joined(queryset, user_path: str, label, outer: str):
-    """A subquery: ``label`` of each row of ``queryset`` that belongs to the outer user, joined into one text."""
-    rows = queryset.filter(**{user_path: OuterRef(outer)}).order_by().values(user_path)
+def joined_values(queryset, owner_path: str, label, outer: str):
+    """A subquery: ``label`` of each row of ``queryset`` whose ``owner_path`` is the outer row's ``outer``, joined into one text."""
+    rows = queryset.filter(**{owner_path: OuterRef(outer)}).order_by().values(owner_path)
     return Subquery(rows.annotate(joined=_Joined(label)).values("joined"))
+
+
+def words(*values) -> list[str]:
+    """The words of ``joined_values`` columns (None where nothing was joined)."""
+    return " ".join(value for value in values if value).split()
 
 
 def _device_ids(model, outer: str):
     """The persistent ids (django-otp's ``app_label.model/id``) of the outer user's confirmed devices of ``model``."""
     prefix = f"{model._meta.app_label}.{model._meta.model_name}/"
-    return _joined(model.objects.filter(confirmed=True), "user", Concat(Value(prefix), Cast("id", TextField())), outer)
+    return joined_values(model.objects.filter(confirmed=True), "user", Concat(Value(prefix), Cast("id", TextField())), outer)
 
 
 SIGNED_IN_ANNOTATIONS = ("signed_in_own_permissions", "signed_in_group_permissions", "signed_in_totp_devices",
@@ -58,7 +63,7 @@ def signed_in_annotations(outer: str) -> dict:
     from django_otp.plugins.otp_totp.models import TOTPDevice
 
     label = Concat("content_type__app_label", Value("."), "codename", output_field=TextField())
-    columns = (_joined(Permission.objects, "user", label, outer), _joined(Permission.objects, "group__user", label, outer),
+    columns = (joined_values(Permission.objects, "user", label, outer), joined_values(Permission.objects, "group__user", label, outer),
                _device_ids(TOTPDevice, outer), _device_ids(StaticDevice, outer))
     return dict(zip(SIGNED_IN_ANNOTATIONS, columns))
 
@@ -72,10 +77,6 @@ def _signed_in_user() -> PreparedQuery:
             **signed_in_annotations("pk"))
 
     return PreparedQuery(build, placeholders={"user_id": -730001}, others={"user_id": -730002})
-
-
-def _words(*values) -> list[str]:
-    return " ".join(value for value in values if value).split()
 
 
 # The session object of the request whose user Django's ``auth.get_user`` is reading: set only around that call
@@ -103,8 +104,8 @@ class PermissionBackend(ModelBackend):
         if user is None or not self.user_can_authenticate(user):
             return None
         if not user.is_superuser:  # a superuser holds every permission: Django answers without asking
-            user._perm_cache = set(_words(user.signed_in_own_permissions, user.signed_in_group_permissions))
-        user.confirmed_second_factors = frozenset(_words(user.signed_in_totp_devices, user.signed_in_static_devices))
+            user._perm_cache = set(words(user.signed_in_own_permissions, user.signed_in_group_permissions))
+        user.confirmed_second_factors = frozenset(words(user.signed_in_totp_devices, user.signed_in_static_devices))
         return user
 
     def get_all_permissions(self, user_obj, obj=None):

@@ -122,7 +122,10 @@ class PreparedQuery:
         compiler, sql, params, slots, converters, _ = prepared
         if set(values) != set(self.placeholders):
             raise TypeError(f"Expected values for {sorted(self.placeholders)}, got {sorted(values)}.")
-        with connections[using].cursor() as cursor:
+        connection = connections[using]
+        # Planned once per connection where the backend can (irt/db/postgresql/base.py); else Django's cursor.
+        cursor = getattr(connection, "planned_once_cursor", connection.cursor)()
+        with cursor:
             cursor.execute(sql, [param if slot is None else _db_value(using, values[slot]) for param, slot in zip(params, slots)])
             rows = cursor.fetchall()
         if converters:

@@ -238,12 +238,13 @@ class Case(FSMModelMixin, models.Model):
     def member_ids(self) -> set[int]:
         """Return the ids of the case's members (cached on the instance; the owner is not counted)."""
         if getattr(self, "_member_ids", None) is None:
-            self._member_ids = set(
-                CaseUserObjectPermission.objects.filter(
-                    content_object=self, permission__codename=MEMBER_PERMISSION
-                ).values_list("user_id", flat=True)
-            )
+            self._member_ids = set(self.membership_rows().filter(content_object=self).values_list("user_id", flat=True))
         return self._member_ids
+
+    @staticmethod
+    def membership_rows():
+        """Every case's memberships: the ``view_case`` object permissions (one row per member and case)."""
+        return CaseUserObjectPermission.objects.filter(permission__codename=MEMBER_PERMISSION)
 
     # -- yes/no questions: the reasons an action is blocked -----------------------------
 

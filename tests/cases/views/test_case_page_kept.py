@@ -404,10 +404,10 @@ def test_a_refused_query_string_is_rendered_whole_and_never_kept(world):
 
 
 # The kept page's own reads, as tests/cases/views/test_query_counts.py pins for the owner: the session joined with the user,
-# their second factor and permissions (one query); the case; the affected rows, their receipts and acknowledgements; the alert groups and
-# observables (no breach declared: no notices' fan-out). A member who does not own the case adds the read of the members
-# that decides their rights.
-KEPT_QUERIES_MEMBER = 8
+# their second factor and permissions (one query); the case with its members' ids, which decide the reader's rights (one
+# query: cases.access.lookups); the affected rows, their receipts and acknowledgements; the alert groups and observables
+# (no breach declared: no notices' fan-out).
+KEPT_QUERIES_MEMBER = 7
 
 
 def test_the_kept_page_reads_what_it_fills_in_and_what_decides_access(world, django_assert_num_queries):
