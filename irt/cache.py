@@ -102,9 +102,14 @@ class Generations:
         """Return the kept value of ``name``, or ``compute()`` it and keep it under its current generation."""
         return self.get_with_generation(name, compute)[0]
 
-    def get_with_generation(self, name, compute) -> tuple:
-        """Return ``(value, generation)``; the generation is None while the cache is away."""
+    def get_with_generation(self, name, compute, *, kept_as: str = "") -> tuple:
+        """Return ``(value, generation)``; the generation is None while the cache is away.
+
+        ``kept_as`` names one of several values kept under the one generation of ``name``.
+        """
         generation_key, value_key = f"{self.prefix}:{name}:generation", f"{self.prefix}:{name}"
+        if kept_as:
+            value_key = f"{value_key}:{kept_as}"
         found = cache.get_many([generation_key, value_key])
         generation = found.get(generation_key)
         if generation is None:

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 
 from django.core.paginator import Page, Paginator
 from django.db.models import Case as CaseWhen
-from django.db.models import Count, F, IntegerField, Prefetch, Q, QuerySet, Value, When, Window
+from django.db.models import Count, F, IntegerField, Prefetch, Q, QuerySet, Value, When
 from django.db.models.functions import Coalesce
 
 from cases.access.permissions import is_staff_user
@@ -13,6 +13,7 @@ from cases.access.prepared import PreparedQuery, PreparedSlice
 from cases.access.querysets import owned_or_member_q, staff_role, stand_in_viewer, visible_cases
 from cases.models import AffectedCustomer, Case, Deadline, IncidentUpdate, OutOfBandNotice, Task, TimelineEvent, User
 from cases.models.alerts import SEVERITY_RANK
+from cases.models.dashboard_data import kept_with_queue_data
 
 
 def severity_rank() -> CaseWhen:
@@ -106,7 +107,7 @@ def case_list_page(user, *, filters: dict, number, per_page: int) -> Page:
         # A search is a query of its own each time (``search.matching``): the ORM's way, as for anyone who is not staff.
         listing = case_list(user, filters=filters).values_list("pk", flat=True)
     else:
-        listing = _PreparedListing(*prepared, user_id=user.pk)
+        listing = _PreparedListing(*prepared, user_id=user.pk, kept_as=repr((staff_role(user), sorted(filters.items()), user.pk)))
     page = Paginator(listing, per_page).get_page(number)
     ids = [row[0] for row in page.object_list] if prepared else list(page.object_list)
     if not ids:
@@ -132,8 +133,9 @@ def _listing_queries(role: tuple, filters: tuple) -> tuple[PreparedSlice, Prepar
     def listed(user_id):
         return case_list(stand_in_viewer(role, user_id), filters=shown)
 
-    # The window counts every row the filters pass, before the slice: one row of it is the total.
-    total = PreparedSlice(lambda *, user_id: listed(user_id).order_by().annotate(total=Window(Count("*"))).values_list("total"),
+    # One row: the count of every row the filters pass (grouped by a constant, which Django leaves out of GROUP BY).
+    total = PreparedSlice(lambda *, user_id: listed(user_id).order_by().annotate(everything=Value(1)).values("everything")
+                          .annotate(total=Count("*")).values_list("total"),
                           placeholders={"user_id": -830_001}, others={"user_id": -840_001}, optional=("user_id",))
     ids = PreparedSlice(lambda *, user_id: listed(user_id).values_list("pk"),
                         placeholders={"user_id": -830_001}, others={"user_id": -840_001}, optional=("user_id",))
@@ -141,12 +143,20 @@ def _listing_queries(role: tuple, filters: tuple) -> tuple[PreparedSlice, Prepar
 
 
 class _PreparedListing:
-    """The sorted ids of ``case_list`` as ``Paginator`` reads them: ``count()`` and a slice (rows of one id each)."""
+    """The sorted ids of ``case_list`` as ``Paginator`` reads them: ``count()`` and a slice (rows of one id each).
 
-    def __init__(self, total: PreparedSlice, ids: PreparedSlice, *, user_id: int):
-        self.total, self.ids, self.user_id = total, ids, user_id
+    The total is kept until the rows it counts change (``kept_with_queue_data``; ``kept_as`` names the reader and the
+    filters): counting every visible case cost the database more than the rest of the page (issue 18). The ids are
+    read on every request: which cases a reader may know is decided afresh each time.
+    """
+
+    def __init__(self, total: PreparedSlice, ids: PreparedSlice, *, user_id: int, kept_as: str):
+        self.total, self.ids, self.user_id, self.kept_as = total, ids, user_id, kept_as
 
     def count(self) -> int:
+        return kept_with_queue_data(f"case-list-total:{self.kept_as}", self._count)
+
+    def _count(self) -> int:
         rows = self.total.rows_slice(limit=1, offset=0, user_id=self.user_id)
         return rows[0][0] if rows else 0
 
