@@ -54,3 +54,23 @@ def test_last_seen_is_written_at_most_once_a_minute(client, manager, trivial, mo
 def test_anonymous_trivial_view_touches_no_database(client, trivial, django_assert_num_queries):
     with django_assert_num_queries(0):
         assert client.get(trivial).status_code == 200
+
+
+def test_a_signed_in_request_reads_its_user_itself_not_through_proxies(client, manager, trivial):
+    """Django's and django-otp's middleware wrap the user in two lazy proxies; once resolved, the page reads the user."""
+    from cases.models import User
+
+    client.force_login(manager)
+    response = client.get(trivial)
+    assert response.status_code == 200
+    user = response.wsgi_request.user
+    assert type(user) is User and user.pk == manager.pk
+    # What django-otp put on it while it was wrapped is on the user itself.
+    assert user.is_verified() is True and user.otp_device.persistent_id == client.session["otp_device_id"]
+
+
+def test_an_anonymous_request_leaves_the_user_unread(client, trivial):
+    from django.utils.functional import LazyObject, empty
+
+    user = client.get(trivial).wsgi_request.user
+    assert isinstance(user, LazyObject) and user._wrapped is empty
