@@ -116,6 +116,21 @@ def _split(html: str) -> list:
     return [pieces[0], *[item for i in range(1, len(pieces), 3) for item in ((pieces[i], pieces[i + 1]), pieces[i + 2])]]
 
 
+def response_csrf_token(request) -> str:
+    """This request's masked CSRF token, masked once for the whole response, as one Django render masks it once.
+
+    Masking draws 32 random characters from the system's random source (``secrets``), one call
+    each; a kept page with a form in a slot masked twice. The token is masked anew if the secret
+    was rotated (a sign-in) since.
+    """
+    secret = request.META.get("CSRF_COOKIE")
+    masked = getattr(request, "_irt_masked_csrf", None)
+    if masked is None or masked[0] != secret or secret is None:
+        token = get_token(request)
+        request._irt_masked_csrf = masked = (request.META.get("CSRF_COOKIE"), token)
+    return masked[1]
+
+
 def _fill(request, pieces: list, slots: dict) -> str:
     out = []
     token = None
@@ -125,7 +140,7 @@ def _fill(request, pieces: list, slots: dict) -> str:
             continue
         name, arg = piece
         if name == "csrf":
-            token = token or get_token(request)
+            token = token or response_csrf_token(request)
             out.append(token)
         else:
             fill = slots[name.removeprefix("slot-")]

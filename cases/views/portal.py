@@ -34,7 +34,7 @@ from cases.services.breach import record_incident_page_view
 from cases.services.communications import acknowledge
 from cases.services.evidence_uploads import EvidenceUploadHandler, unreadable_upload
 from cases.views.helpers import cleaned_or_messages
-from cases.views.kept_pages import render_kept
+from cases.views.kept_pages import render_kept, response_csrf_token
 from irt.sizes import byte_size
 
 
@@ -164,10 +164,12 @@ def incident(request, reference):
     }
     # The page around them is kept per reader and version (``kept_pages``); the body, questions and files are filled in from
     # the organisation's entry above (kept once, not once per reader), the follow-up email choice is rendered per request.
-    subscription = {"case_id": row.pk, "reference": row.reference}  # notifications' template tag; never the case itself
+    # notifications' template tag reads the request and the token; never the case itself. Rendered without the request,
+    # so the context processors (roles, the inbox, messages), which the partial does not use, do not run for it.
+    subscription = {"case_id": row.pk, "reference": row.reference, "request": request}
     return render_kept(request, "portal/incident.html", context,
                        parts=(key, row.reference, row.acknowledged_at, overdue),
-                       slots={"subscription": lambda: render_to_string(SUBSCRIPTION_TEMPLATE, subscription, request),
+                       slots={"subscription": lambda: render_to_string(SUBSCRIPTION_TEMPLATE, {**subscription, "csrf_token": response_csrf_token(request)}),
                               **{name: functools.partial(cached.__getitem__, field) for name, field in ORGANIZATION_SLOTS.items()}})
 
 
