@@ -1,7 +1,9 @@
-"""Queue deliveries whose worker died or whose task went missing, write deadline reminders and timeline checkpoints."""
+"""Queue deliveries whose worker died or whose task went missing, write deadline reminders and timeline checkpoints,
+and delete expired sessions."""
 
 import logging
 import time
+from importlib import import_module
 
 from django.conf import settings
 from django.core.management.base import BaseCommand
@@ -17,7 +19,7 @@ logger = logging.getLogger(__name__)
 class Command(BaseCommand):
     help = (
         "Run the notification sweeper once, in a loop (--loop SECONDS; it also writes signed timeline "
-        "checkpoints every IRT_TIMELINE_CHECKPOINT_MINUTES), or start its periodic task (--schedule)."
+        "checkpoints and deletes expired sessions every IRT_TIMELINE_CHECKPOINT_MINUTES), or start its periodic task (--schedule)."
     )
 
     def add_arguments(self, parser):
@@ -47,6 +49,7 @@ class Command(BaseCommand):
         if time.monotonic() < self._next_checkpoint:
             return
         period = settings.IRT_TIMELINE_CHECKPOINT_MINUTES * 60
+        self._clear_expired_sessions()
         try:
             run = write_checkpoints()
         except DATABASE_OUTAGE:
@@ -59,3 +62,13 @@ class Command(BaseCommand):
             self.stdout.write(f"Checkpointed {run.written} timeline heads; {run.unchanged} unchanged"
                               f"; {len(run.refused)} broken chains left unsigned.")
         self._next_checkpoint = time.monotonic() + period
+
+    def _clear_expired_sessions(self):
+        """Delete the sessions past their expiry date, as Django's ``clearsessions`` does.
+
+        Every sign-in adds a session row and nothing else removes one that expired: without this
+        the table (read on every signed-in request) only grows.
+        """
+        engine = import_module(settings.SESSION_ENGINE)
+        engine.SessionStore.clear_expired()
+        self.stdout.write("Deleted expired sessions.")
