@@ -4,7 +4,8 @@ import functools
 from typing import NamedTuple
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import OuterRef, QuerySet, Subquery
+from django.db.models import OuterRef, QuerySet, Subquery, TextField
+from django.db.models.functions import Cast
 from django.http import Http404
 
 from cases.access.backends import joined_values, words
@@ -18,9 +19,6 @@ from cases.models.accounts import feed_token_digest
 @functools.cache
 def _case_with_member_ids() -> PreparedQuery:
     """The case by its reference, with its members' ids: what deciding access to it reads, in one query compiled once."""
-    from django.db.models import TextField
-    from django.db.models.functions import Cast
-
     def build(reference):
         members = joined_values(Case.membership_rows(), "content_object", Cast("user_id", TextField()), "pk")
         return Case.objects.filter(reference=reference).annotate(joined_member_ids=members)

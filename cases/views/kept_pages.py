@@ -123,25 +123,22 @@ def response_csrf_token(request) -> str:
     each; a kept page with a form in a slot masked twice. The token is masked anew if the secret
     was rotated (a sign-in) since.
     """
-    secret = request.META.get("CSRF_COOKIE")
     masked = getattr(request, "_irt_masked_csrf", None)
-    if masked is None or masked[0] != secret or secret is None:
-        token = get_token(request)
-        request._irt_masked_csrf = masked = (request.META.get("CSRF_COOKIE"), token)
+    if masked is None or masked[0] != request.META.get("CSRF_COOKIE"):
+        token = get_token(request)  # sets the secret when the request had none
+        request._irt_masked_csrf = masked = (request.META["CSRF_COOKIE"], token)
     return masked[1]
 
 
 def _fill(request, pieces: list, slots: dict) -> str:
     out = []
-    token = None
     for i, piece in enumerate(pieces):
         if i % 2 == 0:
             out.append(piece)
             continue
         name, arg = piece
         if name == "csrf":
-            token = token or response_csrf_token(request)
-            out.append(token)
+            out.append(response_csrf_token(request))
         else:
             fill = slots[name.removeprefix("slot-")]
             out.append(str(fill(arg) if arg else fill()))

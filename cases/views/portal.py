@@ -169,7 +169,8 @@ def incident(request, reference):
     subscription = {"case_id": row.pk, "reference": row.reference, "request": request}
     return render_kept(request, "portal/incident.html", context,
                        parts=(key, row.reference, row.acknowledged_at, overdue),
-                       slots={"subscription": lambda: render_to_string(SUBSCRIPTION_TEMPLATE, {**subscription, "csrf_token": response_csrf_token(request)}),
+                       slots={"subscription": lambda: render_to_string(
+                                  SUBSCRIPTION_TEMPLATE, {**subscription, "csrf_token": response_csrf_token(request)}),
                               **{name: functools.partial(cached.__getitem__, field) for name, field in ORGANIZATION_SLOTS.items()}})
 
 
