@@ -113,6 +113,9 @@ AUTH_USER_MODEL = "cases.User"
 REDIS_URL = env_str("REDIS_URL", "")
 # Django's engines, reading the session row with a query compiled once per process.
 SESSION_ENGINE = "cases.access.sessions.db"
+# On PostgreSQL each process keeps signed-in reads until a trigger says a row they came from
+# changed (cases/access/sessions/memo.py); 0 reads the database on every request instead.
+IRT_SIGNED_IN_MEMO = env_bool("IRT_SIGNED_IN_MEMO", True)
 if REDIS_URL:
     CACHES = {
         "default": {

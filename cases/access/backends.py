@@ -4,9 +4,10 @@
 groups' permissions; django-otp then asks for the second-factor device the session names. Every
 staff request pays for all four (issue 18: a staff request cost ten anonymous ones), so the user
 is read with their permissions, their confirmed second-factor devices and their organisation in
-one query, compiled once per process (``cases/access/prepared.py``). Nothing is kept between
-requests: every request reads the rows afresh, so a revoked permission, device or account counts
-at once. What it answers, and its per-request cache (``_perm_cache``), stay Django's.
+one query, compiled once per process (``cases/access/prepared.py``). On PostgreSQL the session
+store keeps that read between requests only until a trigger reports a change to any row it came
+from (``cases/access/sessions/memo.py``), so a revoked permission, device or account counts within
+milliseconds of its commit. What it answers, and its per-request cache (``_perm_cache``), stay Django's.
 """
 
 import functools

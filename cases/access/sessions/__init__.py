@@ -6,7 +6,9 @@ query of its own. These engines are Django's (``db`` and, with a shared cache, `
 ``SignedInSession`` (Django's session row with the signed-in user's id in a column of its own): its
 read joins the user with their permissions and confirmed second-factor devices
 (``cases.access.backends``), compiled once (``cases/access/prepared.py``), so a signed-in request
-makes one round trip before any page work. What they store, and when, is Django's.
+makes one round trip before any page work, and on PostgreSQL a repeated request makes none: the
+read is kept in the process until a row it came from changes (``memo``). What they store, and
+when, is Django's.
 """
 
 import functools
@@ -16,6 +18,7 @@ from django.contrib.auth import SESSION_KEY
 from django.utils import timezone
 
 from cases.access.prepared import PreparedQuery
+from cases.access.sessions.memo import signed_in_memo
 
 
 @functools.cache
@@ -51,6 +54,34 @@ class SignedInSessionStore:
         user_id = str(data.get(SESSION_KEY, ""))
         session.user_id = int(user_id) if user_id.isdigit() else None
         return session
+
+    def load(self):
+        """Django's load, answered from the reads this process keeps (``memo``) while they are known to be current.
+
+        A read to keep comes from the database itself (a shared cache in front of it is passed by):
+        the row brings the user and the expiry the kept read needs.
+        """
+        if not (self.session_key and signed_in_memo.usable()):
+            return super().load()
+        kept = signed_in_memo.get(self.session_key)
+        if kept is not None:
+            data, self.signed_in_user = kept
+            return data
+        stamp = signed_in_memo.stamp()
+        row = self._get_session_from_db()
+        if row is None:
+            return {}
+        data = self.decode(row.session_data)
+        signed_in_memo.keep(row.session_key, stamp, data, self.signed_in_user, row.expire_date)
+        return data
+
+    def save(self, must_create=False):
+        super().save(must_create)
+        signed_in_memo.forget(self.session_key)
+
+    def delete(self, session_key=None):
+        signed_in_memo.forget(session_key or self.session_key)
+        super().delete(session_key)
 
     def _get_session_from_db(self):
         from cases.access.backends import SIGNED_IN_ANNOTATIONS
