@@ -17,6 +17,10 @@ not yet opened listening connection) nothing kept is used: every request reads t
 it does on SQLite or with ``IRT_SIGNED_IN_MEMO=0``. The thread reconnects by itself and starts
 from nothing kept, since anything may have changed while nobody listened. A kept read also serves
 for at most ``MAX_AGE`` seconds, a backstop, and each request gets its own copy of the user.
+
+Each web process holds one more database connection, for listening. It must reach PostgreSQL
+directly or through session pooling: behind a transaction-pooling PgBouncer a listener can miss
+notifications, so set ``IRT_SIGNED_IN_MEMO=0`` there.
 """
 
 import json
@@ -34,7 +38,7 @@ PING = "ping"
 PING_EVERY = 2.0
 ALIVE_FOR = 5.0
 MAX_AGE = 60.0
-MAX_KEPT = 20_000
+MAX_KEPT = 5_000  # sessions kept per process (a few KB each); past it, everything kept is dropped
 RECONNECT_AFTER = (0.5, 1, 2, 5, 10)
 LISTENER_NAME = "irt-signed-in-listener"  # its connection's application_name, as pg_stat_activity shows it
 
