@@ -148,8 +148,8 @@ class SignedInMemo:
         for name in ("cursor_factory", "context", "prepare_threshold"):
             params.pop(name, None)
         # A silent network failure ends the connection within seconds, not the system's TCP timeout.
-        return psycopg.connect(**params, autocommit=True, application_name=LISTENER_NAME, keepalives=1, keepalives_idle=5, keepalives_interval=2,
-                               keepalives_count=2, tcp_user_timeout=int(ALIVE_FOR * 1000))
+        return psycopg.connect(**params, autocommit=True, application_name=LISTENER_NAME, keepalives=1, keepalives_idle=5,
+                               keepalives_interval=2, keepalives_count=2, tcp_user_timeout=int(ALIVE_FOR * 1000))
 
     def _listen_forever(self) -> None:
         failures = 0
