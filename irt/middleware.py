@@ -151,11 +151,14 @@ class CacheHeadersMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        if request.method == "GET":
+        known_not_public = _known_not_public(request)
+        if request.method == "GET" and not known_not_public:
             kept = _kept_public_response(request)
             if kept is not None:
                 return kept
         response = self.get_response(request)
+        if request.method == "GET" and not known_not_public and not is_public_request(request):
+            _remember_not_public(request)
         if is_public_request(request):
             # One cached copy serves everyone, so nothing in it may belong to one reader.
             response.cookies.clear()
@@ -187,6 +190,28 @@ class CacheHeadersMiddleware:
 
 
 # -- the fast path: a public page of the current version, answered before the inner middleware --
+
+# Paths whose view is not public, so whose answers are never kept: asking the cache for one is a
+# wasted read, a Redis round trip on every signed-in page (issue 18). Which view a path resolves
+# to is the URLconf's, fixed for the life of the process; a public path is never added (its view
+# marks the request, even when it fails). Bounded against a flood of made-up paths.
+_NOT_PUBLIC_PATHS: set[tuple[str, str]] = set()
+NOT_PUBLIC_PATHS_KEPT = 10_000
+
+
+def _path_of(request) -> tuple[str, str]:
+    return (str(getattr(request, "urlconf", None) or settings.ROOT_URLCONF), request.path)
+
+
+def _known_not_public(request) -> bool:
+    return _path_of(request) in _NOT_PUBLIC_PATHS
+
+
+def _remember_not_public(request) -> None:
+    if len(_NOT_PUBLIC_PATHS) >= NOT_PUBLIC_PATHS_KEPT:
+        _NOT_PUBLIC_PATHS.clear()
+    _NOT_PUBLIC_PATHS.add(_path_of(request))
+
 
 def _public_response_key(request) -> str:
     return "public-response:" + hashlib.sha256(request.get_full_path().encode()).hexdigest()

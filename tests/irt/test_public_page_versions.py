@@ -93,3 +93,33 @@ def test_a_kept_public_page_goes_out_in_one_write(client, public_review):  # noq
         client.get(url)
         again = client.get(url)
         assert len(again._container) == 1, f"{url} is kept as {len(again._container)} pieces"
+
+
+@pytest.fixture
+def cache_asked(monkeypatch):
+    """Count the fast path's reads of the cache, from no path known yet."""
+    from irt import middleware
+
+    asked = []
+    monkeypatch.setattr(middleware, "_NOT_PUBLIC_PATHS", set())
+    real = middleware._kept_public_response
+    monkeypatch.setattr(middleware, "_kept_public_response", lambda request: asked.append(request.path) or real(request))
+    return asked
+
+
+def test_a_page_that_is_not_public_asks_the_cache_for_a_kept_copy_only_once(client, contoso_user, cache_asked):
+    client.force_login(contoso_user)
+    for _ in range(3):
+        assert client.get(reverse("portal:index")).status_code == 200
+    client.get("/no-such-page/")
+    client.get("/no-such-page/")
+    assert cache_asked == [reverse("portal:index"), "/no-such-page/"]
+
+
+def test_a_public_page_is_always_looked_for_in_the_cache(client, contoso_user, public_review, cache_asked):  # noqa: F811
+    client.force_login(contoso_user)  # a signed-in reader too gets the kept copy
+    for url in urls(public_review):
+        first = client.get(url)
+        again = client.get(url)
+        assert again.content == first.content and not again.cookies
+    assert cache_asked == [url for url in urls(public_review) for _ in range(2)]
