@@ -17,7 +17,7 @@ from cases.models import User
 from tests.mfa import login_without_second_factor, pass_second_factor
 
 pytestmark = [
-    pytest.mark.django_db(transaction=True),
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
     pytest.mark.skipif(connection.vendor != "postgresql", reason="the notifications are PostgreSQL's"),
 ]
 TRIVIAL = "/bench/trivial"
