@@ -95,8 +95,12 @@ class Generations:
         """Return how long a value may be kept: short where another process cannot make it stale."""
         return cls.LOCAL_SECONDS if isinstance(caches["default"], LocMemCache) else cls.SHARED_SECONDS
 
+    def generation_key(self, name) -> str:
+        """The cache key of ``name``'s generation, for a caller that reads it with other keys in one round trip."""
+        return f"{self.prefix}:{name}:generation"
+
     def generation(self, name):
-        return cache.get(f"{self.prefix}:{name}:generation")
+        return cache.get(self.generation_key(name))
 
     def get(self, name, compute):
         """Return the kept value of ``name``, or ``compute()`` it and keep it under its current generation."""
@@ -107,7 +111,7 @@ class Generations:
 
         ``kept_as`` names one of several values kept under the one generation of ``name``.
         """
-        generation_key, value_key = f"{self.prefix}:{name}:generation", f"{self.prefix}:{name}"
+        generation_key, value_key = self.generation_key(name), f"{self.prefix}:{name}"
         if kept_as:
             value_key = f"{value_key}:{kept_as}"
         found = cache.get_many([generation_key, value_key])
@@ -126,7 +130,7 @@ class Generations:
 
     def forget(self, names) -> None:
         """Make the kept values of ``names`` stale, now and when the transaction commits."""
-        keys = [f"{self.prefix}:{name}:generation" for name in names]
+        keys = [self.generation_key(name) for name in names]
         if not keys:
             return
 

@@ -121,6 +121,10 @@ class PublishedVersion:
     def generation_of(cls, name: str):
         return cls.generations.generation(name)
 
+    @classmethod
+    def generation_key_of(cls, name: str) -> str:
+        return cls.generations.generation_key(name)
+
     def get(self, request=None):
         """Return the version; with ``request``, mark it as rendered under this generation (the fast path's key)."""
         version, generation = self.generations.get_with_generation(self.name, self.compute)
@@ -196,7 +200,7 @@ class CacheHeadersMiddleware:
 # to is the URLconf's, fixed for the life of the process; a public path is never added (its view
 # marks the request, even when it fails). Bounded against a flood of made-up paths.
 _NOT_PUBLIC_PATHS: set[tuple[str, str]] = set()
-NOT_PUBLIC_PATHS_KEPT = 10_000
+PATHS_KEPT = 10_000  # paths each of the two memos below holds before starting over
 
 
 def _path_of(request) -> tuple[str, str]:
@@ -207,8 +211,19 @@ def _known_not_public(request) -> bool:
     return _path_of(request) in _NOT_PUBLIC_PATHS
 
 
+# The version each public path shows, as the kept responses say (as fixed as the view a path resolves to):
+# knowing it, the fast path reads the response and the version's generation in one round trip.
+_VERSION_OF_PATH: dict[tuple[str, str], str] = {}
+
+
+def _remember_version_of(path: tuple[str, str], name: str) -> None:
+    if len(_VERSION_OF_PATH) >= PATHS_KEPT:
+        _VERSION_OF_PATH.clear()
+    _VERSION_OF_PATH[path] = name
+
+
 def _remember_not_public(request) -> None:
-    if len(_NOT_PUBLIC_PATHS) >= NOT_PUBLIC_PATHS_KEPT:
+    if len(_NOT_PUBLIC_PATHS) >= PATHS_KEPT:
         _NOT_PUBLIC_PATHS.clear()
     _NOT_PUBLIC_PATHS.add(_path_of(request))
 
@@ -241,11 +256,23 @@ def _kept_public_response(request):
     page reads none of them, and the kept response already carries the headers they and the
     security middleware added. The Host header is still checked against ``ALLOWED_HOSTS``.
     """
-    kept = cache.get(_public_response_key(request))
+    key, path = _public_response_key(request), _path_of(request)
+    name = _VERSION_OF_PATH.get(path)
+    if name is None:
+        kept = cache.get(key)
+        current = None if kept is None else PublishedVersion.generation_of(kept[0])
+    else:  # the response and its version's generation in one round trip
+        generation_key = PublishedVersion.generation_key_of(name)
+        found = cache.get_many([key, generation_key])
+        kept, current = found.get(key), found.get(generation_key)
     if kept is None:
         return None
-    name, generation, response = kept
-    if PublishedVersion.generation_of(name) != generation:
+    kept_name, generation, response = kept
+    if kept_name != name:
+        if name is not None:  # not expected (a path shows one version): ask for the one it was kept with
+            current = PublishedVersion.generation_of(kept_name)
+        _remember_version_of(path, kept_name)
+    if current != generation:
         return None
     request.get_host()  # DisallowedHost (400) for a host the site does not serve, as on the full path
     setattr(request, PUBLIC_PAGE_ATTR, True)

@@ -123,3 +123,36 @@ def test_a_public_page_is_always_looked_for_in_the_cache(client, contoso_user, p
         again = client.get(url)
         assert again.content == first.content and not again.cookies
     assert cache_asked == [url for url in urls(public_review) for _ in range(2)]
+
+
+def test_a_kept_public_page_is_read_with_its_version_in_one_round_trip(client, public_review, monkeypatch):  # noqa: F811
+    """With Redis each cache call is a round trip: the kept response and its version's generation are asked for together."""
+    from django.core.cache import cache
+
+    from irt import middleware
+
+    monkeypatch.setattr(middleware, "_VERSION_OF_PATH", {})
+    calls = []
+
+    class Counting:
+        def __getattr__(self, name):
+            calls.append(name)
+            return getattr(cache, name)
+
+    for url in urls(public_review):
+        first = client.get(url)
+        client.get(url)  # served kept: the path's version is learned
+        monkeypatch.setattr(middleware, "cache", Counting())
+        calls.clear()
+        again = client.get(url)
+        monkeypatch.setattr(middleware, "cache", cache)
+        assert again.content == first.content and again["ETag"] == first["ETag"]
+        assert calls == ["get_many"], f"{url}: {calls}"
+
+
+def test_a_new_version_is_seen_through_the_one_round_trip(client, manager, comms, public_review):  # noqa: F811
+    for url in urls(public_review):
+        client.get(url)
+        client.get(url)
+    publish_review(manager, comms, "A second public review")
+    assert b"A second public review" in client.get(reverse("lessons:index")).content
