@@ -155,14 +155,15 @@ class CacheHeadersMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        known_not_public = _known_not_public(request)
-        if request.method == "GET" and not known_not_public:
-            kept = _kept_public_response(request)
+        path = _path_of(request)
+        asks_cache = request.method == "GET" and path not in _NOT_PUBLIC_PATHS
+        if asks_cache:
+            kept = _kept_public_response(request, path)
             if kept is not None:
                 return kept
         response = self.get_response(request)
-        if request.method == "GET" and not known_not_public and not is_public_request(request):
-            _remember_not_public(request)
+        if asks_cache and not is_public_request(request):
+            _remember(_NOT_PUBLIC_PATHS, path, True)
         if is_public_request(request):
             # One cached copy serves everyone, so nothing in it may belong to one reader.
             response.cookies.clear()
@@ -199,33 +200,21 @@ class CacheHeadersMiddleware:
 # wasted read, a Redis round trip on every signed-in page (issue 18). Which view a path resolves
 # to is the URLconf's, fixed for the life of the process; a public path is never added (its view
 # marks the request, even when it fails). Bounded against a flood of made-up paths.
-_NOT_PUBLIC_PATHS: set[tuple[str, str]] = set()
-PATHS_KEPT = 10_000  # paths each of the two memos below holds before starting over
+_NOT_PUBLIC_PATHS: dict[tuple[str, str], bool] = {}
+# The version each public path shows, as the kept responses say (as fixed as the view a path resolves to):
+# knowing it, the fast path reads the response and the version's generation in one round trip.
+_VERSION_OF_PATH: dict[tuple[str, str], str] = {}
+PATHS_KEPT = 10_000  # paths each of the two memos holds before starting over
 
 
 def _path_of(request) -> tuple[str, str]:
     return (str(getattr(request, "urlconf", None) or settings.ROOT_URLCONF), request.path)
 
 
-def _known_not_public(request) -> bool:
-    return _path_of(request) in _NOT_PUBLIC_PATHS
-
-
-# The version each public path shows, as the kept responses say (as fixed as the view a path resolves to):
-# knowing it, the fast path reads the response and the version's generation in one round trip.
-_VERSION_OF_PATH: dict[tuple[str, str], str] = {}
-
-
-def _remember_version_of(path: tuple[str, str], name: str) -> None:
-    if len(_VERSION_OF_PATH) >= PATHS_KEPT:
-        _VERSION_OF_PATH.clear()
-    _VERSION_OF_PATH[path] = name
-
-
-def _remember_not_public(request) -> None:
-    if len(_NOT_PUBLIC_PATHS) >= PATHS_KEPT:
-        _NOT_PUBLIC_PATHS.clear()
-    _NOT_PUBLIC_PATHS.add(_path_of(request))
+def _remember(memo: dict, path: tuple[str, str], value) -> None:
+    if len(memo) >= PATHS_KEPT:
+        memo.clear()
+    memo[path] = value
 
 
 def _public_response_key(request) -> str:
@@ -249,14 +238,14 @@ def _keep_public_response(request, response) -> None:
     cache.set(_public_response_key(request), (name, generation, response), Generations.seconds())
 
 
-def _kept_public_response(request):
+def _kept_public_response(request, path: tuple[str, str]):
     """Return the kept response for this path while its version's generation is current (a 304 when the reader has it).
 
     Nothing inside this middleware runs (sessions, CSRF, authentication, URL resolution): a public
     page reads none of them, and the kept response already carries the headers they and the
     security middleware added. The Host header is still checked against ``ALLOWED_HOSTS``.
     """
-    key, path = _public_response_key(request), _path_of(request)
+    key = _public_response_key(request)
     name = _VERSION_OF_PATH.get(path)
     if name is None:
         kept = cache.get(key)
@@ -271,7 +260,7 @@ def _kept_public_response(request):
     if kept_name != name:
         if name is not None:  # not expected (a path shows one version): ask for the one it was kept with
             current = PublishedVersion.generation_of(kept_name)
-        _remember_version_of(path, kept_name)
+        _remember(_VERSION_OF_PATH, path, kept_name)
     if current != generation:
         return None
     request.get_host()  # DisallowedHost (400) for a host the site does not serve, as on the full path

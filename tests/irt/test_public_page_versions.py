@@ -101,9 +101,9 @@ def cache_asked(monkeypatch):
     from irt import middleware
 
     asked = []
-    monkeypatch.setattr(middleware, "_NOT_PUBLIC_PATHS", set())
+    monkeypatch.setattr(middleware, "_NOT_PUBLIC_PATHS", {})
     real = middleware._kept_public_response
-    monkeypatch.setattr(middleware, "_kept_public_response", lambda request: asked.append(request.path) or real(request))
+    monkeypatch.setattr(middleware, "_kept_public_response", lambda request, path: asked.append(request.path) or real(request, path))
     return asked
 
 
