@@ -5,10 +5,12 @@ import hashlib
 
 from django.conf import settings
 from django.core.cache import cache
+from django.db import transaction
 from django.utils.cache import cc_delim_re, get_conditional_response, quote_etag
 from django.utils.http import http_date, parse_http_date_safe
 from django.views.decorators.cache import cache_control
 
+from irt import public_memo
 from irt.cache import Generations
 
 # No inline script or style anywhere in the templates, so the policy can stay strict.
@@ -133,7 +135,10 @@ class PublishedVersion:
         return version
 
     def invalidate(self) -> None:
+        """Draw a new generation (now and on commit), then tell every process to forget the pages it keeps in memory."""
         self.generations.forget([self.name])
+        # Registered after ``forget``'s own: a process that hears this reads the new generation.
+        transaction.on_commit(functools.partial(public_memo.published, self.name))
 
 
 def is_public_view(view_func) -> bool:
@@ -246,6 +251,12 @@ def _kept_public_response(request, path: tuple[str, str]):
     security middleware added. The Host header is still checked against ``ALLOWED_HOSTS``.
     """
     key = _public_response_key(request)
+    in_memory = public_memo.public_page_memo.usable()
+    if in_memory:
+        response = public_memo.public_page_memo.get(key)
+        if response is not None:
+            return _answer_with(request, response)
+        stamp = public_memo.public_page_memo.stamp()
     name = _VERSION_OF_PATH.get(path)
     if name is None:
         kept = cache.get(key)
@@ -263,6 +274,13 @@ def _kept_public_response(request, path: tuple[str, str]):
         _remember(_VERSION_OF_PATH, path, kept_name)
     if current != generation:
         return None
+    if in_memory:
+        public_memo.public_page_memo.keep(key, stamp, response)
+    return _answer_with(request, response)
+
+
+def _answer_with(request, response):
+    """Answer with a kept public response, or a 304 when the reader has its version."""
     request.get_host()  # DisallowedHost (400) for a host the site does not serve, as on the full path
     setattr(request, PUBLIC_PAGE_ATTR, True)
     last_modified = response.get("Last-Modified")

@@ -116,6 +116,9 @@ SESSION_ENGINE = "cases.access.sessions.db"
 # On PostgreSQL each process keeps signed-in reads until a trigger says a row they came from
 # changed (cases/access/sessions/memo.py); 0 reads the database on every request instead.
 IRT_SIGNED_IN_MEMO = env_bool("IRT_SIGNED_IN_MEMO", True)
+# With a shared cache on PostgreSQL, each process keeps the public pages it served from that cache
+# until a publication is announced (irt/public_memo.py); 0 reads the shared cache on every request.
+IRT_PUBLIC_PAGE_MEMO = env_bool("IRT_PUBLIC_PAGE_MEMO", True)
 if REDIS_URL:
     CACHES = {
         "default": {

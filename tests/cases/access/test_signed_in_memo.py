@@ -12,8 +12,9 @@ from django.db import connection
 from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from cases.access.sessions.memo import ALIVE_FOR, CHANNEL, LISTENER_NAME, signed_in_memo
+from cases.access.sessions.memo import signed_in_memo
 from cases.models import User
+from irt.listening import ALIVE_FOR, LISTENER_NAME, PING_CHANNEL, listener
 from tests.mfa import login_without_second_factor, pass_second_factor
 
 pytestmark = [
@@ -31,7 +32,7 @@ def memo(settings):
     signed_in_memo.forget_all()
     until(signed_in_memo.usable, "the listener is heard from")
     yield signed_in_memo
-    signed_in_memo.stop_listening()  # the test database cannot be dropped while the listener is connected to it
+    listener.stop_listening()  # the test database cannot be dropped while the listener is connected to it
 
 
 def until(condition, what: str, seconds: float = ALIVE_FOR + 2):
@@ -43,10 +44,10 @@ def until(condition, what: str, seconds: float = ALIVE_FOR + 2):
 
 def settled(memo):
     """Wait until the listener has heard every notification committed so far (PostgreSQL delivers them in commit order)."""
-    heard_before = memo._alive_until
+    heard_before = listener._alive_until
     with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_notify(%s, 'ping')", [CHANNEL])
-    until(lambda: memo._alive_until > heard_before, "the listener hears a ping sent after every change")
+        cursor.execute("SELECT pg_notify(%s, 'ping')", [PING_CHANNEL])
+    until(lambda: listener._alive_until > heard_before, "the listener hears a ping sent after every change")
 
 
 def kept_signed_in(client, user, memo):
@@ -101,7 +102,7 @@ def test_a_removed_permission_and_a_removed_device_count_within_a_second(memo, c
 
 def test_a_listener_not_heard_from_means_every_request_reads_the_database(memo, client, manager, django_assert_num_queries):
     kept_signed_in(client, manager, memo)
-    memo._alive_until = 0.0  # as if its pings had stopped arriving
+    listener._alive_until = 0.0  # as if its pings had stopped arriving
     with django_assert_num_queries(1):
         assert client.get(TRIVIAL).wsgi_request.user.pk == manager.pk
 

@@ -1,0 +1,74 @@
+"""Public pages kept in this process's memory until a new version of what they show is published (issue 18).
+
+With a shared cache (Redis), serving a kept public page cost a round trip for the page and its
+version's generation on every request: about half the time of a whole trivial request. The fast path
+(``irt.middleware``) keeps here each response it served from the shared cache, and serves it from
+memory while this process hears PostgreSQL's notifications (``irt.listening``):
+``PublishedVersion.invalidate`` notifies ``CHANNEL`` once the new generation is drawn, after its
+transaction commits, and every process forgets everything kept here. A response read before that
+notification is not kept (generation stamp); a kept one serves for at most ``MAX_AGE`` seconds, the
+bound for a notification lost with the process that should have sent it.
+
+Not used with a process-local cache (it already is this process's memory), on SQLite, or with
+``IRT_PUBLIC_PAGE_MEMO=0``.
+"""
+
+import pickle
+import time
+
+from django.conf import settings
+from django.core.cache import caches
+from django.core.cache.backends.locmem import LocMemCache
+
+from irt import listening
+
+CHANNEL = "irt_public_pages"
+MAX_AGE = 60.0
+MAX_KEPT = 1_000  # responses kept per process; past it, everything kept is dropped
+
+
+class PublicPageMemo:
+    def __init__(self):
+        self._kept: dict[str, tuple[bytes, float]] = {}  # the pickled response, and time.monotonic() it serves until
+        self._generation = 0  # moved on by every forget_all: a response read before it is not kept
+        listening.listener.subscribe(CHANNEL, lambda payload: self.forget_all())
+
+    def usable(self) -> bool:
+        """Whether kept responses may serve: switched on, a shared cache, on PostgreSQL, and the listener heard from lately."""
+        return (settings.IRT_PUBLIC_PAGE_MEMO and not isinstance(caches["default"], LocMemCache)
+                and listening.on_postgresql() and listening.listener.heard_lately(CHANNEL))
+
+    def stamp(self) -> int:
+        """Taken before the shared cache is read: ``keep`` refuses what was read if anything was forgotten since."""
+        return self._generation
+
+    def get(self, key: str):
+        """Return the request's own copy of the response kept under ``key``, or None."""
+        kept = self._kept.get(key)
+        if kept is None:
+            return None
+        if time.monotonic() >= kept[1]:
+            self._kept.pop(key, None)
+            return None
+        return pickle.loads(kept[0])  # noqa: S301 - pickled by this process, from a response it served
+
+    def keep(self, key: str, stamp: int, response) -> None:
+        if len(self._kept) >= MAX_KEPT:
+            self._kept.clear()
+        self._kept[key] = (pickle.dumps(response, pickle.HIGHEST_PROTOCOL), time.monotonic() + MAX_AGE)
+        # Checked after storing: a forget_all running meanwhile either clears this or moves the generation on.
+        if self._generation != stamp:
+            self._kept.pop(key, None)
+
+    def forget_all(self) -> None:
+        self._generation += 1
+        self._kept.clear()
+
+
+public_page_memo = PublicPageMemo()
+
+
+def published(name: str) -> None:
+    """Tell every process that ``name`` has a new version (call once its new generation is drawn)."""
+    if listening.on_postgresql():
+        listening.notify(CHANNEL, name)
