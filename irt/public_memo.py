@@ -13,14 +13,12 @@ Not used with a process-local cache (it already is this process's memory), on SQ
 ``IRT_PUBLIC_PAGE_MEMO=0``.
 """
 
-import pickle
-import time
-
 from django.conf import settings
 from django.core.cache import caches
 from django.core.cache.backends.locmem import LocMemCache
 
 from irt import listening
+from irt.near_cache import KeptCopies
 
 CHANNEL = "irt_public_pages"
 MAX_AGE = 60.0
@@ -29,8 +27,7 @@ MAX_KEPT = 1_000  # responses kept per process; past it, everything kept is drop
 
 class PublicPageMemo:
     def __init__(self):
-        self._kept: dict[str, tuple[bytes, float]] = {}  # the pickled response, and time.monotonic() it serves until
-        self._generation = 0  # moved on by every forget_all: a response read before it is not kept
+        self._kept = KeptCopies(MAX_KEPT)
         listening.listener.subscribe(CHANNEL, lambda payload: self.forget_all())
 
     def usable(self) -> bool:
@@ -40,29 +37,17 @@ class PublicPageMemo:
 
     def stamp(self) -> int:
         """Taken before the shared cache is read: ``keep`` refuses what was read if anything was forgotten since."""
-        return self._generation
+        return self._kept.stamp()
 
     def get(self, key: str):
         """Return the request's own copy of the response kept under ``key``, or None."""
-        kept = self._kept.get(key)
-        if kept is None:
-            return None
-        if time.monotonic() >= kept[1]:
-            self._kept.pop(key, None)
-            return None
-        return pickle.loads(kept[0])  # noqa: S301 - pickled by this process, from a response it served
+        return self._kept.get(key)
 
     def keep(self, key: str, stamp: int, response) -> None:
-        if len(self._kept) >= MAX_KEPT:
-            self._kept.clear()
-        self._kept[key] = (pickle.dumps(response, pickle.HIGHEST_PROTOCOL), time.monotonic() + MAX_AGE)
-        # Checked after storing: a forget_all running meanwhile either clears this or moves the generation on.
-        if self._generation != stamp:
-            self._kept.pop(key, None)
+        self._kept.keep(key, response, MAX_AGE, stamp)
 
     def forget_all(self) -> None:
-        self._generation += 1
-        self._kept.clear()
+        self._kept.forget_all()
 
 
 public_page_memo = PublicPageMemo()

@@ -119,6 +119,9 @@ IRT_SIGNED_IN_MEMO = env_bool("IRT_SIGNED_IN_MEMO", True)
 # With a shared cache on PostgreSQL, each process keeps the public pages it served from that cache
 # until a publication is announced (irt/public_memo.py); 0 reads the shared cache on every request.
 IRT_PUBLIC_PAGE_MEMO = env_bool("IRT_PUBLIC_PAGE_MEMO", True)
+# With a shared cache, each process keeps a copy of the kept pages and cached values it reads from
+# it, forgetting cached values when a change is announced (irt/near_cache.py); 0 reads the shared cache every time.
+IRT_NEAR_CACHE = env_bool("IRT_NEAR_CACHE", True)
 if REDIS_URL:
     CACHES = {
         "default": {

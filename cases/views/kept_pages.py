@@ -21,7 +21,6 @@ import re
 
 from django.conf import settings
 from django.contrib.messages import get_messages
-from django.core.cache import cache
 from django.http import HttpResponse
 from django.middleware.csrf import get_token
 from django.template import engines
@@ -29,6 +28,8 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 from django.utils.safestring import mark_safe
+
+from irt.near_cache import near_cache
 
 # Each reader's own copy: kept briefly, so the cache holds pages of the readers of the last few minutes only.
 KEPT_SECONDS = 300
@@ -165,7 +166,7 @@ def render_kept(request, template_name: str, context, *, parts: tuple, slots: di
     if not whole:
         navigation = _navigation_values(request, navigation_values)
         key = page_key(request, template_name, parts, navigation, reader=reader)
-        kept = cache.get(key)
+        kept = near_cache.get_fixed(key)  # the key names everything the page shows: a copy here needs no invalidating
         if kept is not None and kept[1] is not None and timezone.now() >= kept[1]:
             kept = None
     if kept is None:
@@ -179,5 +180,5 @@ def render_kept(request, template_name: str, context, *, parts: tuple, slots: di
         # The navigation's values as the key names them, not read again: a count that moved meanwhile is another key's.
         html = render_to_string(template_name, {**values, **navigation, **markers, "csrf_token": _marker("csrf")}, request)
         kept = (_split(html), fresh_until(values, started) if fresh_until else None)
-        cache.set(key, kept, KEPT_SECONDS)
+        near_cache.set_fixed(key, kept, KEPT_SECONDS)
     return HttpResponse(_fill(request, kept[0], slots), status=status)

@@ -9,7 +9,6 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db import transaction
 from django.db.models import Count, Exists, Max, OuterRef, Q
-from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.http.multipartparser import MultiPartParserError
 from django.shortcuts import redirect, render
@@ -35,6 +34,7 @@ from cases.services.communications import acknowledge
 from cases.services.evidence_uploads import EvidenceUploadHandler, unreadable_upload
 from cases.views.helpers import cleaned_or_messages
 from cases.views.kept_pages import render_kept, response_csrf_token
+from irt.near_cache import near_cache
 from irt.sizes import byte_size
 
 
@@ -137,18 +137,18 @@ def incident(request, reference):
     organization = request.user.organization = portal_selectors.reader_organization(request.user)
     viewed = f"portal:viewed:{row.pk}:{request.user.pk}"
     key = f"portal:incident-parts:{row.pk}:{organization.pk}:{row.timeline_head}"
-    found = cache.get_many([viewed, key])
+    found = near_cache.get_many_fixed([viewed, key])  # a flag never unset, and a body whose key names its version
     cached = found.get(key)
     case = None
     # The first view is what exposure reports need; the cache remembers it is recorded, sparing a read per view.
     if not found.get(viewed):
         case = get_incident_for(request.user, reference)
         record_incident_page_view(case=case, user=request.user)
-        transaction.on_commit(lambda: cache.set(viewed, True, VIEW_RECORDED_SECONDS))
+        transaction.on_commit(lambda: near_cache.set_fixed(viewed, True, VIEW_RECORDED_SECONDS))
     if cached is None:
         case = case or get_incident_for(request.user, reference)
         cached = _incident_body(case, Organization.objects.get(pk=organization.pk))
-        cache.set(key, cached, timeout=BODY_CACHE_SECONDS)
+        near_cache.set_fixed(key, cached, BODY_CACHE_SECONDS)
     # Not cached with the body: the promised next update becomes overdue with time alone.
     overdue = next_update_overdue(cached["latest"].get("next_update_by"), now=timezone.now())
     context = {

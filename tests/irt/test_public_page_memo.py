@@ -4,30 +4,23 @@ These tests commit (``transaction=True``), as real requests do, so PostgreSQL de
 notifications; the shared cache is the real Redis, the only kind of cache the memo serves in front of.
 """
 
-import time
 
 import pytest
 from django.db import connection
 from django.urls import reverse
 
 from irt import middleware, public_memo
-from irt.listening import ALIVE_FOR, PING_CHANNEL, listener, notify
+from irt.listening import listener, notify
 from irt.public_memo import public_page_memo
 from tests.irt.test_cache_headers import public_review  # noqa: F401 - a fixture
 from tests.irt.test_public_page_versions import publish_review, urls
 from tests.irt.test_redis_cache import redis_settings  # noqa: F401 - a fixture
+from tests.listening import settled, until
 
 pytestmark = [
     pytest.mark.django_db(transaction=True, serialized_rollback=True),
     pytest.mark.skipif(connection.vendor != "postgresql", reason="the notifications are PostgreSQL's"),
 ]
-
-
-def until(condition, what: str, seconds: float = ALIVE_FOR + 2):
-    deadline = time.monotonic() + seconds
-    while not condition():
-        assert time.monotonic() < deadline, f"not within {seconds} s: {what}"
-        time.sleep(0.01)
 
 
 @pytest.fixture
@@ -53,13 +46,6 @@ def cache_calls(monkeypatch):
 
     monkeypatch.setattr(middleware, "cache", Counting())
     return calls
-
-
-def settled():
-    """Wait until the listener has heard every notification committed so far (PostgreSQL delivers them in commit order)."""
-    heard_before = listener._alive_until
-    notify(PING_CHANNEL, "ping")
-    until(lambda: listener._alive_until > heard_before, "the listener hears a ping sent after every change")
 
 
 def test_a_kept_public_page_is_answered_from_memory_without_a_round_trip(memo, client, public_review, cache_calls):  # noqa: F811

@@ -5,8 +5,6 @@ arrive; a change is made the way another process would make it (a plain UPDATE o
 that tells the memo directly), and must count on the next request within a second.
 """
 
-import time
-
 import pytest
 from django.db import connection
 from django.utils import timezone
@@ -14,7 +12,8 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from cases.access.sessions.memo import signed_in_memo
 from cases.models import User
-from irt.listening import ALIVE_FOR, LISTENER_NAME, PING_CHANNEL, listener
+from irt.listening import LISTENER_NAME, listener
+from tests.listening import settled, until
 from tests.mfa import login_without_second_factor, pass_second_factor
 
 pytestmark = [
@@ -35,27 +34,12 @@ def memo(settings):
     listener.stop_listening()  # the test database cannot be dropped while the listener is connected to it
 
 
-def until(condition, what: str, seconds: float = ALIVE_FOR + 2):
-    deadline = time.monotonic() + seconds
-    while not condition():
-        assert time.monotonic() < deadline, f"not within {seconds} s: {what}"
-        time.sleep(0.01)
-
-
-def settled(memo):
-    """Wait until the listener has heard every notification committed so far (PostgreSQL delivers them in commit order)."""
-    heard_before = listener._alive_until
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_notify(%s, 'ping')", [PING_CHANNEL])
-    until(lambda: listener._alive_until > heard_before, "the listener hears a ping sent after every change")
-
-
 def kept_signed_in(client, user, memo):
     """Sign in (both factors), let the session's first writes settle, and leave the read kept."""
     login_without_second_factor(client, user, backend="cases.access.backends.PermissionBackend")
     pass_second_factor(client, user)
     client.get(TRIVIAL)  # the first request of a session notes the time it was seen: a session write
-    settled(memo)
+    settled()
     client.get(TRIVIAL)  # read and kept
     assert client.session.session_key in memo._kept
     return client
