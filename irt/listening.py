@@ -23,7 +23,7 @@ import threading
 import time
 from collections.abc import Callable
 
-from django.db import connections
+from django.db import DatabaseError, connections
 
 PING_CHANNEL = "irt_ping"
 PING_EVERY = 2.0
@@ -44,6 +44,18 @@ def notify(channel: str, payload: str) -> None:
     """Send ``payload`` to ``channel``'s listeners in every process, when the current transaction commits (at once outside one)."""
     with connections["default"].cursor() as cursor:
         cursor.execute("SELECT pg_notify(%s, %s)", [channel, payload])
+
+
+def announce(channel: str, payload: str) -> None:
+    """``notify`` after a commit, when the change is already made: a database gone meanwhile is logged, not raised
+    (the request that made the change succeeded; other processes' copies then serve until their age runs out)."""
+    if not on_postgresql():
+        return
+    try:
+        notify(channel, payload)
+    except DatabaseError:
+        logger.warning("could not announce a change on %s; other processes' copies serve until they expire", channel,
+                       exc_info=True)
 
 
 class Listener:

@@ -124,11 +124,10 @@ class NearCache:
     def forget_generational(self) -> None:
         self._generational.forget_all()
 
-    @staticmethod
-    def announce(prefix: str) -> None:
+    def announce(self, prefix: str) -> None:
         """Tell every process that values of ``prefix`` have new generations (call once they are drawn)."""
-        if listening.on_postgresql():
-            listening.notify(CHANNEL, prefix)
+        if self._switched_on():
+            listening.announce(CHANNEL, prefix)
 
 
 near_cache = NearCache()

@@ -30,10 +30,13 @@ class PublicPageMemo:
         self._kept = KeptCopies(MAX_KEPT)
         listening.listener.subscribe(CHANNEL, lambda payload: self.forget_all())
 
+    @staticmethod
+    def switched_on() -> bool:
+        return settings.IRT_PUBLIC_PAGE_MEMO and not isinstance(caches["default"], LocMemCache)
+
     def usable(self) -> bool:
         """Whether kept responses may serve: switched on, a shared cache, on PostgreSQL, and the listener heard from lately."""
-        return (settings.IRT_PUBLIC_PAGE_MEMO and not isinstance(caches["default"], LocMemCache)
-                and listening.on_postgresql() and listening.listener.heard_lately(CHANNEL))
+        return self.switched_on() and listening.on_postgresql() and listening.listener.heard_lately(CHANNEL)
 
     def stamp(self) -> int:
         """Taken before the shared cache is read: ``keep`` refuses what was read if anything was forgotten since."""
@@ -55,5 +58,5 @@ public_page_memo = PublicPageMemo()
 
 def published(name: str) -> None:
     """Tell every process that ``name`` has a new version (call once its new generation is drawn)."""
-    if listening.on_postgresql():
-        listening.notify(CHANNEL, name)
+    if public_page_memo.switched_on():
+        listening.announce(CHANNEL, name)

@@ -12,6 +12,33 @@ from tests.factories import (
 )
 
 
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(items):
+    """Run the transactional tests that restore the migrated data (``serialized_rollback``) before the other transactional ones.
+
+    pytest-django runs the tests in transactions first, then the transactional ones, in file order. A
+    plain transactional test's flush re-creates the teams through ``post_migrate`` under new ids, on
+    which a later test's restore of the serialized data then fails ("Responders already exists"). A
+    serialized test's own flush leaves the database empty, which the plain ones fill as they need.
+    """
+
+    from django.test import TestCase, TransactionTestCase
+
+    def group(item) -> int:
+        cls = getattr(item, "cls", None)
+        if cls is not None and issubclass(cls, TransactionTestCase):
+            return 0 if issubclass(cls, TestCase) else 1 if cls.serialized_rollback else 2
+        marker = item.get_closest_marker("django_db")
+        fixtures = getattr(item, "fixturenames", ())
+        transactional = bool(marker and (marker.kwargs.get("transaction") or marker.kwargs.get("reset_sequences"))) or (
+            "transactional_db" in fixtures or "live_server" in fixtures)
+        if transactional:
+            return 1 if marker and marker.kwargs.get("serialized_rollback") else 2
+        return 0 if marker or "db" in fixtures else 3
+
+    items.sort(key=group)
+
+
 @pytest.fixture(autouse=True)
 def _fast_and_deterministic(settings, tmp_path_factory):
     from django.core.cache import cache

@@ -6,7 +6,7 @@ from cases.access.querysets import visible_cases
 from cases.forms.cases import StaffChoiceField, staff_users
 from cases.forms.widgets import FlatSelect
 from cases.models import Case
-from irt.forms import ModelMultipleChoiceField
+from irt.forms import FixedChoiceField, ModelMultipleChoiceField
 
 # Sort keys the list's column headings and its "Sort by" field offer ("-" first for descending), and the default.
 SORT_CHOICES = [
@@ -27,14 +27,14 @@ class SearchForm(forms.Form):
 class CaseFilterForm(SearchForm):
     """Filters that combine (all must hold). Without ``stage`` in the query the list shows open cases only."""
 
-    stage = forms.ChoiceField(choices=[("open", "All open"), ("", "Any stage")] + Case.Status.choices, required=False, widget=FlatSelect)
-    severity = forms.ChoiceField(choices=[("", "Any severity")] + Case.Severity.choices, required=False, widget=FlatSelect)
-    owner = forms.ChoiceField(
+    stage = FixedChoiceField(choices=[("open", "All open"), ("", "Any stage")] + Case.Status.choices, required=False, widget=FlatSelect)
+    severity = FixedChoiceField(choices=[("", "Any severity")] + Case.Severity.choices, required=False, widget=FlatSelect)
+    owner = FixedChoiceField(
         choices=[("", "Anyone"), ("me", "Owned by me"), ("mine", "Mine (owner or member)"), ("none", "Nobody")], required=False,
         widget=FlatSelect,
     )
-    breach = forms.ChoiceField(choices=[("", "Breach or not"), ("yes", "Breach declared"), ("no", "No breach")], required=False, widget=FlatSelect)
-    sort = forms.ChoiceField(choices=SORT_CHOICES, required=False, label="Sort by", widget=FlatSelect)
+    breach = FixedChoiceField(choices=[("", "Breach or not"), ("yes", "Breach declared"), ("no", "No breach")], required=False, widget=FlatSelect)
+    sort = FixedChoiceField(choices=SORT_CHOICES, required=False, label="Sort by", widget=FlatSelect)
 
     def __init__(self, data=None, **kwargs):
         # The list opens on the open cases: a query without ``stage`` means "open"; "Any stage" sends it empty.

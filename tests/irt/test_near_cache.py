@@ -154,3 +154,22 @@ def test_a_forget_committed_is_announced_to_every_process(near):
         values.forget(["x"])  # this process forgets at once; what it keeps after that waits for the announcement
         near.keep_generational("kept", near.stamp(), ("value", "generation"))
     until(lambda: near.get_generational("kept") is None, "the announcement after the commit is heard", seconds=1)
+
+
+def test_an_announcement_the_database_refuses_is_logged_not_raised(near, monkeypatch, caplog):
+    from django.db import OperationalError
+
+    from irt import listening
+
+    def refused(channel, payload):
+        raise OperationalError("server closed the connection unexpectedly")
+
+    monkeypatch.setattr(listening, "notify", refused)
+    near.announce("some-prefix")  # after a commit that succeeded: the request must not fail now
+    assert "could not announce a change on irt_generations" in caplog.text
+
+
+def test_switched_off_nothing_is_announced(db, settings, django_assert_num_queries):
+    settings.IRT_NEAR_CACHE = False
+    with django_assert_num_queries(0):
+        Generations("test-near-off").forget(["x"])

@@ -4,7 +4,6 @@ These tests commit (``transaction=True``), as real requests do, so PostgreSQL de
 notifications; the shared cache is the real Redis, the only kind of cache the memo serves in front of.
 """
 
-
 import pytest
 from django.db import connection
 from django.urls import reverse
@@ -124,3 +123,9 @@ def test_a_channel_subscribed_late_is_listened_to_before_it_counts(memo):
     settled()
     notify("irt_test_late_channel", "changed")
     until(lambda: heard == [None, "changed"], "its notification is heard", seconds=1)
+
+
+def test_switched_off_a_publication_announces_nothing(db, settings, django_assert_num_queries):
+    settings.IRT_PUBLIC_PAGE_MEMO = False
+    with django_assert_num_queries(0):
+        public_memo.published("lessons")
