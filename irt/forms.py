@@ -5,6 +5,8 @@ raise, rather than match nothing, when a query is handed an integer wider than 6
 from a request body or query string is checked against that range before any query sees it.
 """
 
+import copy
+
 from django import forms
 from django.db import models
 
@@ -32,8 +34,12 @@ class FixedChoiceField(forms.ChoiceField):
     """
 
     def __deepcopy__(self, memo):
-        result = forms.Field.__deepcopy__(self, memo)
-        result._choices = self._choices
+        # Django's Field copy, with Widget's own copy of the widget (its attributes) in place of ChoiceWidget's (its choices too).
+        result = copy.copy(self)
+        memo[id(self)] = result
+        result.widget = forms.Widget.__deepcopy__(self.widget, memo)
+        result.error_messages = self.error_messages.copy()
+        result.validators = self.validators[:]
         return result
 
 

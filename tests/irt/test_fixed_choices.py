@@ -13,6 +13,10 @@ class Sorting(forms.Form):
 def test_forms_share_the_choices_and_still_validate_each_on_its_own():
     first, second = Sorting({"sort": "old"}), Sorting({"sort": "sideways"})
     assert first.fields["sort"].choices is second.fields["sort"].choices, "not copied for each form"
+    assert first.fields["sort"].widget.choices is second.fields["sort"].widget.choices
+    assert first.fields["sort"].widget is not second.fields["sort"].widget
+    first.fields["sort"].widget.attrs["class"] = "one form's own"
+    assert "class" not in second.fields["sort"].widget.attrs
     assert first.is_valid() and first.cleaned_data == {"sort": "old"}
     assert not second.is_valid() and "sort" in second.errors
 
