@@ -91,15 +91,17 @@ LIST_ROW_FIELDS = (
     "version", "timeline_head",
 )
 LIST_OWNER_FIELDS = ("username", "first_name", "last_name")
+LIST_ROW_COLUMNS = (*LIST_ROW_FIELDS, *(f"owner__{name}" for name in LIST_OWNER_FIELDS))
 
 
 def case_list_page(user, *, filters: dict, number, per_page: int) -> Page:
-    """Return page ``number`` of ``case_list``: the page's ids first, then only its rows, as tuples of ``LIST_ROW_FIELDS``
-    followed by the owner's ``LIST_OWNER_FIELDS`` (``list_cases`` makes them cases to show).
+    """Return page ``number`` of ``case_list``: its rows, as tuples of ``LIST_ROW_FIELDS`` followed by the owner's
+    ``LIST_OWNER_FIELDS`` (``list_cases`` makes them cases to show).
 
-    Sorting and skipping ids alone keeps a deep page (OFFSET 7,000 of 10,000 cases) a small sort in
-    memory; sorting whole rows to skip them spilled to disk. The total and the ids are queries compiled
-    once per reader's role and filters (``_listing_queries``), the rows one compiled once (``_LIST_ROWS``).
+    A page among the first ``WHOLE_ROWS_UNTIL`` cases is read in one query, rows and all. A deeper one reads the page's
+    ids first, then only its rows: sorting and skipping ids alone keeps a deep page (OFFSET 7,000 of 10,000 cases) a
+    small sort in memory; sorting whole rows to skip them spilled to disk. The total and the page are queries compiled
+    once per reader's role and filters (``_listing_queries``), the rows by ids one compiled once (``_LIST_ROWS``).
     """
     searched = bool((filters.get("q") or "").strip())
     prepared = None if searched or not is_staff_user(user) else _listing_queries(staff_role(user), tuple(sorted(filters.items())))
@@ -109,6 +111,9 @@ def case_list_page(user, *, filters: dict, number, per_page: int) -> Page:
     else:
         listing = _PreparedListing(*prepared, user_id=user.pk, kept_as=repr((staff_role(user), sorted(filters.items()), user.pk)))
     page = Paginator(listing, per_page).get_page(number)
+    if prepared and (page.number - 1) * per_page < WHOLE_ROWS_UNTIL:  # the slice ``Paginator`` read: whole rows
+        page.object_list = [row[:len(LIST_ROW_COLUMNS)] for row in page.object_list]
+        return page
     ids = [row[0] for row in page.object_list] if prepared else list(page.object_list)
     if not ids:
         rows = {}
@@ -121,9 +126,13 @@ def case_list_page(user, *, filters: dict, number, per_page: int) -> Page:
     return page
 
 
+# The list's pages among its first this many cases are read whole, sorted rows and all, in one query; deeper ones by ids.
+WHOLE_ROWS_UNTIL = 1_000
+
+
 @functools.lru_cache(maxsize=256)
-def _listing_queries(role: tuple, filters: tuple) -> tuple[PreparedSlice, PreparedSlice]:
-    """Return the total and the sorted ids of ``case_list`` for readers of ``role`` and these filters (no search).
+def _listing_queries(role: tuple, filters: tuple) -> tuple[PreparedSlice, PreparedSlice, PreparedSlice]:
+    """Return the total, the sorted ids and the sorted rows of ``case_list`` for readers of ``role`` and these filters (no search).
 
     The filters' values are choices (the form refuses any other), so their SQL is one of a few hundred
     shapes; each is compiled on first use in this process and thread, the least recently used dropped.
@@ -139,19 +148,21 @@ def _listing_queries(role: tuple, filters: tuple) -> tuple[PreparedSlice, Prepar
                           placeholders={"user_id": -830_001}, others={"user_id": -840_001}, optional=("user_id",))
     ids = PreparedSlice(lambda *, user_id: listed(user_id).values_list("pk"),
                         placeholders={"user_id": -830_001}, others={"user_id": -840_001}, optional=("user_id",))
-    return total, ids
+    rows = PreparedSlice(lambda *, user_id: listed(user_id).values_list(*LIST_ROW_COLUMNS),
+                         placeholders={"user_id": -830_001}, others={"user_id": -840_001}, optional=("user_id",))
+    return total, ids, rows
 
 
 class _PreparedListing:
-    """The sorted ids of ``case_list`` as ``Paginator`` reads them: ``count()`` and a slice (rows of one id each).
+    """``case_list`` as ``Paginator`` reads it: ``count()`` and a slice, of whole rows until ``WHOLE_ROWS_UNTIL``, of ids after.
 
     The total is kept until the rows it counts change (``kept_with_queue_data``; ``kept_as`` names the reader and the
     filters): counting every visible case cost the database more than the rest of the page (issue 18). The ids are
     read on every request: which cases a reader may know is decided afresh each time.
     """
 
-    def __init__(self, total: PreparedSlice, ids: PreparedSlice, *, user_id: int, kept_as: str):
-        self.total, self.ids, self.user_id, self.kept_as = total, ids, user_id, kept_as
+    def __init__(self, total: PreparedSlice, ids: PreparedSlice, rows: PreparedSlice, *, user_id: int, kept_as: str):
+        self.total, self.ids, self.rows, self.user_id, self.kept_as = total, ids, rows, user_id, kept_as
 
     def count(self) -> int:
         return kept_with_queue_data(f"case-list-total:{self.kept_as}", self._count)
@@ -164,13 +175,14 @@ class _PreparedListing:
         return self.count()
 
     def __getitem__(self, window: slice) -> list[tuple]:
-        return self.ids.rows_slice(limit=window.stop - window.start, offset=window.start, user_id=self.user_id)
+        read = self.rows if window.start < WHOLE_ROWS_UNTIL else self.ids
+        return read.rows_slice(limit=window.stop - window.start, offset=window.start, user_id=self.user_id)
 
 
 def _list_rows(*ids) -> QuerySet:
     """Return the list's rows of the cases ``ids`` (those the reader may know, read just now: their rows need neither
     the access rules nor the order again)."""
-    return Case.objects.filter(pk__in=ids).values_list(*LIST_ROW_FIELDS, *(f"owner__{name}" for name in LIST_OWNER_FIELDS))
+    return Case.objects.filter(pk__in=ids).values_list(*LIST_ROW_COLUMNS)
 
 
 # A page of the list (``cases.views.case_list.PAGE_SIZE``) is at most this many cases: one parameter each, so the rows'

@@ -94,3 +94,23 @@ def test_a_search_lists_what_the_orm_lists(cases, manager):
     filters = {"q": "Case A", "stage": "", "owner": "", "breach": "", "severity": "", "sort": ""}
     page = selectors.case_list_page(manager, filters=filters, number=1, per_page=50)
     assert [row[0] for row in page.object_list] == orm_ids(manager, filters) != []
+
+
+@pytest.mark.parametrize("whole_until", [0, 6])
+def test_pages_read_by_their_ids_are_the_rows_of_pages_read_whole(cases, manager, other_responder, monkeypatch, whole_until):
+    """The first pages are read whole in one query, deeper ones by their ids and then their rows: the same rows either way."""
+
+    def pages(user, filters, count):
+        return [selectors.case_list_page(user, filters=filters, number=number, per_page=3).object_list for number in range(1, count + 1)]
+
+    for user in (manager, other_responder):
+        for sort in SORTS:
+            filters = {"q": "", "stage": "", "owner": "", "breach": "", "severity": "", "sort": sort}
+            expected = Paginator(orm_ids(user, filters), 3)
+            whole = pages(user, filters, expected.num_pages)
+            monkeypatch.setattr(selectors, "WHOLE_ROWS_UNTIL", whole_until)
+            by_ids = pages(user, filters, expected.num_pages)
+            monkeypatch.undo()
+            assert by_ids == whole, (user, sort)
+            assert [[row[0] for row in page] for page in whole] == [list(expected.page(n).object_list) for n in expected.page_range]
+            assert all(len(row) == len(selectors.LIST_ROW_COLUMNS) for page in whole for row in page)
