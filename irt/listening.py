@@ -1,10 +1,11 @@
 """Changes heard from PostgreSQL: one listening connection per process for whatever this process keeps in memory.
 
 A process may keep a read in memory (the signed-in reads, ``cases.access.sessions.memo``; the public
-pages, ``irt.public_pages``) only while it can hear, within milliseconds of their commit, every change
-that would make the read wrong. Each keeper subscribes a ``forget(payload)`` to a channel; writers
-``notify`` that channel inside their transaction (or a trigger does), and PostgreSQL delivers the
-notification when the transaction commits. A thread of each process LISTENs on its own connection and
+pages, ``irt.public_memo``; cached values, ``irt.near_cache``) only while it can hear, within
+milliseconds of their commit, every change that would make the read wrong. Each keeper subscribes a
+``forget(payload)`` to a channel; a trigger notifies that channel inside the writing transaction, or
+the writer ``announce``s the change after its commit, and PostgreSQL delivers a notification when the
+transaction that sent it commits. A thread of each process LISTENs on its own connection and
 calls the channel's subscribers.
 
 Every wait has a deadline: the thread pings itself every ``PING_EVERY`` seconds, and unless a
