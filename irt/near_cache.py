@@ -5,7 +5,7 @@ made three to five before any work of its own. Two kinds of entry are kept here 
 
 - **Fixed** entries, whose key names everything the value depends on (a kept page: ``kept_pages``;
   an organisation's incident body at a timeline head): a key's value never changes, so the copy here
-  needs no invalidating. It serves for at most the time it was kept for in the shared cache.
+  needs no invalidating.
 - **Generational** values (``irt.cache.Generations``): kept with their generation until a ``forget``
   is announced. ``Generations.forget`` makes this process forget at once (so its own transaction
   reads its own writes) and, once the new generation is drawn after the commit, notifies every
@@ -14,7 +14,8 @@ made three to five before any work of its own. Two kinds of entry are kept here 
   at most ``MAX_AGE`` seconds, the bound for a notification lost with the process that should have
   sent it.
 
-Each request gets its own copy (kept pickled). Not used with a process-local cache (it already is
+Each request gets its own copy (kept pickled); a copy serves for at most ``MAX_AGE`` seconds, and each
+kind holds at most ``MAX_KEPT`` entries and ``MAX_BYTES`` of them per process. Not used with a process-local cache (it already is
 this process's memory), or with ``IRT_NEAR_CACHE=0``; generational values only on PostgreSQL.
 """
 
@@ -29,19 +30,21 @@ from irt import listening
 
 CHANNEL = "irt_generations"
 MAX_AGE = 60.0
-MAX_KEPT = 2_000  # entries of each kind per process; past it, every entry of that kind is dropped
+MAX_KEPT = 2_000  # entries of each kind per process; past it, or past MAX_BYTES, every entry of that kind is dropped
+MAX_BYTES = 64 * 1024 * 1024  # a kept staff page is tens of KB: a few hundred readers' pages per process
 
 
 class KeptCopies:
-    """Values kept pickled (each read gets its own copy), each for a bounded time, at most ``limit`` of them.
+    """Values kept pickled (each read gets its own copy), each for a bounded time, at most ``limit`` of them in ``max_bytes``.
 
     ``forget_all`` moves a generation on: a value read from elsewhere before it (``stamp()`` taken
     before the read) is not kept, so a forget heard while the read was under way is never undone.
     """
 
-    def __init__(self, limit: int = MAX_KEPT):
-        self.limit = limit
+    def __init__(self, limit: int = MAX_KEPT, max_bytes: int = MAX_BYTES):
+        self.limit, self.max_bytes = limit, max_bytes
         self.entries: dict[str, tuple[bytes, float]] = {}  # the pickled value, and time.monotonic() it serves until
+        self.size = 0  # bytes of every pickled value kept, counted as kept (a replaced or expired one until the next clear)
         self._generation = 0
 
     def stamp(self) -> int:
@@ -57,9 +60,12 @@ class KeptCopies:
         return pickle.loads(entry[0])  # noqa: S301 - pickled by this process
 
     def keep(self, key: str, value, seconds: float, stamp: int | None = None) -> None:
-        if len(self.entries) >= self.limit:
+        pickled = pickle.dumps(value, pickle.HIGHEST_PROTOCOL)
+        if len(self.entries) >= self.limit or self.size + len(pickled) > self.max_bytes:
             self.entries.clear()
-        self.entries[key] = (pickle.dumps(value, pickle.HIGHEST_PROTOCOL), time.monotonic() + seconds)
+            self.size = 0
+        self.entries[key] = (pickled, time.monotonic() + seconds)
+        self.size += len(pickled)
         # Checked after storing: a forget_all running meanwhile either clears this or moves the generation on.
         if stamp is not None and self._generation != stamp:
             self.entries.pop(key, None)
@@ -67,6 +73,7 @@ class KeptCopies:
     def forget_all(self) -> None:
         self._generation += 1
         self.entries.clear()
+        self.size = 0
 
 
 class NearCache:
