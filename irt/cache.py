@@ -20,6 +20,7 @@ from django.db import connection, transaction
 from redis.exceptions import RedisError
 
 from irt.near_cache import near_cache
+from irt.watched_reads import watched_reads
 
 logger = logging.getLogger(__name__)
 LOG_EVERY_SECONDS = 60
@@ -115,6 +116,7 @@ class Generations:
         shared cache, a value is also kept in this process until a ``forget`` of it is announced
         (``irt.near_cache``): a repeated read makes no round trip.
         """
+        watched_reads.note_unwatched()  # no trigger says when a cached value changes: a rendering that read one is not kept
         if not near_cache.usable_for_generations():
             return self._get_with_generation(name, compute, kept_as)
         near_key = f"{self.prefix}:{name}:{kept_as}"

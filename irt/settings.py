@@ -122,6 +122,9 @@ IRT_PUBLIC_PAGE_MEMO = env_bool("IRT_PUBLIC_PAGE_MEMO", True)
 # With a shared cache, each process keeps a copy of the kept pages and cached values it reads from
 # it, forgetting cached values when a change is announced (irt/near_cache.py); 0 reads the shared cache every time.
 IRT_NEAR_CACHE = env_bool("IRT_NEAR_CACHE", True)
+# On PostgreSQL, each process keeps the slots of kept pages it rendered until a trigger says a table
+# they read changed (irt/watched_reads.py); 0 renders them on every request.
+IRT_WATCHED_READS = env_bool("IRT_WATCHED_READS", True)
 if REDIS_URL:
     CACHES = {
         "default": {

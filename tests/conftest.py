@@ -49,10 +49,11 @@ def _fast_and_deterministic(settings, tmp_path_factory):
     # A token one test verified must not be trusted in the next, whose database no longer has it.
     forget_verified_tokens()
     # Test transactions roll back, so their notifications never arrive: kept reads are tested on their own
-    # (tests/cases/access/test_signed_in_memo.py, tests/irt/test_public_page_memo.py, tests/irt/test_near_cache.py).
+    # (tests/cases/access/test_signed_in_memo.py, tests/irt/test_public_page_memo.py, tests/irt/test_near_cache.py, tests/irt/test_watched_reads.py).
     settings.IRT_SIGNED_IN_MEMO = False
     settings.IRT_PUBLIC_PAGE_MEMO = False
     settings.IRT_NEAR_CACHE = False
+    settings.IRT_WATCHED_READS = False
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.STORAGES = {
         **settings.STORAGES,

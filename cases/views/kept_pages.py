@@ -7,14 +7,17 @@ and timeline head, the reader's acknowledgement, the overdue flag, the rows of a
 read on every request, so a change to any of them reads another key on the next request: nothing
 needs invalidating, and what is kept for one reader or organisation is never under another's key.
 
-Never kept: the CSRF token (a marker in the kept HTML, replaced by this request's token), named
-*slots* the view renders on every request (``slots={name: fill}``; a slot with an argument, such as
-one per table row, is written ``slot_marker(name, arg)`` in the context and filled by
-``fill(arg)``), and pages with messages waiting (rendered whole). A page whose content changes with
+Never kept: the CSRF token (a marker in the kept HTML, replaced by this request's token), and pages
+with messages waiting (rendered whole). Named *slots* show what changes without the key
+(``slots={name: fill}``; a slot with an argument, such as one per table row, is written
+``slot_marker(name, arg)`` in the context and filled by ``fill(arg)``): they are rendered per request,
+or kept by ``irt.watched_reads`` until a table they read changes. A slot renders its template with
+``render_slot`` (its CSRF token too is a marker) and shows nothing that changes with time alone. A page whose content changes with
 time alone says until when it holds (``fresh_until``); after that moment it is rendered again. Access
 is decided by the view before any of this, on every request.
 """
 
+import contextlib
 import functools
 import hashlib
 import re
@@ -30,6 +33,7 @@ from django.utils.crypto import salted_hmac
 from django.utils.safestring import mark_safe
 
 from irt.near_cache import near_cache
+from irt.watched_reads import watched_reads
 
 # Each reader's own copy: kept briefly, so the cache holds pages of the readers of the last few minutes only.
 KEPT_SECONDS = 300
@@ -131,18 +135,59 @@ def response_csrf_token(request) -> str:
     return masked[1]
 
 
-def _fill(request, pieces: list, slots: dict) -> str:
+def render_slot(request, template_name: str, context: dict) -> str:
+    """Render a slot's template with the response's CSRF token, which a kept slot holds as a marker (``_filled_slots``)."""
+    return render_to_string(template_name, {**context, "csrf_token": response_csrf_token(request)}, request)
+
+
+@contextlib.contextmanager
+def _csrf_as_marker(request):
+    """While slots render, ``response_csrf_token`` answers the marker: a kept slot must never hold one response's token."""
+    saved = getattr(request, "_irt_masked_csrf", None)
+    request._irt_masked_csrf = (request.META.get("CSRF_COOKIE"), _marker("csrf"))
+    try:
+        yield
+    finally:
+        request._irt_masked_csrf = saved
+
+
+def _filled_slots(request, pieces: list, slots: dict, key: str | None) -> dict:
+    """Return each slot marker's HTML, split around CSRF markers; kept under ``key`` until a table it read changes.
+
+    All the page's slots together, so that what a slot rendered from rows another one read is kept
+    and forgotten with what read them (``irt.watched_reads``).
+    """
+    wanted = [piece for piece in pieces[1::2] if piece[0] != "csrf"]
+    if not wanted:
+        return {}
+    if key is not None:
+        kept = watched_reads.get(key)
+        if kept is not None:
+            return kept
+    with watched_reads.recording() as keep, _csrf_as_marker(request):
+        filled = {}
+        for name, arg in wanted:
+            fill = slots[name.removeprefix("slot-")]
+            filled[(name, arg)] = _split(str(fill(arg) if arg else fill()))
+        # A token rendered outside render_slot (Django's own {% csrf_token %} context) is this response's: never kept.
+        tokens = sum(str(part).count("csrfmiddlewaretoken") for pieces_ in filled.values() for part in pieces_[::2])
+        markers = sum(1 for pieces_ in filled.values() for part in pieces_[1::2] if part[0] == "csrf")
+        if key is not None and tokens == markers:
+            keep(key, filled)
+    return filled
+
+
+def _fill(request, pieces: list, slots: dict, key: str | None = None) -> str:
+    filled = _filled_slots(request, pieces, slots, key)
     out = []
     for i, piece in enumerate(pieces):
         if i % 2 == 0:
             out.append(piece)
-            continue
-        name, arg = piece
-        if name == "csrf":
+        elif piece[0] == "csrf":
             out.append(response_csrf_token(request))
         else:
-            fill = slots[name.removeprefix("slot-")]
-            out.append(str(fill(arg) if arg else fill()))
+            for j, part in enumerate(filled[piece]):
+                out.append(part if j % 2 == 0 else response_csrf_token(request))
     return "".join(out)
 
 
@@ -181,4 +226,4 @@ def render_kept(request, template_name: str, context, *, parts: tuple, slots: di
         html = render_to_string(template_name, {**values, **navigation, **markers, "csrf_token": _marker("csrf")}, request)
         kept = (_split(html), fresh_until(values, started) if fresh_until else None)
         near_cache.set_fixed(key, kept, KEPT_SECONDS)
-    return HttpResponse(_fill(request, kept[0], slots), status=status)
+    return HttpResponse(_fill(request, kept[0], slots, f"{key}:slots"), status=status)

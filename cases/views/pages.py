@@ -40,7 +40,7 @@ from cases.services import playbooks as playbook_services
 from cases.services.lifecycle import available_actions
 from cases.services.review import save_review
 from cases.views.helpers import run_service, staff_required
-from cases.views.kept_pages import STAFF_NAVIGATION_VALUES, render_kept, slot_marker
+from cases.views.kept_pages import STAFF_NAVIGATION_VALUES, render_kept, render_slot, slot_marker
 from cases.views import clocks as clock_views
 from cases.views import playbooks as playbook_views
 
@@ -132,7 +132,7 @@ def case_detail(request, reference):
     return render_kept(
         request, CASE_PAGE, lambda: _case_page_context(case, user, page_form, shown, query, rights, receipts.marker),
         parts=parts, reader=reader, navigation_values=STAFF_NAVIGATION_VALUES, fresh_until=_fresh_until, keep=valid,
-        slots={**{name: functools.partial(render_to_string, template, {"case": case}, request)
+        slots={**{name: functools.partial(render_slot, request, template, {"case": case})
                   for name, template in CASE_PAGE_SLOTS.items()},
                "notice_status": receipts.fill},
         status=200 if valid else 400,
@@ -221,7 +221,7 @@ class _NoticeStatus:
         if row is None or not row.receipts:
             return ""
         context = {"row": row, "case": self.case, "viewer_sees_deliveries": can_see_deliveries(self.request.user)}
-        return render_to_string(self.TEMPLATE, context, self.request)
+        return render_slot(self.request, self.TEMPLATE, context)
 
 
 def _changed_since(case, seen_version: int) -> str:

@@ -10,6 +10,9 @@ something is waiting there is ``SELECT 1`` asked, as Django would. A silent netw
 (no message, no FIN) is not seen by either check: the query then fails on its own deadlines
 (``connect_timeout``, ``statement_timeout``) and the connection is replaced on the next request.
 
+Every statement passes ``irt.watched_reads``, which forgets this process's kept renderings when
+the statement writes to a table they may have read.
+
 ``planned_once_cursor`` serves the queries run on every request with the same SQL
 (``cases/access/prepared.py``): Django binds values into the SQL text on the client, so the server
 plans each one afresh, and planning the signed-in read (a session, its user and four subqueries)
@@ -50,6 +53,13 @@ class DatabaseOperations(operations.DatabaseOperations):
 
 class DatabaseWrapper(base.DatabaseWrapper):
     ops_class = DatabaseOperations
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        from irt.watched_reads import watched_reads  # noqa: PLC0415 - Django loads backends before the project's modules
+
+        # This process's own writes forget the renderings it kept at once (the notification comes after the commit).
+        self.execute_wrappers.append(watched_reads.forget_on_write)
 
     def get_connection_params(self):
         params = super().get_connection_params()

@@ -1,0 +1,165 @@
+"""Slots of kept pages kept in each process until a table they read changes (irt/watched_reads.py).
+
+These tests commit (``transaction=True``), as real requests do, so PostgreSQL's triggers notify and
+the listener hears. "Another process" is this one with its own-write hook taken off the connection:
+the change then reaches the kept slots only through the notification, as a worker's would.
+"""
+
+import re
+
+import pytest
+from django.db import connection, transaction
+from django.middleware.csrf import _unmask_cipher_token
+from django.test.utils import CaptureQueriesContext
+
+from cases.models import TimelineEvent
+from cases.services import communications
+from irt.cache import Generations
+from irt.listening import listener
+from irt.watched_reads import CHANNEL, watched_reads
+from notifications.models import Delivery
+from tests.cases.views.test_case_page_kept import (  # noqa: F401 - world is a fixture
+    CHANGES, assert_change_shown, fresh, kept_page, reader, section, with_alert_group, with_sent_notice, world)
+from tests.listening import settled, until
+
+pytestmark = [
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+    pytest.mark.skipif(connection.vendor != "postgresql", reason="the triggers and notifications are PostgreSQL's"),
+]
+
+# The tables the case page's slots read (irt.watched_reads records them; these are what a test looks for).
+SLOT_TABLES = ("cases_alertgroup", "cases_caseobservable", "cases_acknowledgement", "notifications_delivery",
+               "cases_affectedcustomer")
+
+
+@pytest.fixture
+def watching(settings):
+    settings.IRT_WATCHED_READS = True
+    watched_reads.forget_all()
+    until(watched_reads.usable, "the listener is heard from")
+    yield watched_reads
+    listener.stop_listening()  # the test database cannot be dropped while the listener is connected to it
+
+
+def busy(w):
+    """Alerts with an observable, a breach notice sent to Contoso (a dead delivery among them), Contoso's acknowledgement."""
+    with_alert_group(w)
+    with_sent_notice(w)
+    communications.acknowledge(case=fresh(w), user=w.contoso_user)
+    Delivery.objects.filter(notification__case=w.case, channel="email").update(status="dead")
+
+
+def slot_queries(queries) -> list[str]:
+    return [query["sql"] for query in queries if any(table in query["sql"] for table in SLOT_TABLES)]
+
+
+def without_tokens(page: str) -> str:
+    return re.sub(r'name="csrfmiddlewaretoken" value="[^"]+"', "", page)
+
+
+def test_the_slots_of_a_busy_case_are_kept_and_read_no_more(watching, world):
+    busy(world)
+    client = reader(world.manager)
+    with CaptureQueriesContext(connection) as first:
+        rendered = client.get(world.case.get_absolute_url()).content.decode()
+    assert len(slot_queries(first.captured_queries)) >= 4
+    assert "Acknowledged</span> by" in rendered and "seen in" not in rendered and "Retry" in rendered
+    with CaptureQueriesContext(connection) as again:
+        kept = client.get(world.case.get_absolute_url()).content.decode()
+    assert slot_queries(again.captured_queries) == []
+    assert without_tokens(kept) == without_tokens(rendered)
+
+
+def test_switched_off_the_slots_are_rendered_on_every_request(watching, world, settings):
+    busy(world)
+    settings.IRT_WATCHED_READS = False
+    client = reader(world.manager)
+    client.get(world.case.get_absolute_url())
+    with CaptureQueriesContext(connection) as again:
+        client.get(world.case.get_absolute_url())
+    assert len(slot_queries(again.captured_queries)) >= 4
+    assert not any("pg_trigger" in query["sql"] for query in again.captured_queries)
+
+
+def test_a_silent_listener_means_the_slots_are_rendered(watching, world, monkeypatch):
+    busy(world)
+    client = reader(world.manager)
+    kept_page(client, world.case)
+    monkeypatch.setattr(listener, "heard_lately", lambda channel: False)
+    with CaptureQueriesContext(connection) as again:
+        client.get(world.case.get_absolute_url())
+    assert len(slot_queries(again.captured_queries)) >= 4
+
+
+# The changes of test_case_page_kept that a slot shows (the alert panel, the notices' fan-out, the receipts), and the
+# affected organisations' rows the receipts hang on.
+SLOT_CHANGE_NAMES = ("alert group attached", "observable seen in another case", "customer acknowledges", "delivery ends dead",
+                     "breach notices' fan-out moves", "customer added", "customer confirmed", "customer withdrawn")
+SLOT_CHANGES = [item for item in CHANGES if item.name in SLOT_CHANGE_NAMES]
+
+
+def test_every_slot_change_is_one_of_the_page_s_changes():
+    assert sorted(item.name for item in SLOT_CHANGES) == sorted(SLOT_CHANGE_NAMES)
+
+
+@pytest.mark.parametrize("item", SLOT_CHANGES, ids=[item.name for item in SLOT_CHANGES])
+@pytest.mark.parametrize("where", ["this process", "another process"])
+def test_every_change_to_what_a_slot_shows_is_on_the_next_request(watching, world, item, where, monkeypatch):
+    if item.setup:
+        item.setup(world)
+    client = reader(world.manager)
+    before = kept_page(client, world.case)
+    if where == "another process":
+        # Only the notification tells this process: its own-write hook is off while the change is made.
+        connection.execute_wrappers.remove(watched_reads.forget_on_write)
+        try:
+            heading, text = item.change(world)
+        finally:
+            connection.execute_wrappers.insert(0, watched_reads.forget_on_write)
+        settled()
+    else:
+        # The notification is not waited for, nor heard: this process forgets what it kept as it writes.
+        monkeypatch.setitem(listener._subscribers, CHANNEL, [])
+        heading, text = item.change(world)
+    page = client.get(world.case.get_absolute_url()).content.decode()
+    part, part_before = (section(page, heading), section(before, heading)) if heading else (page, before)
+    assert_change_shown(item, text, part_before, part)
+
+
+def test_the_csrf_token_in_a_kept_slot_is_each_session_s_own(watching, world):
+    """The Retry form of a dead delivery sits in the receipts slot: two sessions of one manager each get their own token."""
+    busy(world)
+    first, second = reader(world.manager), reader(world.manager)
+    for client in (first, second, first, second):
+        page = client.get(world.case.get_absolute_url()).content.decode()
+        receipts = section(page, "customers-h")
+        tokens = re.findall(r'name="csrfmiddlewaretoken" value="([^"]+)"', receipts)
+        assert tokens
+        secret = client.cookies["csrftoken"].value
+        assert all(_unmask_cipher_token(token) == secret for token in tokens)
+    assert first.cookies["csrftoken"].value != second.cookies["csrftoken"].value
+
+
+def test_a_rendering_is_kept_only_if_every_table_it_read_is_watched(watching, world):
+    with watching.recording() as keep:
+        list(type(world.case).objects.filter(pk=world.case.pk))
+        keep("watched only", "kept")
+    with watching.recording() as keep:
+        list(TimelineEvent.objects.filter(case=world.case)[:1])
+        keep("a table without the trigger", "kept")
+    with watching.recording() as keep:
+        Generations("test-watched").get("value", lambda: 1)
+        keep("a cached value", "kept")
+    with transaction.atomic(), watching.recording() as keep:
+        list(type(world.case).objects.filter(pk=world.case.pk))
+        keep("inside a transaction", "kept")
+    assert watching.get("watched only") == "kept"
+    assert [watching.get(key) for key in ("a table without the trigger", "a cached value", "inside a transaction")] == [None] * 3
+
+
+def test_a_read_under_way_when_a_change_is_heard_is_not_kept(watching, world):
+    with watching.recording() as keep:
+        list(type(world.case).objects.filter(pk=world.case.pk))
+        watching._heard("cases_case")  # heard while the rendering was under way: it may predate the change
+        keep("raced", "kept")
+    assert watching.get("raced") is None
