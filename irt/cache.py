@@ -116,7 +116,10 @@ class Generations:
         shared cache, a value is also kept in this process until a ``forget`` of it is announced
         (``irt.near_cache``): a repeated read makes no round trip.
         """
-        watched_reads.note_unwatched()  # no trigger says when a cached value changes: a rendering that read one is not kept
+        if watched_reads.recording_now():
+            # A rendering kept until a table it read changes (irt.watched_reads) reads the database itself, as while the
+            # cache is away: no trigger says when a cached value changes, and what compute() reads is recorded.
+            return compute(), None
         if not near_cache.usable_for_generations():
             return self._get_with_generation(name, compute, kept_as)
         near_key = f"{self.prefix}:{name}:{kept_as}"

@@ -9,8 +9,9 @@ Which tables a rendering read is not declared but recorded: every statement it r
 the names of the project's tables (``recording``). It is kept only if each of them carries the
 trigger of ``notifications/migrations/0002`` (asked of the database once per listening
 connection), which notifies ``irt_watched_tables`` when a statement changes the table; every
-process then forgets everything it kept. A rendering that read anything else (a table without the
-trigger, a value from the shared cache: ``note_unwatched``) is not kept. A statement of this
+process then forgets everything it kept. A rendering that read a table without the trigger is not
+kept; a cached value it needs (``irt.cache.Generations``) is computed from the database instead,
+so that what it depends on is recorded too. A statement of this
 process that writes to a watched table forgets at once, so a request reads its own writes before
 the notification arrives; nothing read inside a transaction is kept (a rollback would leave it
 kept and never notified). The rest is ``irt.listening``'s: nothing kept serves unless the listener
@@ -39,12 +40,11 @@ _WRITES = re.compile(r"\s*(?:INSERT|UPDATE|DELETE|TRUNCATE|MERGE|COPY)\b|\s*WITH
 
 
 class _Reads:
-    """What one rendering read: the project's tables its statements named, and whether it read anything unwatched."""
+    """What one rendering read: the project's tables its statements named."""
 
     def __init__(self, project_tables: frozenset):
         self.project_tables = project_tables
         self.tables: set[str] = set()
-        self.unwatched = False
 
     def __call__(self, execute, sql, params, many, context):
         self.tables.update(word for word in _WORDS.findall(sql) if word in self.project_tables)
@@ -92,19 +92,15 @@ class WatchedReads:
         self._recording.reads = reads
         try:
             with connection.execute_wrapper(reads):
-                yield lambda key, value: (
-                    not reads.unwatched and reads.tables <= watched and self._copies.keep(key, value, MAX_AGE, stamp))
+                yield lambda key, value: reads.tables <= watched and self._copies.keep(key, value, MAX_AGE, stamp)
         finally:
             self._recording.reads = outer
             if outer is not None:  # what an inner rendering read, the outer one read too
                 outer.tables |= reads.tables
-                outer.unwatched |= reads.unwatched
 
-    def note_unwatched(self) -> None:
-        """Say that what is being rendered read something no trigger watches (a cached value): it is not kept."""
-        reads = getattr(self._recording, "reads", None)
-        if reads is not None:
-            reads.unwatched = True
+    def recording_now(self) -> bool:
+        """Whether a rendering is being recorded: a cached value it needs must be read from the database (``irt.cache``)."""
+        return getattr(self._recording, "reads", None) is not None
 
     # Forgetting.
 

@@ -11,6 +11,7 @@ import pytest
 from django.db import connection, transaction
 from django.middleware.csrf import _unmask_cipher_token
 from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 
 from cases.models import TimelineEvent
 from cases.services import communications
@@ -18,6 +19,8 @@ from irt.cache import Generations
 from irt.listening import listener
 from irt.watched_reads import CHANNEL, watched_reads
 from notifications.models import Delivery
+from notifications.services import subscriptions
+from tests.cases.services.test_customer_questions import incident  # noqa: F401 - a fixture
 from tests.cases.views.test_case_page_kept import (  # noqa: F401 - world is a fixture
     CHANGES, assert_change_shown, fresh, kept_page, reader, section, with_alert_group, with_sent_notice, world)
 from tests.listening import settled, until
@@ -147,14 +150,23 @@ def test_a_rendering_is_kept_only_if_every_table_it_read_is_watched(watching, wo
     with watching.recording() as keep:
         list(TimelineEvent.objects.filter(case=world.case)[:1])
         keep("a table without the trigger", "kept")
-    with watching.recording() as keep:
-        Generations("test-watched").get("value", lambda: 1)
-        keep("a cached value", "kept")
     with transaction.atomic(), watching.recording() as keep:
         list(type(world.case).objects.filter(pk=world.case.pk))
         keep("inside a transaction", "kept")
     assert watching.get("watched only") == "kept"
-    assert [watching.get(key) for key in ("a table without the trigger", "a cached value", "inside a transaction")] == [None] * 3
+    assert [watching.get(key) for key in ("a table without the trigger", "inside a transaction")] == [None] * 2
+
+
+def test_a_cached_value_a_recorded_rendering_needs_is_read_from_the_database(watching, world):
+    """No trigger says when a cached value changes: read while recording, it is computed, so its tables are recorded."""
+    values = Generations("test-watched")
+    read = []
+    assert values.get("value", lambda: read.append(1) or "from the database") == "from the database"
+    with watching.recording() as keep:
+        assert isinstance(values.get("value", lambda: read.append(1) or list(TimelineEvent.objects.all()[:1])), list)
+        keep("a cached value from a table without the trigger", "kept")
+    assert len(read) == 2
+    assert watching.get("a cached value from a table without the trigger") is None
 
 
 def test_a_read_under_way_when_a_change_is_heard_is_not_kept(watching, world):
@@ -163,3 +175,35 @@ def test_a_read_under_way_when_a_change_is_heard_is_not_kept(watching, world):
         watching._heard("cases_case")  # heard while the rendering was under way: it may predate the change
         keep("raced", "kept")
     assert watching.get("raced") is None
+
+
+def subscription_queries(queries) -> list[str]:
+    return [query["sql"] for query in queries if "notifications_subscription" in query["sql"]]
+
+
+@pytest.mark.parametrize("where", ["this process", "another process"])
+def test_the_portal_s_follow_up_choice_is_kept_until_it_changes(watching, client, incident, contoso_user, where):  # noqa: F811
+    client.force_login(contoso_user)
+    url = reverse("portal:incident", args=[incident.reference])
+    with CaptureQueriesContext(connection) as first:
+        rendered = client.get(url).content.decode()
+    assert subscription_queries(first.captured_queries)
+    with CaptureQueriesContext(connection) as again:
+        kept = client.get(url).content.decode()
+    assert subscription_queries(again.captured_queries) == []
+    assert without_tokens(kept) == without_tokens(rendered)
+    assert '<option value="skip" selected>' not in kept
+    if where == "another process":
+        connection.execute_wrappers.remove(watched_reads.forget_on_write)
+        try:
+            subscriptions.set_subscriptions(by=contoso_user, target=incident, mine=False)
+        finally:
+            connection.execute_wrappers.insert(0, watched_reads.forget_on_write)
+        settled()
+    else:
+        listener._subscribers[CHANNEL], heard = [], listener._subscribers[CHANNEL]
+        try:
+            subscriptions.set_subscriptions(by=contoso_user, target=incident, mine=False)
+        finally:
+            listener._subscribers[CHANNEL] = heard
+    assert '<option value="skip" selected>' in client.get(url).content.decode()
