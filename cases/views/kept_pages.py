@@ -11,8 +11,9 @@ Never kept: the CSRF token (a marker in the kept HTML, replaced by this request'
 with messages waiting (rendered whole). Named *slots* show what changes without the key
 (``slots={name: fill}``; a slot with an argument, such as one per table row, is written
 ``slot_marker(name, arg)`` in the context and filled by ``fill(arg)``): they are rendered per request,
-or kept by ``irt.watched_reads`` until a table they read changes. A slot renders its template with
-``render_slot`` (its CSRF token too is a marker) and shows nothing that changes with time alone. A page whose content changes with
+or, where the view says they show nothing that changes with time alone (``keep_slots``), kept by
+``irt.watched_reads`` until a table they read changes. A slot renders its template with
+``render_slot``: its CSRF token too is a marker. A page whose content changes with
 time alone says until when it holds (``fresh_until``); after that moment it is rendered again. Access
 is decided by the view before any of this, on every request.
 """
@@ -192,7 +193,8 @@ def _fill(request, pieces: list, slots: dict, key: str | None = None) -> str:
 
 
 def render_kept(request, template_name: str, context, *, parts: tuple, slots: dict | None = None, reader: tuple | None = None,
-                navigation_values=NAVIGATION_VALUES, fresh_until=None, keep: bool = True, status: int = 200) -> HttpResponse:
+                navigation_values=NAVIGATION_VALUES, fresh_until=None, keep: bool = True, keep_slots: bool = False,
+                status: int = 200) -> HttpResponse:
     """Answer with the kept rendering of the page for ``parts``, or render and keep it; fill the CSRF token and ``slots`` in.
 
     ``context``: the template's context, or a function returning it (called only when the page is rendered).
@@ -202,6 +204,8 @@ def render_kept(request, template_name: str, context, *, parts: tuple, slots: di
     ``fresh_until(context, started)``: the first moment after ``started`` (when rendering began) at which the page
     changes with time alone, or None; the kept page is not served from that moment on.
     ``keep=False`` renders the page whole and keeps nothing, as a page with messages waiting is.
+    ``keep_slots=True``: the slots show only what they read from the database (nothing that changes with time alone),
+    so they may be kept until a table they read changes (``irt.watched_reads``); otherwise they are filled per request.
     """
     slots = slots or {}
     if not callable(context):
@@ -226,4 +230,4 @@ def render_kept(request, template_name: str, context, *, parts: tuple, slots: di
         html = render_to_string(template_name, {**values, **navigation, **markers, "csrf_token": _marker("csrf")}, request)
         kept = (_split(html), fresh_until(values, started) if fresh_until else None)
         near_cache.set_fixed(key, kept, KEPT_SECONDS)
-    return HttpResponse(_fill(request, kept[0], slots, f"{key}:slots"), status=status)
+    return HttpResponse(_fill(request, kept[0], slots, f"{key}:slots" if keep_slots else None), status=status)

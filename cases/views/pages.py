@@ -132,6 +132,7 @@ def case_detail(request, reference):
     return render_kept(
         request, CASE_PAGE, lambda: _case_page_context(case, user, page_form, shown, query, rights, receipts.marker),
         parts=parts, reader=reader, navigation_values=STAFF_NAVIGATION_VALUES, fresh_until=_fresh_until, keep=valid,
+        keep_slots=True,  # alerts, deliveries, receipts and acknowledgements: nothing in them moves with time alone
         slots={**{name: functools.partial(render_slot, request, template, {"case": case})
                   for name, template in CASE_PAGE_SLOTS.items()},
                "notice_status": receipts.fill},

@@ -168,7 +168,7 @@ def incident(request, reference):
     # so the context processors (roles, the inbox, messages), which the partial does not use, do not run for it.
     subscription = {"case_id": row.pk, "reference": row.reference, "request": request}
     return render_kept(request, "portal/incident.html", context,
-                       parts=(key, row.reference, row.acknowledged_at, overdue),
+                       parts=(key, row.reference, row.acknowledged_at, overdue), keep_slots=True,
                        slots={"subscription": lambda: render_to_string(
                                   SUBSCRIPTION_TEMPLATE, {**subscription, "csrf_token": response_csrf_token(request)}),
                               **{name: functools.partial(cached.__getitem__, field) for name, field in ORGANIZATION_SLOTS.items()}})

@@ -6,14 +6,17 @@ the change then reaches the kept slots only through the notification, as a worke
 """
 
 import re
+from datetime import timedelta
 
 import pytest
+import time_machine
 from django.db import connection, transaction
 from django.middleware.csrf import _unmask_cipher_token
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
-from cases.models import TimelineEvent
+from cases.models import Case, TimelineEvent
 from cases.services import communications
 from irt.cache import Generations
 from irt.listening import listener
@@ -21,6 +24,7 @@ from irt.watched_reads import CHANNEL, watched_reads
 from notifications.models import Delivery
 from notifications.services import subscriptions
 from tests.cases.services.test_customer_questions import incident  # noqa: F401 - a fixture
+from tests.factories import CaseFactory
 from tests.cases.views.test_case_page_kept import (  # noqa: F401 - world is a fixture
     CHANGES, assert_change_shown, fresh, kept_page, reader, section, with_alert_group, with_sent_notice, world)
 from tests.listening import settled, until
@@ -207,3 +211,16 @@ def test_the_portal_s_follow_up_choice_is_kept_until_it_changes(watching, client
         finally:
             listener._subscribers[CHANNEL] = heard
     assert '<option value="skip" selected>' in client.get(url).content.decode()
+
+
+def test_slots_that_follow_the_clock_are_never_kept(watching, client, manager, responder):
+    """The dashboard's ages and heading clock are slots that read nothing: only the views that say so keep their slots."""
+    start = timezone.now().replace(second=50, microsecond=0)
+    case = CaseFactory(by=responder, title="Ageing")
+    Case.objects.filter(pk=case.pk).update(detected_at=start - timedelta(minutes=59, seconds=55))
+    client.force_login(manager)
+    with time_machine.travel(start, tick=False):
+        client.get(reverse("cases:dashboard"))
+        assert "59\xa0minutes" in client.get(reverse("cases:dashboard")).content.decode()
+    with time_machine.travel(start + timedelta(seconds=9), tick=False):
+        assert "1\xa0hour ago" in client.get(reverse("cases:dashboard")).content.decode()
