@@ -25,9 +25,16 @@ the client and never are). Behind a transaction-pooling PgBouncer, use 1.21 or l
 ``max_prepared_statements`` set.
 """
 
+import datetime
 import select
 
-from django.db.backends.postgresql import base, operations
+from django.conf import settings
+from django.db.backends.postgresql import base, operations, psycopg_any
+from psycopg import adapters
+from psycopg.pq import Format
+
+_TIMESTAMPTZ_OID = adapters.types["timestamptz"].oid
+_COMPILED_TIMESTAMPTZ_LOADER = adapters.get_loader(_TIMESTAMPTZ_OID, Format.TEXT)  # psycopg's own: compiled with psycopg[binary]
 
 # psycopg prepares a statement on its own once it has run this many times; None would refuse even when asked.
 _ONLY_WHEN_ASKED = 2**31 - 1
@@ -51,6 +58,11 @@ class DatabaseOperations(operations.DatabaseOperations):
         return super().last_executed_query(cursor, sql, params)
 
 
+def _reads_utc(connection, timezone) -> bool:
+    """Whether the connection reads timestamps in UTC, as Django asks: psycopg's own loader then gives Django's datetimes."""
+    return timezone is datetime.UTC and connection.info.parameter_status("TimeZone") == "UTC"
+
+
 class DatabaseWrapper(base.DatabaseWrapper):
     ops_class = DatabaseOperations
 
@@ -60,6 +72,26 @@ class DatabaseWrapper(base.DatabaseWrapper):
 
         # This process's own writes forget the renderings it kept at once (the notification comes after the commit).
         self.execute_wrappers.append(watched_reads.forget_on_write)
+
+    def init_connection_state(self):
+        """Django's connection, reading ``timestamptz`` with psycopg's compiled loader where Django's answer is the same.
+
+        Django registers a subclass of psycopg's pure-Python loader so that every datetime carries the
+        connection's time zone; psycopg's compiled one (``psycopg[binary]``) gives the very same
+        datetimes when both are UTC, at a tenth of the cost: a list of fifty cases read fifty-five
+        timestamps, 0.7 ms of its time (issue 18). Any other time zone keeps Django's loader.
+        """
+        super().init_connection_state()  # sets the connection's time zone to Django's
+        if self.connection is not None and settings.USE_TZ and _reads_utc(self.connection, self.timezone):
+            self.connection.adapters.register_loader("timestamptz", _COMPILED_TIMESTAMPTZ_LOADER)
+
+    def create_cursor(self, name=None):
+        if name is None and self.connection.adapters.get_loader(_TIMESTAMPTZ_OID, Format.TEXT) is _COMPILED_TIMESTAMPTZ_LOADER:
+            if _reads_utc(self.connection, self.timezone):
+                return self.connection.cursor()
+            # The time zone changed since (a test's override): Django's loader again, as Django would register it.
+            psycopg_any.register_tzloader(self.timezone, self.connection)
+        return super().create_cursor(name)
 
     def get_connection_params(self):
         params = super().get_connection_params()
