@@ -74,3 +74,18 @@ def forget_time_zone():
     """Drop Django's cached time zone of the connection, as its setting_changed receiver does."""
     for name in ("timezone", "timezone_name"):
         connections["default"].__dict__.pop(name, None)  # the wrapper's own, not the proxy's
+
+
+def test_a_named_cursor_reads_the_same_datetimes():
+    """``.iterator()`` reads through a named (server-side) cursor, which Django creates after checking its loader."""
+    from cases.models import TimelineEvent
+    from tests.factories import CaseFactory
+
+    CaseFactory()
+    connection.ensure_connection()
+    listed = list(TimelineEvent.objects.order_by("pk").values_list("at", flat=True))
+    with connection.cursor():  # the unnamed cursors after it still use the compiled loader
+        pass
+    iterated = list(TimelineEvent.objects.order_by("pk").values_list("at", flat=True).iterator(chunk_size=1))
+    assert listed and iterated == listed and {value.tzinfo for value in iterated} == {datetime.UTC}
+    assert loader() is backend._COMPILED_TIMESTAMPTZ_LOADER

@@ -86,12 +86,19 @@ class DatabaseWrapper(base.DatabaseWrapper):
             self.connection.adapters.register_loader("timestamptz", _COMPILED_TIMESTAMPTZ_LOADER)
 
     def create_cursor(self, name=None):
-        if name is None and self.connection.adapters.get_loader(_TIMESTAMPTZ_OID, Format.TEXT) is _COMPILED_TIMESTAMPTZ_LOADER:
-            if _reads_utc(self.connection, self.timezone):
-                return self.connection.cursor()
-            # The time zone changed since (a test's override): Django's loader again, as Django would register it.
-            psycopg_any.register_tzloader(self.timezone, self.connection)
-        return super().create_cursor(name)
+        """Django's cursor; Django's check of its loader's time zone is made here for the compiled loader."""
+        if self.connection.adapters.get_loader(_TIMESTAMPTZ_OID, Format.TEXT) is not _COMPILED_TIMESTAMPTZ_LOADER:
+            return super().create_cursor(name)
+        utc = _reads_utc(self.connection, self.timezone)
+        if name is None and utc:
+            return self.connection.cursor()  # what Django's does for an unnamed cursor when the time zones agree
+        # A named cursor (.iterator()), or the time zone changed since: Django's loader, where Django looks for it.
+        psycopg_any.register_tzloader(self.timezone, self.connection)
+        try:
+            return super().create_cursor(name)
+        finally:
+            if utc:
+                self.connection.adapters.register_loader("timestamptz", _COMPILED_TIMESTAMPTZ_LOADER)
 
     def get_connection_params(self):
         params = super().get_connection_params()
