@@ -164,20 +164,26 @@ def _filled_slots(request, pieces: list, slots: dict, key: str | None) -> dict:
     wanted = [piece for piece in pieces[1::2] if piece[0] != "csrf"]
     if not wanted:
         return {}
-    if key is not None:
-        kept = watched_reads.get(key)
-        if kept is not None:
-            return kept
+    if key is None:  # nothing of it is kept: no recording, and the slots hold this response's token itself
+        return _rendered_slots(slots, wanted)
+    kept = watched_reads.get(key)
+    if kept is not None:
+        return kept
     with watched_reads.recording() as keep, _csrf_as_marker(request):
-        filled = {}
-        for name, arg in wanted:
-            fill = slots[name.removeprefix("slot-")]
-            filled[(name, arg)] = _split(str(fill(arg) if arg else fill()))
+        filled = _rendered_slots(slots, wanted)
         # A token rendered outside render_slot (Django's own {% csrf_token %} context) is this response's: never kept.
         tokens = sum(str(part).count("csrfmiddlewaretoken") for pieces_ in filled.values() for part in pieces_[::2])
         markers = sum(1 for pieces_ in filled.values() for part in pieces_[1::2] if part[0] == "csrf")
-        if key is not None and tokens == markers:
+        if tokens == markers:
             keep(key, filled)
+    return filled
+
+
+def _rendered_slots(slots: dict, wanted: list) -> dict:
+    filled = {}
+    for name, arg in wanted:
+        fill = slots[name.removeprefix("slot-")]
+        filled[(name, arg)] = _split(str(fill(arg) if arg else fill()))
     return filled
 
 
