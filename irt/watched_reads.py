@@ -56,7 +56,16 @@ class WatchedReads:
         self._copies = KeptCopies()
         self._watched: frozenset | None = None  # the tables with the trigger, read once per listening connection
         self._recording = threading.local()
-        listening.listener.subscribe(CHANNEL, self._heard)
+        self._subscribing = threading.Lock()
+        self._subscribed = False
+
+    def _subscribe(self) -> None:
+        """Listen on the channel from the first use with the setting on: where it is off, this process's listener
+        wakes for no write to the watched tables (alert intake writes them hundreds of times a second)."""
+        with self._subscribing:
+            if not self._subscribed:
+                listening.listener.subscribe(CHANNEL, self._heard)
+                self._subscribed = True
 
     def _heard(self, payload) -> None:
         if payload is None:  # (re)connected or lost: the triggers may have changed too
@@ -64,7 +73,11 @@ class WatchedReads:
         self.forget_all()
 
     def usable(self) -> bool:
-        return settings.IRT_WATCHED_READS and listening.on_postgresql() and listening.listener.heard_lately(CHANNEL)
+        if not (settings.IRT_WATCHED_READS and listening.on_postgresql()):
+            return False
+        if not self._subscribed:
+            self._subscribe()
+        return listening.listener.heard_lately(CHANNEL)
 
     def _watched_tables(self) -> frozenset:
         if self._watched is None:

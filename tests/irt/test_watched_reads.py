@@ -20,7 +20,7 @@ from cases.models import Case, TimelineEvent
 from cases.services import communications
 from irt.cache import Generations
 from irt.listening import listener
-from irt.watched_reads import CHANNEL, watched_reads
+from irt.watched_reads import CHANNEL, WatchedReads, watched_reads
 from notifications.models import Delivery
 from notifications.services import subscriptions
 from tests.cases.services.test_customer_questions import incident  # noqa: F401 - a fixture
@@ -86,6 +86,20 @@ def test_switched_off_the_slots_are_rendered_on_every_request(watching, world, s
         client.get(world.case.get_absolute_url())
     assert len(slot_queries(again.captured_queries)) >= 4
     assert not any("pg_trigger" in query["sql"] for query in again.captured_queries)
+
+
+def test_switched_off_this_process_does_not_listen_for_changes_to_the_watched_tables(settings):
+    """Where nothing is kept, no write to a watched table (alert intake writes them all the time) wakes the listener."""
+    settings.IRT_WATCHED_READS = False
+    reads = WatchedReads()
+    assert not reads.usable()
+    assert reads._heard not in listener._subscribers.get(CHANNEL, [])
+    settings.IRT_WATCHED_READS = True
+    reads.usable()
+    reads.usable()
+    assert listener._subscribers[CHANNEL].count(reads._heard) == 1
+    listener._subscribers[CHANNEL].remove(reads._heard)
+    listener.stop_listening()
 
 
 def test_a_silent_listener_means_the_slots_are_rendered(watching, world, monkeypatch):
