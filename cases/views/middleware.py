@@ -38,13 +38,24 @@ LAST_SEEN_PRECISION_SECONDS = 60
 
 
 def _signed_in_user(request):
-    """Django's ``auth.get_user``, told which session it reads, so the user read with that session serves (once)."""
+    """Django's ``auth.get_user``, told which session it reads, so the user read with that session serves (once).
+
+    What ``get_user`` made of a session read the process keeps (``cases.access.sessions.memo``) is
+    kept with that read: a repeated request takes its own copy of it instead of asking again.
+    """
     if not hasattr(request, "_cached_user"):
-        token = reading_session.set(request.session)
-        try:
-            request._cached_user = auth.get_user(request)
-        finally:
-            reading_session.reset(token)
+        session = request.session
+        kept = getattr(session, "kept_signed_in_user", None)
+        user = kept() if kept is not None else None
+        if user is None:
+            token = reading_session.set(session)
+            try:
+                user = auth.get_user(request)
+            finally:
+                reading_session.reset(token)
+            if kept is not None:
+                session.keep_signed_in_user(user)
+        request._cached_user = user
     return request._cached_user
 
 

@@ -42,6 +42,7 @@ class SignedInSessionStore:
     """
 
     signed_in_user = None
+    _kept_read = None  # the memo's read this store's data came from, if it did
 
     @classmethod
     def get_model_class(cls):
@@ -63,17 +64,33 @@ class SignedInSessionStore:
         """
         if not (self.session_key and signed_in_memo.usable()):
             return super().load()
-        kept = signed_in_memo.get(self.session_key)
+        kept = signed_in_memo.entry(self.session_key)
         if kept is not None:
-            data, self.signed_in_user = kept
+            self._kept_read = kept
+            data, self.signed_in_user = signed_in_memo.read(kept)
             return data
         stamp = signed_in_memo.stamp()
         row = self._get_session_from_db()
         if row is None:
             return {}
         data = self.decode(row.session_data)
-        signed_in_memo.keep(row.session_key, stamp, data, self.signed_in_user, row.expire_date)
+        self._kept_read = signed_in_memo.keep(row.session_key, stamp, data, self.signed_in_user, row.expire_date)
         return data
+
+    def kept_signed_in_user(self):
+        """The user Django's ``auth.get_user`` made of this very read in an earlier request, the request's own copy, or None.
+
+        Only while the data is as read: a session changed before the user is asked for is not the read it was made of.
+        """
+        self._get_session()  # loads the session, as get_user would
+        if self._kept_read is None or self.modified:
+            return None
+        return signed_in_memo.finished(self.session_key, self._kept_read)
+
+    def keep_signed_in_user(self, user) -> None:
+        """Keep what ``auth.get_user`` made of this read (a signed-in user, the session unchanged by it) beside the read."""
+        if self._kept_read is not None and not self.modified and user.is_authenticated:
+            signed_in_memo.keep_finished(self.session_key, self._kept_read, user)
 
     def save(self, must_create=False):
         super().save(must_create)

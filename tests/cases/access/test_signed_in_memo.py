@@ -136,3 +136,71 @@ def test_every_table_the_read_comes_from_makes_every_process_forget(memo, statem
     with connection.cursor() as cursor:
         cursor.execute(statement)
     until(lambda: memo.get("kept") is None, "the change is heard", seconds=1)
+
+
+# The finished user: what Django's auth.get_user made of a kept read, kept beside it.
+
+
+@pytest.fixture
+def get_user_calls(monkeypatch):
+    """Count Django's ``auth.get_user`` as the signed-in middleware calls it."""
+    from cases.views import middleware
+
+    calls = []
+    real = middleware.auth.get_user
+    monkeypatch.setattr(middleware.auth, "get_user", lambda request: calls.append(request) or real(request))
+    return calls
+
+
+def test_a_repeated_request_takes_the_user_django_made_of_the_same_read(memo, client, manager, get_user_calls):
+    kept_signed_in(client, manager, memo)
+    client.get(TRIVIAL)  # the first request from the kept read finishes the user and keeps them
+    get_user_calls.clear()
+    first = client.get(TRIVIAL).wsgi_request.user
+    assert get_user_calls == []
+    assert first.pk == manager.pk and first.is_verified() and first.has_perm("cases.manage_case")
+    first._perm_cache.add("cases.delete_everything")  # one request's changes are its own
+    first.first_name = "changed by one request"
+    again = client.get(TRIVIAL).wsgi_request.user
+    assert again is not first and again.first_name == manager.first_name
+    assert not again.has_perm("cases.delete_everything")
+    assert get_user_calls == []
+
+
+def test_a_changed_password_signs_the_session_out_though_a_finished_user_was_kept(memo, client, manager, get_user_calls):
+    """Django checks the session's hash of the password in get_user: a kept finished user must not skip that after a change."""
+    from django.contrib.auth.hashers import make_password
+
+    kept_signed_in(client, manager, memo)
+    client.get(TRIVIAL)
+    User.objects.filter(pk=manager.pk).update(password=make_password("a new password, set elsewhere"))
+    until(lambda: client.get(TRIVIAL).wsgi_request.user.is_anonymous, "the session of the old password is signed out",
+          seconds=1)
+    assert get_user_calls, "Django's get_user decided it"
+
+
+def test_a_session_changed_before_the_user_is_asked_for_is_not_the_read_the_user_was_made_of(memo, client, manager):
+    from importlib import import_module
+
+    from django.conf import settings
+
+    kept_signed_in(client, manager, memo)
+    client.get(TRIVIAL)
+    store = import_module(settings.SESSION_ENGINE).SessionStore(client.session.session_key)
+    assert store.kept_signed_in_user().pk == manager.pk
+    changed = import_module(settings.SESSION_ENGINE).SessionStore(client.session.session_key)
+    changed["something"] = "else"
+    assert changed.kept_signed_in_user() is None
+
+
+def test_a_finished_user_is_kept_only_for_the_read_it_was_made_of(memo):
+    later = timezone.now() + timezone.timedelta(hours=1)
+    read = memo.keep("session", memo.stamp(), {}, None, later)
+    memo.forget_all()  # heard while get_user ran
+    memo.keep_finished("session", read, User(username="made-of-the-old-read"))
+    newer = memo.keep("session", memo.stamp(), {}, None, later)
+    assert memo.finished("session", read) is None and memo.finished("session", newer) is None
+    memo.keep_finished("session", newer, User(username="made-of-this-read"))
+    assert memo.finished("session", newer).username == "made-of-this-read"
+    memo.forget("session")
+    assert memo.finished("session", newer) is None
