@@ -58,10 +58,12 @@ class WatchedReads:
         self._recording = threading.local()
         self._subscribing = threading.Lock()
         self._subscribed = False
+        if settings.IRT_WATCHED_READS:  # from the start, so the listener's first connection LISTENs to it too
+            self._subscribe()
 
     def _subscribe(self) -> None:
-        """Listen on the channel from the first use with the setting on: where it is off, this process's listener
-        wakes for no write to the watched tables (alert intake writes them hundreds of times a second)."""
+        """Listen on the channel where the setting is on (from the first use, if it is switched on later): where it is
+        off, this process's listener wakes for no write to the watched tables (alert intake writes them all the time)."""
         with self._subscribing:
             if not self._subscribed:
                 listening.listener.subscribe(CHANNEL, self._heard)

@@ -99,6 +99,9 @@ def test_switched_off_this_process_does_not_listen_for_changes_to_the_watched_ta
     reads.usable()
     assert listener._subscribers[CHANNEL].count(reads._heard) == 1
     listener._subscribers[CHANNEL].remove(reads._heard)
+    on_from_the_start = WatchedReads()  # subscribed before its first use: the listener's first connection LISTENs to it
+    assert listener._subscribers[CHANNEL].count(on_from_the_start._heard) == 1
+    listener._subscribers[CHANNEL].remove(on_from_the_start._heard)
     listener.stop_listening()
 
 
