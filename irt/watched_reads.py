@@ -113,6 +113,21 @@ class WatchedReads:
             if outer is not None:  # what an inner rendering read, the outer one read too
                 outer.tables |= reads.tables
 
+    def kept_read(self, key: str, read):
+        """Return ``read()``, kept in this process under ``key`` until a table it read changes.
+
+        ``key`` must name everything the read depends on besides the database (its parameters). An empty
+        answer is not kept: a flood of made-up keys (addresses that name nothing) must not push out real ones.
+        """
+        kept = self.get(key)
+        if kept is not None:
+            return kept
+        with self.recording() as keep:
+            value = read()
+            if value:
+                keep(key, value)
+        return value
+
     def recording_now(self) -> bool:
         """Whether a rendering is being recorded: a cached value it needs must be read from the database (``irt.cache``)."""
         return getattr(self._recording, "reads", None) is not None

@@ -14,6 +14,7 @@ from cases.access.prepared import PreparedQuery
 from cases.access.querysets import customer_incidents, organization_incidents, reads_incidents
 from cases.models import Acknowledgement, Case, Organization, User
 from cases.models.accounts import feed_token_digest
+from irt.watched_reads import watched_reads
 
 
 @functools.cache
@@ -99,7 +100,11 @@ def get_incident_page_for(user, reference: str) -> IncidentPageRow:
     """
     if not reads_incidents(user):
         raise Http404("No such incident.")
-    rows = _INCIDENT_PAGE_QUERY.rows(organization_id=user.organization_id, reference=reference, user_id=user.pk)
+    # Kept in this process until a table the query read changes (a grant, a confirmation, a publication, an
+    # acknowledgement, the case's row): the same rows the database would answer, without asking it again.
+    rows = watched_reads.kept_read(
+        f"read:incident-page:{user.organization_id}:{user.pk}:{reference}",
+        lambda: _INCIDENT_PAGE_QUERY.rows(organization_id=user.organization_id, reference=reference, user_id=user.pk))
     if not rows:
         raise Http404("No such incident.")
     return IncidentPageRow(*rows[0])

@@ -12,6 +12,7 @@ from cases.access.prepared import PreparedQuery
 from cases.access.querysets import organization_incidents, reads_incidents
 from cases.models import Acknowledgement, Organization
 from irt.cache import Generations
+from irt.watched_reads import watched_reads
 
 organization_names = Generations("portal-organization-name")
 
@@ -57,4 +58,6 @@ def first_index_rows(user) -> list[tuple]:
     """
     if not reads_incidents(user):
         return []
-    return _FIRST_INDEX_QUERY.rows(organization_id=user.organization_id, user_id=user.pk)
+    # Kept in this process until a table the query read changes, as the incident page's row is (``get_incident_page_for``).
+    return watched_reads.kept_read(f"read:first-index-rows:{user.organization_id}:{user.pk}",
+                                   lambda: _FIRST_INDEX_QUERY.rows(organization_id=user.organization_id, user_id=user.pk))

@@ -241,3 +241,73 @@ def test_slots_that_follow_the_clock_are_never_kept(watching, client, manager, r
         assert "59\xa0minutes" in client.get(reverse("cases:dashboard")).content.decode()
     with time_machine.travel(start + timedelta(seconds=9), tick=False):
         assert "1\xa0hour ago" in client.get(reverse("cases:dashboard")).content.decode()
+
+
+# The portal's access rows: kept until a table they read changes, so access is still decided by the database's answer.
+
+
+def portal_pages(incident):
+    return [reverse("portal:incident", args=[incident.reference]), reverse("portal:index")]
+
+
+def test_a_repeated_portal_page_asks_the_database_nothing(watching, client, incident, contoso_user, settings):  # noqa: F811
+    from cases.access.sessions.memo import signed_in_memo
+
+    settings.IRT_SIGNED_IN_MEMO = True  # the session's read is kept too
+    until(signed_in_memo.usable, "the listener is heard from")
+    client.force_login(contoso_user)
+    for url in portal_pages(incident):
+        client.get(url)
+        client.get(url)
+        with CaptureQueriesContext(connection) as again:
+            assert client.get(url).status_code == 200
+        assert [q["sql"] for q in again.captured_queries] == [], url
+
+
+def access_withdrawn(incident, manager):
+    from cases.models import AffectedCustomer
+    from cases.services.breach import withdraw_affected_customer
+
+    withdraw_affected_customer(row=AffectedCustomer.objects.get(case=incident), by=manager, reason="Not affected after all.")
+
+
+def grant_revoked(incident, manager):
+    with connection.cursor() as cursor:  # as an admin's request in another process would
+        cursor.execute("DELETE FROM cases_casegroupobjectpermission WHERE content_object_id = %s", [incident.pk])
+
+
+@pytest.mark.parametrize("change", [access_withdrawn, grant_revoked], ids=["organisation withdrawn", "grant revoked"])
+@pytest.mark.parametrize("where", ["this process", "another process"])
+def test_lost_access_counts_on_the_next_request(watching, client, incident, contoso_user, manager, change, where):  # noqa: F811
+    client.force_login(contoso_user)
+    page, index = portal_pages(incident)
+    for _ in range(2):
+        assert client.get(page).status_code == 200
+        assert incident.reference in client.get(index).content.decode()
+    if where == "another process":
+        connection.execute_wrappers.remove(watched_reads.forget_on_write)
+        try:
+            change(incident, manager)
+        finally:
+            connection.execute_wrappers.insert(0, watched_reads.forget_on_write)
+        settled()
+    else:
+        listener._subscribers[CHANNEL], heard = [], listener._subscribers[CHANNEL]
+        try:
+            change(incident, manager)
+        finally:
+            listener._subscribers[CHANNEL] = heard
+    assert client.get(page).status_code == 404
+    assert incident.reference not in client.get(index).content.decode()
+
+
+def test_another_organisation_s_customer_is_never_answered_from_what_was_kept(watching, client, incident, contoso_user,  # noqa: F811
+                                                                               fabrikam_user):
+    client.force_login(contoso_user)
+    page, _ = portal_pages(incident)
+    client.get(page)
+    assert client.get(page).status_code == 200
+    client.force_login(fabrikam_user)
+    assert client.get(page).status_code == 404
+    assert client.get(reverse("portal:incident", args=["IRT-2026-99999"])).status_code == 404
+    assert not [key for key in watching._copies.entries if "IRT-2026-99999" in key], "a made-up address is not kept"
