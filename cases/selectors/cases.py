@@ -14,6 +14,7 @@ from cases.access.querysets import owned_or_member_q, staff_role, stand_in_viewe
 from cases.models import AffectedCustomer, Case, Deadline, IncidentUpdate, OutOfBandNotice, Task, TimelineEvent, User
 from cases.models.alerts import SEVERITY_RANK
 from cases.models.dashboard_data import kept_with_queue_data
+from irt.watched_reads import watched_reads
 
 
 def severity_rank() -> CaseWhen:
@@ -157,8 +158,9 @@ class _PreparedListing:
     """``case_list`` as ``Paginator`` reads it: ``count()`` and a slice, of whole rows until ``WHOLE_ROWS_UNTIL``, of ids after.
 
     The total is kept until the rows it counts change (``kept_with_queue_data``; ``kept_as`` names the reader and the
-    filters): counting every visible case cost the database more than the rest of the page (issue 18). The ids are
-    read on every request: which cases a reader may know is decided afresh each time.
+    filters): counting every visible case cost the database more than the rest of the page (issue 18). A page's rows
+    are the database's answer each time: kept in this process only until a table the query read changes
+    (``irt.watched_reads``), so which cases a reader may know is decided by the rows as they are now.
     """
 
     def __init__(self, total: PreparedSlice, ids: PreparedSlice, rows: PreparedSlice, *, user_id: int, kept_as: str):
@@ -176,7 +178,9 @@ class _PreparedListing:
 
     def __getitem__(self, window: slice) -> list[tuple]:
         read = self.rows if window.start < WHOLE_ROWS_UNTIL else self.ids
-        return read.rows_slice(limit=window.stop - window.start, offset=window.start, user_id=self.user_id)
+        return watched_reads.kept_read(
+            f"read:case-list:{self.kept_as}:{window.start}:{window.stop}",
+            lambda: read.rows_slice(limit=window.stop - window.start, offset=window.start, user_id=self.user_id))
 
 
 def _list_rows(*ids) -> QuerySet:

@@ -27,6 +27,7 @@ from tests.cases.services.test_customer_questions import incident  # noqa: F401 
 from tests.factories import CaseFactory
 from tests.cases.views.test_case_page_kept import (  # noqa: F401 - world is a fixture
     CHANGES, assert_change_shown, fresh, kept_page, reader, section, with_alert_group, with_sent_notice, world)
+from tests.cases.views.test_case_list_kept import CHANGES as LIST_CHANGES
 from tests.listening import settled, until
 
 pytestmark = [
@@ -311,3 +312,59 @@ def test_another_organisation_s_customer_is_never_answered_from_what_was_kept(wa
     assert client.get(page).status_code == 404
     assert client.get(reverse("portal:incident", args=["IRT-2026-99999"])).status_code == 404
     assert not [key for key in watching._copies.entries if "IRT-2026-99999" in key], "a made-up address is not kept"
+
+
+# The staff case list's rows: kept until a table they read changes; every change the list shows is on the next request.
+
+
+@pytest.fixture
+def list_world(manager, second_manager, responder, other_responder, comms, contoso):
+    """test_case_list_kept's world: an open case owned by a manager with a member responder."""
+    from types import SimpleNamespace
+
+    from cases.services import cases as case_services
+
+    case = CaseFactory(by=manager, owner=manager, title="LISTED-CASE")
+    case_services.add_member(case=case, by=manager, user=responder)
+    return SimpleNamespace(case=case, manager=manager, second_manager=second_manager, responder=responder,
+                           other_responder=other_responder, comms=comms, contoso=contoso)
+
+
+def list_row_queries(queries) -> list[str]:
+    return [query["sql"] for query in queries if 'FROM "cases_case"' in query["sql"]]
+
+
+def test_a_repeated_case_list_reads_no_rows(watching, list_world):
+    from tests.cases.views.test_case_list_kept import LIST
+
+    client = reader(list_world.manager)
+    client.get(LIST)
+    with CaptureQueriesContext(connection) as again:
+        assert "LISTED-CASE" in client.get(LIST).content.decode()
+    assert list_row_queries(again.captured_queries) == []
+
+
+@pytest.mark.parametrize("item", LIST_CHANGES, ids=[item.name for item in LIST_CHANGES])
+@pytest.mark.parametrize("where", ["this process", "another process"])
+def test_every_change_the_case_list_shows_is_on_the_next_request(watching, list_world, item, where, monkeypatch):
+    from tests.cases.views import test_case_list_kept as lists
+
+    w = list_world
+    if item.setup:
+        item.setup(w)
+    who = getattr(w, item.who)
+    client = reader(who)
+    before = lists.kept_list(client, item.query)
+    if where == "another process":
+        connection.execute_wrappers.remove(watched_reads.forget_on_write)
+        try:
+            where_shown, text = item.change(w)
+        finally:
+            connection.execute_wrappers.insert(0, watched_reads.forget_on_write)
+        settled()
+    else:
+        monkeypatch.setitem(listener._subscribers, CHANNEL, [])
+        where_shown, text = item.change(w)
+    who.refresh_from_db()
+    page = client.get(lists.LIST, item.query).content.decode()
+    assert_change_shown(item, text, lists._part(before, where_shown, w), lists._part(page, where_shown, w))
