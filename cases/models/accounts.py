@@ -146,15 +146,23 @@ class User(AbstractUser):
         """
         if obj is not None or not self.is_active or self.is_superuser:
             return super().has_perm(perm, obj)
+        return perm in self.model_permissions()
+
+    def model_permissions(self) -> frozenset:
+        """The model-wide permissions every backend grants this user object, read once per object (``has_perm``).
+
+        The signed-in user kept for a session (``cases.access.sessions.memo``) is kept with them read, so a
+        request's own copy answers ``has_perm`` without asking the backends.
+        """
         try:
-            held = self._model_permissions
+            return self._model_permissions
         except AttributeError:
             # Django's get_all_permissions(), from backends loaded once per process: Django imports and builds each
             # backend anew on every call, a fifth of a signed-in request's own cost (issue 18). Backends hold no state.
-            held = self._model_permissions = frozenset().union(*(
+            self._model_permissions = frozenset().union(*(
                 backend.get_all_permissions(self) for backend in _backends(tuple(settings.AUTHENTICATION_BACKENDS))
                 if hasattr(backend, "get_all_permissions")))
-        return perm in held
+            return self._model_permissions
 
     def get_absolute_url(self) -> str:
         return reverse("admin:cases_user_change", args=[self.pk])
