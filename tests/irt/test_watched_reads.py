@@ -49,6 +49,22 @@ def watching(settings):
     listener.stop_listening()  # the test database cannot be dropped while the listener is connected to it
 
 
+def changed_from(where: str, monkeypatch, change, *args):
+    """Make ``change(*args)`` as this process would (its own writes forget what it kept; the notification is not
+    heard for the rest of the test) or as another process would (only the notification tells this one), and return
+    what it returns."""
+    if where == "another process":
+        connection.execute_wrappers.remove(watched_reads.forget_on_write)
+        try:
+            changed = change(*args)
+        finally:
+            connection.execute_wrappers.insert(0, watched_reads.forget_on_write)
+        settled()
+        return changed
+    monkeypatch.setitem(listener._subscribers, CHANNEL, [])
+    return change(*args)
+
+
 def busy(w):
     """Alerts with an observable, a breach notice sent to Contoso (a dead delivery among them), Contoso's acknowledgement."""
     with_alert_group(w)
@@ -134,18 +150,7 @@ def test_every_change_to_what_a_slot_shows_is_on_the_next_request(watching, worl
         item.setup(world)
     client = reader(world.manager)
     before = kept_page(client, world.case)
-    if where == "another process":
-        # Only the notification tells this process: its own-write hook is off while the change is made.
-        connection.execute_wrappers.remove(watched_reads.forget_on_write)
-        try:
-            heading, text = item.change(world)
-        finally:
-            connection.execute_wrappers.insert(0, watched_reads.forget_on_write)
-        settled()
-    else:
-        # The notification is not waited for, nor heard: this process forgets what it kept as it writes.
-        monkeypatch.setitem(listener._subscribers, CHANNEL, [])
-        heading, text = item.change(world)
+    heading, text = changed_from(where, monkeypatch, item.change, world)
     page = client.get(world.case.get_absolute_url()).content.decode()
     part, part_before = (section(page, heading), section(before, heading)) if heading else (page, before)
     assert_change_shown(item, text, part_before, part)
@@ -204,7 +209,8 @@ def subscription_queries(queries) -> list[str]:
 
 
 @pytest.mark.parametrize("where", ["this process", "another process"])
-def test_the_portal_s_follow_up_choice_is_kept_until_it_changes(watching, client, incident, contoso_user, where):  # noqa: F811
+def test_the_portal_s_follow_up_choice_is_kept_until_it_changes(watching, client, incident, contoso_user,  # noqa: F811
+                                                               where, monkeypatch):
     client.force_login(contoso_user)
     url = reverse("portal:incident", args=[incident.reference])
     with CaptureQueriesContext(connection) as first:
@@ -215,19 +221,7 @@ def test_the_portal_s_follow_up_choice_is_kept_until_it_changes(watching, client
     assert subscription_queries(again.captured_queries) == []
     assert without_tokens(kept) == without_tokens(rendered)
     assert '<option value="skip" selected>' not in kept
-    if where == "another process":
-        connection.execute_wrappers.remove(watched_reads.forget_on_write)
-        try:
-            subscriptions.set_subscriptions(by=contoso_user, target=incident, mine=False)
-        finally:
-            connection.execute_wrappers.insert(0, watched_reads.forget_on_write)
-        settled()
-    else:
-        listener._subscribers[CHANNEL], heard = [], listener._subscribers[CHANNEL]
-        try:
-            subscriptions.set_subscriptions(by=contoso_user, target=incident, mine=False)
-        finally:
-            listener._subscribers[CHANNEL] = heard
+    changed_from(where, monkeypatch, lambda: subscriptions.set_subscriptions(by=contoso_user, target=incident, mine=False))
     assert '<option value="skip" selected>' in client.get(url).content.decode()
 
 
@@ -279,25 +273,14 @@ def grant_revoked(incident, manager):
 
 @pytest.mark.parametrize("change", [access_withdrawn, grant_revoked], ids=["organisation withdrawn", "grant revoked"])
 @pytest.mark.parametrize("where", ["this process", "another process"])
-def test_lost_access_counts_on_the_next_request(watching, client, incident, contoso_user, manager, change, where):  # noqa: F811
+def test_lost_access_counts_on_the_next_request(watching, client, incident, contoso_user, manager,  # noqa: F811
+                                              change, where, monkeypatch):
     client.force_login(contoso_user)
     page, index = portal_pages(incident)
     for _ in range(2):
         assert client.get(page).status_code == 200
         assert incident.reference in client.get(index).content.decode()
-    if where == "another process":
-        connection.execute_wrappers.remove(watched_reads.forget_on_write)
-        try:
-            change(incident, manager)
-        finally:
-            connection.execute_wrappers.insert(0, watched_reads.forget_on_write)
-        settled()
-    else:
-        listener._subscribers[CHANNEL], heard = [], listener._subscribers[CHANNEL]
-        try:
-            change(incident, manager)
-        finally:
-            listener._subscribers[CHANNEL] = heard
+    changed_from(where, monkeypatch, change, incident, manager)
     assert client.get(page).status_code == 404
     assert incident.reference not in client.get(index).content.decode()
 
@@ -320,14 +303,9 @@ def test_another_organisation_s_customer_is_never_answered_from_what_was_kept(wa
 @pytest.fixture
 def list_world(manager, second_manager, responder, other_responder, comms, contoso):
     """test_case_list_kept's world: an open case owned by a manager with a member responder."""
-    from types import SimpleNamespace
+    from tests.cases.views.test_case_list_kept import listed_world
 
-    from cases.services import cases as case_services
-
-    case = CaseFactory(by=manager, owner=manager, title="LISTED-CASE")
-    case_services.add_member(case=case, by=manager, user=responder)
-    return SimpleNamespace(case=case, manager=manager, second_manager=second_manager, responder=responder,
-                           other_responder=other_responder, comms=comms, contoso=contoso)
+    return listed_world(manager, second_manager, responder, other_responder, comms, contoso)
 
 
 def list_row_queries(queries) -> list[str]:
@@ -355,16 +333,7 @@ def test_every_change_the_case_list_shows_is_on_the_next_request(watching, list_
     who = getattr(w, item.who)
     client = reader(who)
     before = lists.kept_list(client, item.query)
-    if where == "another process":
-        connection.execute_wrappers.remove(watched_reads.forget_on_write)
-        try:
-            where_shown, text = item.change(w)
-        finally:
-            connection.execute_wrappers.insert(0, watched_reads.forget_on_write)
-        settled()
-    else:
-        monkeypatch.setitem(listener._subscribers, CHANNEL, [])
-        where_shown, text = item.change(w)
+    where_shown, text = changed_from(where, monkeypatch, item.change, w)
     who.refresh_from_db()
     page = client.get(lists.LIST, item.query).content.decode()
     assert_change_shown(item, text, lists._part(before, where_shown, w), lists._part(page, where_shown, w))

@@ -67,6 +67,10 @@ def row_of(page: str, reference: str) -> str:
 
 @pytest.fixture
 def world(manager, second_manager, responder, other_responder, comms, contoso):
+    return listed_world(manager, second_manager, responder, other_responder, comms, contoso)
+
+
+def listed_world(manager, second_manager, responder, other_responder, comms, contoso) -> SimpleNamespace:
     """An open case (detected, not assessed) owned by a manager with a member responder."""
     case = CaseFactory(by=manager, owner=manager, title="LISTED-CASE")
     case_services.add_member(case=case, by=manager, user=responder)
