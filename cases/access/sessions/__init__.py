@@ -90,8 +90,7 @@ class SignedInSessionStore:
     def keep_signed_in_user(self, user) -> None:
         """Keep what ``auth.get_user`` made of this read (a signed-in user, the session unchanged by it) beside the read."""
         if self._kept_read is not None and not self.modified and user.is_authenticated:
-            if user.is_active and not user.is_superuser and hasattr(user, "model_permissions"):
-                user.model_permissions()  # read now, so every copy answers has_perm without the backends
+            user.model_permissions()  # read now, once per kept read, so every copy answers has_perm without the backends
             signed_in_memo.keep_finished(self.session_key, self._kept_read, user)
 
     def save(self, must_create=False):
